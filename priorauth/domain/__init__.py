@@ -1,0 +1,1 @@
+"""Pure domain: the case, its vocabulary of facts, dosing. No web, PDF or database imports."""

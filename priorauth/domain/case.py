@@ -1,0 +1,422 @@
+"""The case: everything a prior-authorization request says about one patient.
+
+Validation here is about the case itself (a date in the future, an NPI whose
+check digit fails, a weight no person has). Whether the case meets a payer's
+criteria is the rules layer's question, not this module's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
+from .identifiers import is_icd10_cm, is_valid_npi, normalise_icd10
+from .quantities import in_to_cm, lb_to_kg
+
+# Plausibility limits: outside them a typing slip is far likelier than a patient.
+MIN_WEIGHT_KG = Decimal("0.4")  # smallest neonates treated for alloimmune thrombocytopenia
+MAX_WEIGHT_KG = Decimal("400")
+MIN_HEIGHT_CM = Decimal("25")
+MAX_HEIGHT_CM = Decimal("250")
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+def _today(info: ValidationInfo) -> dt.date:
+    """The validation date: from the context when given (tests, replays), else today."""
+    context = info.context or {}
+    today = context.get("today")
+    return today if isinstance(today, dt.date) else dt.date.today()
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class PlanType(StrEnum):
+    COMMERCIAL = "commercial"
+    MEDICARE = "medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage"
+    MEDICAID = "medicaid"
+    OTHER = "other"
+
+
+class SiteOfCare(StrEnum):
+    HOSPITAL_OUTPATIENT = "hospital_outpatient"
+    INFUSION_CENTER = "infusion_center"
+    PHYSICIAN_OFFICE = "physician_office"
+    HOME = "home"
+
+
+class RequestType(StrEnum):
+    INITIAL = "initial"
+    CONTINUATION = "continuation"
+
+
+class TherapyOutcome(StrEnum):
+    INADEQUATE_RESPONSE = "inadequate_response"
+    INTOLERANCE = "intolerance"
+    CONTRAINDICATED = "contraindicated"
+
+
+class WeightUnit(StrEnum):
+    KG = "kg"
+    LB = "lb"
+
+
+class HeightUnit(StrEnum):
+    CM = "cm"
+    IN = "in"
+
+
+SITE_LABELS = {
+    SiteOfCare.HOSPITAL_OUTPATIENT: "Hospital outpatient infusion",
+    SiteOfCare.INFUSION_CENTER: "Free-standing infusion center",
+    SiteOfCare.PHYSICIAN_OFFICE: "Physician office",
+    SiteOfCare.HOME: "Home infusion",
+}
+OUTCOME_LABELS = {
+    TherapyOutcome.INADEQUATE_RESPONSE: "Inadequate response",
+    TherapyOutcome.INTOLERANCE: "Intolerance",
+    TherapyOutcome.CONTRAINDICATED: "Contraindicated",
+}
+PLAN_LABELS = {
+    PlanType.COMMERCIAL: "Commercial",
+    PlanType.MEDICARE: "Medicare Part B",
+    PlanType.MEDICARE_ADVANTAGE: "Medicare Advantage",
+    PlanType.MEDICAID: "Medicaid",
+    PlanType.OTHER: "Other",
+}
+_SPECIALTY_IDS = {key for key, _ in SPECIALTIES}
+_THERAPY_CLASS_IDS = {key for key, _ in THERAPY_CLASSES}
+
+
+class Patient(Model):
+    first_name: RequiredText
+    last_name: RequiredText
+    date_of_birth: dt.date
+    sex: Sex
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_in_the_past(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        if value > _today(info):
+            raise ValueError("date of birth is in the future")
+        if value < EARLIEST_DATE:
+            raise ValueError("date of birth is before 1900")
+        return value
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_years(self, on: dt.date) -> int:
+        before_birthday = (on.month, on.day) < (self.date_of_birth.month, self.date_of_birth.day)
+        return on.year - self.date_of_birth.year - int(before_birthday)
+
+
+class Coverage(Model):
+    payer_name: RequiredText
+    payer_profile: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$")] = "reference"
+    plan_type: PlanType
+    member_id: RequiredText
+    group_number: Text = ""
+
+
+class Prescriber(Model):
+    name: RequiredText
+    credentials: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ]
+    npi: str
+    specialty: str
+    phone: Text = ""
+    fax: Text = ""
+    practice_name: Text = ""
+    practice_address: Text = ""
+
+    @field_validator("npi", mode="before")
+    @classmethod
+    def _npi_checks(cls, value: Any) -> str:
+        npi = str(value).strip().replace(" ", "").replace("-", "")
+        if len(npi) != 10 or not npi.isdigit():
+            raise ValueError("an NPI is exactly 10 digits")
+        if not is_valid_npi(npi):
+            raise ValueError("this NPI's check digit is wrong; check for a typing slip")
+        return npi
+
+    @field_validator("specialty")
+    @classmethod
+    def _known_specialty(cls, value: str) -> str:
+        if value not in _SPECIALTY_IDS:
+            raise ValueError(f"unknown specialty {value!r}")
+        return value
+
+
+class Measurements(Model):
+    # Units come before their values so that each value's check knows its unit
+    # and reports its error on the value's own field.
+    weight_unit: WeightUnit = WeightUnit.KG
+    weight: Decimal = Field(description="body weight, in weight_unit")
+    height_unit: HeightUnit = HeightUnit.CM
+    height: Decimal | None = Field(default=None, description="height, in height_unit")
+    measured_on: dt.date
+    pregnant: bool = False
+    pre_pregnancy_weight: Decimal | None = Field(
+        default=None, description="in weight_unit; dosing in pregnancy uses it (Ontario IGUM)"
+    )
+
+    @field_validator("weight", "pre_pregnancy_weight")
+    @classmethod
+    def _plausible_weight(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        if not value.is_finite():
+            raise ValueError("enter a number")
+        unit = info.data.get("weight_unit", WeightUnit.KG)
+        kg = lb_to_kg(value) if unit is WeightUnit.LB else value
+        if kg <= 0:
+            raise ValueError("weight must be more than zero")
+        if kg < MIN_WEIGHT_KG or kg > MAX_WEIGHT_KG:
+            raise ValueError(
+                f"a weight of {value} {unit} is outside {MIN_WEIGHT_KG}–{MAX_WEIGHT_KG} kg; "
+                "check the number and the unit"
+            )
+        return value
+
+    @field_validator("height")
+    @classmethod
+    def _plausible_height(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        if not value.is_finite():
+            raise ValueError("enter a number")
+        unit = info.data.get("height_unit", HeightUnit.CM)
+        cm = in_to_cm(value) if unit is HeightUnit.IN else value
+        if cm <= 0:
+            raise ValueError("height must be more than zero")
+        if cm < MIN_HEIGHT_CM or cm > MAX_HEIGHT_CM:
+            raise ValueError(
+                f"a height of {value} {unit} is outside {MIN_HEIGHT_CM}–{MAX_HEIGHT_CM} cm; "
+                "check the number and the unit"
+            )
+        return value
+
+    @field_validator("measured_on")
+    @classmethod
+    def _measured_in_the_past(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        if value > _today(info):
+            raise ValueError("the measurement date is in the future")
+        return value
+
+    @property
+    def weight_kg(self) -> Decimal:
+        return lb_to_kg(self.weight) if self.weight_unit is WeightUnit.LB else self.weight
+
+    @property
+    def height_cm(self) -> Decimal | None:
+        if self.height is None:
+            return None
+        return in_to_cm(self.height) if self.height_unit is HeightUnit.IN else self.height
+
+    @property
+    def pre_pregnancy_weight_kg(self) -> Decimal | None:
+        raw = self.pre_pregnancy_weight
+        if raw is None:
+            return None
+        return lb_to_kg(raw) if self.weight_unit is WeightUnit.LB else raw
+
+
+class LabResult(Model):
+    value: Decimal
+    unit: str = ""
+    date: dt.date
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("enter a number")
+        return value
+
+
+class Score(Model):
+    value: Decimal
+    date: dt.date | None = None
+
+
+AnswerValue = list[LabResult] | Score | Decimal | bool | str | dt.date
+
+
+class PriorTherapy(Model):
+    agent: RequiredText
+    therapy_class: str
+    start: dt.date
+    end: dt.date | None = None
+    dose: Text = ""
+    outcome: TherapyOutcome
+    note: LongText = ""
+
+    @field_validator("therapy_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value not in _THERAPY_CLASS_IDS:
+            raise ValueError(f"unknown therapy class {value!r}")
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _started(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        if value > _today(info):
+            raise ValueError("a prior therapy cannot start in the future")
+        if value < EARLIEST_DATE:
+            raise ValueError("start date is before 1900")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start")
+        if value is not None and start is not None and value < start:
+            raise ValueError("the therapy ends before it starts")
+        return value
+
+    def duration_weeks(self, as_of: dt.date) -> Decimal:
+        end = self.end or as_of
+        return Decimal((end - self.start).days) / Decimal(7)
+
+
+class Regimen(Model):
+    product_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
+    phase: str | None = None
+    dose_g_per_kg: Decimal = Field(gt=0, le=Decimal("5"), description="per course")
+    days_per_course: int = Field(ge=1, le=10)
+    interval_weeks: Decimal = Field(gt=0, le=Decimal("52"))
+    courses_requested: int | None = Field(default=None, ge=1, le=52)
+    months_requested: int | None = Field(default=None, ge=1, le=24, validate_default=True)
+    start_date: dt.date
+
+    @field_validator("months_requested")
+    @classmethod
+    def _duration_given(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("courses_requested") is None:
+            raise ValueError("give the number of courses or of months requested")
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, value: dt.date) -> dt.date:
+        if value < EARLIEST_DATE:
+            raise ValueError("start date is before 1900")
+        return value
+
+
+class Case(Model):
+    """One prior-authorization request for IVIG."""
+
+    schema_version: int = 1
+    patient: Patient
+    coverage: Coverage
+    prescriber: Prescriber
+    site_of_care: SiteOfCare
+    request_type: RequestType
+    indication_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
+    icd10_codes: list[str] = Field(min_length=1, max_length=12)
+    measurements: Measurements
+    answers: dict[str, Any] = Field(default_factory=dict)
+    prior_therapies: list[PriorTherapy] = Field(default_factory=list, max_length=60)
+    regimen: Regimen
+    clinical_summary: LongText = ""
+
+    @field_validator("icd10_codes")
+    @classmethod
+    def _codes_well_formed(cls, codes: list[str]) -> list[str]:
+        cleaned = []
+        for code in codes:
+            normal = normalise_icd10(code)
+            if not is_icd10_cm(normal):
+                raise ValueError(f"{code!r} is not an ICD-10-CM code (e.g. G61.81)")
+            if normal not in cleaned:
+                cleaned.append(normal)
+        return cleaned
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _answers_typed(cls, answers: Any) -> dict[str, Any]:
+        if not isinstance(answers, dict):
+            raise ValueError("answers must be a mapping of fact name to value")
+        return {name: parse_answer(name, value) for name, value in answers.items()}
+
+    def answer(self, name: str) -> Any:
+        return self.answers.get(name)
+
+
+def parse_answer(name: str, value: Any) -> Any:
+    """Check one answer against its fact's type and return the typed value."""
+    fact = FACTS.get(name)
+    if fact is None or fact.kind not in ANSWERABLE_KINDS:
+        raise ValueError(f"{name!r} is not a known fact")
+    if value is None:
+        return None
+    kind = fact.kind
+    if kind is FactKind.LAB:
+        items = value if isinstance(value, list) else [value]
+        results = [r if isinstance(r, LabResult) else LabResult.model_validate(r) for r in items]
+        for result in results:
+            _check_range(fact.label, result.value, fact.minimum, fact.maximum)
+        return [r.model_copy(update={"unit": fact.unit}) for r in results]
+    if kind is FactKind.SCORE:
+        score = (
+            value
+            if isinstance(value, Score)
+            else Score.model_validate(value if isinstance(value, dict) else {"value": value})
+        )
+        _check_range(fact.label, score.value, fact.minimum, fact.maximum)
+        return score
+    if kind is FactKind.NUMBER:
+        number = Decimal(str(value))
+        _check_range(fact.label, number, fact.minimum, fact.maximum)
+        return number
+    if kind is FactKind.FLAG:
+        if not isinstance(value, bool):
+            raise ValueError(f"{fact.label}: answer yes or no")
+        return value
+    if kind is FactKind.CHOICE:
+        allowed = {key for key, _ in fact.choices}
+        if value not in allowed:
+            raise ValueError(f"{fact.label}: choose one of {', '.join(sorted(allowed))}")
+        return value
+    if kind is FactKind.DATE:
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    raise ValueError(f"{name!r} cannot be answered")
+
+
+def _check_range(label: str, value: Decimal, minimum: float | None, maximum: float | None) -> None:
+    if not value.is_finite():
+        raise ValueError(f"{label}: enter a number")
+    if minimum is not None and value < Decimal(str(minimum)):
+        raise ValueError(f"{label}: {value} is below {minimum}")
+    if maximum is not None and value > Decimal(str(maximum)):
+        raise ValueError(f"{label}: {value} is above {maximum}; check the unit")

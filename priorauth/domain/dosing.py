@@ -1,0 +1,248 @@
+"""Body-weight formulas and the dose a regimen asks for.
+
+Formulas (sources in ../shared/reference/ivig-products-billing.md §5.1):
+- BMI = weight_kg / height_m².
+- Ideal body weight, Devine: male 50 kg, female 45.5 kg, plus 2.3 kg per inch
+  over 60 inches (Australian National Blood Authority, BloodSTAR calculator).
+- Adjusted weight = IBW + factor × (actual − IBW); factor 0.4 in BloodSTAR.
+- When actual weight is below IBW, dose on actual weight (UTMC policy
+  3364-133-93; pharmot/multipurpose-calculator; InsightRX clinPK).
+- Below 152.4 cm (60 in) Devine does not apply: Ontario's calculator doses
+  those patients on actual weight.
+Which weight a payer wants is the payer's policy, passed in, never assumed here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .case import Measurements, Regimen, Sex
+from .quantities import cm_to_in, round_dose_g, round_weight_kg
+
+DEVINE_BASE_KG = {Sex.MALE: Decimal("50"), Sex.FEMALE: Decimal("45.5")}
+DEVINE_KG_PER_INCH = Decimal("2.3")
+DEVINE_MIN_HEIGHT_IN = Decimal("60")
+DEVINE_MIN_HEIGHT_CM = Decimal("152.4")
+
+
+class WeightBasis(StrEnum):
+    ACTUAL = "actual"
+    IDEAL = "ideal"
+    ADJUSTED = "adjusted"
+
+
+class WeightTrigger(StrEnum):
+    ALWAYS = "always"
+    BMI_ABOVE = "bmi_above"
+    PERCENT_ABOVE_IDEAL = "percent_above_ideal"
+
+
+BASIS_LABELS = {
+    WeightBasis.ACTUAL: "actual body weight",
+    WeightBasis.IDEAL: "ideal body weight (Devine)",
+    WeightBasis.ADJUSTED: "adjusted body weight",
+}
+
+
+class DosingWeightPolicy(BaseModel):
+    """Which body weight a payer doses on, and when."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    basis: WeightBasis = WeightBasis.ACTUAL
+    trigger: WeightTrigger = WeightTrigger.ALWAYS
+    bmi_threshold: Decimal | None = Field(default=None, gt=0)
+    percent_above_ideal: Decimal | None = Field(default=None, gt=0)
+    adjustment_factor: Decimal = Field(default=Decimal("0.4"), ge=0, le=1)
+    rounding_step_g: Decimal | None = Field(default=None, gt=0)
+    use_pre_pregnancy_weight: bool = False
+
+    def needs_height(self) -> bool:
+        return self.basis is not WeightBasis.ACTUAL
+
+    def describe(self) -> str:
+        if self.basis is WeightBasis.ACTUAL:
+            return "Dosed on actual body weight."
+        what = BASIS_LABELS[self.basis]
+        if self.basis is WeightBasis.ADJUSTED:
+            what += f" (IBW + {self.adjustment_factor} × (actual − IBW))"
+        if self.trigger is WeightTrigger.BMI_ABOVE:
+            when = f"when BMI is above {self.bmi_threshold}"
+        elif self.trigger is WeightTrigger.PERCENT_ABOVE_IDEAL:
+            when = f"when actual weight is more than {self.percent_above_ideal}% above ideal"
+        else:
+            when = "for every patient of 152.4 cm or taller"
+        return f"Dosed on {what} {when}; otherwise, and whenever actual is below ideal, on actual."
+
+
+class MissingDosingInput(ValueError):
+    """The policy needs a measurement the case does not have."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DosingWeight(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    weight_kg: Decimal
+    basis: WeightBasis
+    actual_kg: Decimal
+    ideal_kg: Decimal | None
+    adjusted_kg: Decimal | None
+    bmi: Decimal | None
+    reason: str
+
+
+class Dose(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    dosing_weight: DosingWeight
+    dose_g_per_kg: Decimal
+    per_course_g: Decimal
+    per_day_g: Decimal
+    g_per_kg_per_day: Decimal
+    days_per_course: int
+    interval_weeks: Decimal
+    rounding_step_g: Decimal | None
+
+
+def bmi(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    height_m = height_cm / Decimal(100)
+    return (weight_kg / (height_m * height_m)).quantize(Decimal("0.1"))
+
+
+def ideal_body_weight_kg(sex: Sex, height_cm: Decimal) -> Decimal:
+    """Devine formula; only meaningful at 152.4 cm (60 in) or taller."""
+    inches_over = cm_to_in(height_cm) - DEVINE_MIN_HEIGHT_IN
+    return DEVINE_BASE_KG[sex] + DEVINE_KG_PER_INCH * inches_over
+
+
+def adjusted_body_weight_kg(actual_kg: Decimal, ideal_kg: Decimal, factor: Decimal) -> Decimal:
+    return ideal_kg + factor * (actual_kg - ideal_kg)
+
+
+def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPolicy) -> DosingWeight:
+    """Choose the body weight to dose on, and say why."""
+    actual = measurements.weight_kg
+    source = "actual body weight"
+    if policy.use_pre_pregnancy_weight and measurements.pregnant:
+        if measurements.pre_pregnancy_weight_kg is None:
+            raise MissingDosingInput(
+                "measurements.pre_pregnancy_weight",
+                "this payer doses pregnant patients on their pre-pregnancy weight: enter it",
+            )
+        actual = measurements.pre_pregnancy_weight_kg
+        source = "pre-pregnancy weight"
+    actual = round_weight_kg(actual)
+    height = measurements.height_cm
+    if height is None:
+        if policy.needs_height():
+            raise MissingDosingInput(
+                "measurements.height",
+                f"height is needed: this payer doses on {BASIS_LABELS[policy.basis]}, "
+                "which is computed from height",
+            )
+        return DosingWeight(
+            weight_kg=actual,
+            basis=WeightBasis.ACTUAL,
+            actual_kg=actual,
+            ideal_kg=None,
+            adjusted_kg=None,
+            bmi=None,
+            reason=f"Dosed on {source} ({actual} kg).",
+        )
+
+    body_mass_index = bmi(actual, height)
+    if height < DEVINE_MIN_HEIGHT_CM:
+        return DosingWeight(
+            weight_kg=actual,
+            basis=WeightBasis.ACTUAL,
+            actual_kg=actual,
+            ideal_kg=None,
+            adjusted_kg=None,
+            bmi=body_mass_index,
+            reason=f"Dosed on {source} ({actual} kg): below 152.4 cm the ideal-weight "
+            "formula does not apply.",
+        )
+    ideal = round_weight_kg(ideal_body_weight_kg(sex, height))
+    adjusted = round_weight_kg(adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor))
+
+    def actual_weight(reason: str) -> DosingWeight:
+        return DosingWeight(
+            weight_kg=actual,
+            basis=WeightBasis.ACTUAL,
+            actual_kg=actual,
+            ideal_kg=ideal,
+            adjusted_kg=adjusted,
+            bmi=body_mass_index,
+            reason=reason,
+        )
+
+    if policy.basis is WeightBasis.ACTUAL:
+        return actual_weight(f"Dosed on {source} ({actual} kg), as this payer's policy states.")
+    if actual <= ideal:
+        return actual_weight(
+            f"Dosed on {source} ({actual} kg): it is not above ideal body weight ({ideal} kg)."
+        )
+    if policy.trigger is WeightTrigger.BMI_ABOVE and policy.bmi_threshold is not None:
+        if body_mass_index <= policy.bmi_threshold:
+            return actual_weight(
+                f"Dosed on {source} ({actual} kg): BMI {body_mass_index} is not above "
+                f"{policy.bmi_threshold}."
+            )
+        trigger = f"BMI {body_mass_index} is above {policy.bmi_threshold}"
+    elif (
+        policy.trigger is WeightTrigger.PERCENT_ABOVE_IDEAL
+        and policy.percent_above_ideal is not None
+    ):
+        limit = ideal * (1 + policy.percent_above_ideal / 100)
+        if actual <= limit:
+            return actual_weight(
+                f"Dosed on {source} ({actual} kg): not more than {policy.percent_above_ideal}% "
+                f"above ideal body weight ({ideal} kg)."
+            )
+        trigger = f"actual weight is more than {policy.percent_above_ideal}% above ideal"
+    else:
+        trigger = "this payer's policy applies it to every adult of 152.4 cm or taller"
+
+    if policy.basis is WeightBasis.IDEAL:
+        chosen, basis = ideal, WeightBasis.IDEAL
+        how = f"ideal body weight (Devine) {ideal} kg"
+    else:
+        chosen, basis = adjusted, WeightBasis.ADJUSTED
+        how = (
+            f"adjusted body weight {adjusted} kg = IBW {ideal} kg + {policy.adjustment_factor} × "
+            f"({actual} kg − {ideal} kg)"
+        )
+    return DosingWeight(
+        weight_kg=chosen,
+        basis=basis,
+        actual_kg=actual,
+        ideal_kg=ideal,
+        adjusted_kg=adjusted,
+        bmi=body_mass_index,
+        reason=f"Dosed on {how}, because {trigger}.",
+    )
+
+
+def course_dose(weight: DosingWeight, regimen: Regimen, rounding_step_g: Decimal | None) -> Dose:
+    """Grams per course and per infusion day for a regimen on a dosing weight."""
+    per_course = round_dose_g(regimen.dose_g_per_kg * weight.weight_kg, rounding_step_g)
+    per_day = round_dose_g(per_course / regimen.days_per_course)
+    return Dose(
+        dosing_weight=weight,
+        dose_g_per_kg=regimen.dose_g_per_kg,
+        per_course_g=per_course,
+        per_day_g=per_day,
+        g_per_kg_per_day=(regimen.dose_g_per_kg / regimen.days_per_course).quantize(
+            Decimal("0.001")
+        ),
+        days_per_course=regimen.days_per_course,
+        interval_weeks=regimen.interval_weeks,
+        rounding_step_g=rounding_step_g,
+    )

@@ -1,0 +1,43 @@
+"""Checks for identifiers people type: NPI and ICD-10-CM codes."""
+
+from __future__ import annotations
+
+import re
+
+# ICD-10-CM: a letter, two characters (digit, digit or letter), then optionally a
+# dot and one to four characters. The letter U is reserved for special use.
+ICD10_CM_PATTERN = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+# The NPI check digit is Luhn computed over "80840" + the first nine digits
+# (CMS, NPI check-digit standard): the 80840 prefix adds a constant 24.
+_NPI_PREFIX_SUM = 24
+
+
+def normalise_icd10(code: str) -> str:
+    """Upper-case a code and insert the dot after the third character if missing."""
+    code = code.strip().upper()
+    if "." not in code and len(code) > 3:
+        code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+def is_icd10_cm(code: str) -> bool:
+    return bool(ICD10_CM_PATTERN.match(code))
+
+
+def npi_check_digit(first_nine: str) -> int:
+    total = _NPI_PREFIX_SUM
+    # Luhn: double every second digit from the right of the payload, i.e. the
+    # digits in positions 0, 2, 4, 6, 8 of the nine-digit base.
+    for index, char in enumerate(first_nine):
+        digit = int(char)
+        if index % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def is_valid_npi(npi: str) -> bool:
+    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])

@@ -1,0 +1,272 @@
+"""Load every definition under forms/ into frozen models, or explain what is wrong.
+
+A load error reads as a breadcrumb a person can act on:
+
+    forms/indications/cidp/definition.toml → indication cidp → criteria[2] (demyelination)
+      → fcat: unknown key; did you mean 'fact'?
+
+Layout of the folder:
+    indications/<id>/definition.toml   one per indication (its examples/ beside it)
+    payers/<id>.toml                   payer profiles
+    products.toml                      the product catalog
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from priorauth.domain.catalog import Product
+from priorauth.domain.facts import FACTS
+from priorauth.paths import forms_dir
+
+from . import schema
+from .schema import IndicationDefinition, PayerProfile, ProductCatalog
+
+
+class DefinitionError(Exception):
+    """One or more definition files cannot be loaded; each problem is a breadcrumb."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything loaded from one forms/ folder, read-only."""
+
+    root: Path
+    indications: Mapping[str, IndicationDefinition]
+    payers: Mapping[str, PayerProfile]
+    products: Mapping[str, Product]
+    catalog_as_of: str
+    # Short content hash per file: a stored document records which versions made it.
+    file_versions: Mapping[str, str] = field(default_factory=dict)
+
+    def versions_for(self, indication_id: str, payer_id: str) -> dict[str, str]:
+        keys = (f"indication:{indication_id}", f"payer:{payer_id}", "products")
+        return {key: self.file_versions[key] for key in keys if key in self.file_versions}
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    for value in vars(schema).values():
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            names.update(value.model_fields)
+    names.update(Product.model_fields)
+    names.update(schema.DosingWeightPolicy.model_fields)
+    return names
+
+
+_KNOWN_KEYS = _all_field_names()
+
+
+def _hint(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    last = str(loc[-1]) if loc else ""
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(last, _KNOWN_KEYS, n=1)
+        suggestion = (
+            f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
+        )
+        return f"unknown key{suggestion}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        found = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
+        choices = ", ".join(schema.CRITERION_KINDS)
+        close = difflib.get_close_matches(str(found), schema.CRITERION_KINDS, n=1) if found else []
+        mean = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown kind {found!r}{mean} (kinds: {choices})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if "unknown fact" in message:
+        name = message.split("'")[1] if "'" in message else ""
+        close = difflib.get_close_matches(name, FACTS, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+    return message
+
+
+def _breadcrumb(path: Path, what: str, data: Any, error: Mapping[str, Any]) -> str:
+    crumbs = [str(path), what]
+    node = data
+    loc = list(error["loc"])
+    key_path: list[str] = []
+    for index, step in enumerate(loc):
+        if (
+            isinstance(node, dict)
+            and isinstance(step, str)
+            and step not in node
+            and index < len(loc) - 1
+            and node.get("kind") == step
+        ):
+            continue  # a discriminator tag in pydantic's location, not a key in the file
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            item = node[step]
+            label = f"{key_path.pop() if key_path else ''}[{step}]"
+            if isinstance(item, dict) and "id" in item:
+                label += f" ({item['id']})"
+            crumbs.append(label)
+            node = item
+            continue
+        key_path.append(str(step))
+        node = node.get(step) if isinstance(node, dict) else None
+    key = ".".join(key_path) if key_path else "(whole entry)"
+    return " → ".join([*crumbs, f"{key}: {_hint(error)}"])
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        problems.append(f"{path} → not valid TOML: {error}")
+    except OSError as error:
+        problems.append(f"{path} → cannot be read: {error.strerror}")
+    return None
+
+
+def _validate(
+    model: type[BaseModel], path: Path, what: str, data: dict[str, Any], problems: list[str]
+) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            problems.append(_breadcrumb(path, what, data, item))
+    return None
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def load_library(root: Path | None = None) -> Library:
+    """Load and cross-check every definition; raise DefinitionError listing all problems."""
+    root = Path(root) if root is not None else forms_dir()
+    problems: list[str] = []
+    if not root.is_dir():
+        raise DefinitionError([f"{root} → not a folder of definitions"])
+    versions: dict[str, str] = {}
+
+    indications: dict[str, IndicationDefinition] = {}
+    for path in sorted((root / "indications").glob("*/definition.toml")):
+        data = _read_toml(path, problems)
+        if data is None:
+            continue
+        label = f"indication {data.get('id', path.parent.name)}"
+        definition = _validate(IndicationDefinition, path, label, data, problems)
+        if definition is None:
+            continue
+        if definition.id != path.parent.name:
+            problems.append(
+                f"{path} → {label} → id: must match its folder name {path.parent.name!r}"
+            )
+        elif definition.id in indications:
+            problems.append(f"{path} → {label} → id: used by another indication")
+        else:
+            indications[definition.id] = definition
+            versions[f"indication:{definition.id}"] = f"{definition.version}/{_digest(path)}"
+
+    products: dict[str, Product] = {}
+    catalog_as_of = ""
+    catalog_path = root / "products.toml"
+    if catalog_path.exists():
+        data = _read_toml(catalog_path, problems)
+        catalog = (
+            _validate(ProductCatalog, catalog_path, "catalog", data, problems) if data else None
+        )
+        if catalog is not None:
+            catalog_as_of = catalog.as_of
+            versions["products"] = f"{catalog.as_of}/{_digest(catalog_path)}"
+            for product in catalog.products:
+                if product.id in products:
+                    problems.append(f"{catalog_path} → product {product.id} → id: used twice")
+                products[product.id] = product
+    else:
+        problems.append(f"{catalog_path} → missing: the product catalog is required")
+
+    payers: dict[str, PayerProfile] = {}
+    for path in sorted((root / "payers").glob("*.toml")):
+        data = _read_toml(path, problems)
+        if data is None:
+            continue
+        label = f"payer {data.get('id', path.stem)}"
+        profile = _validate(PayerProfile, path, label, data, problems)
+        if profile is None:
+            continue
+        if profile.id != path.stem:
+            problems.append(f"{path} → {label} → id: must match the file name {path.stem!r}")
+            continue
+        problems.extend(_check_payer(path, profile, indications, products))
+        payers[profile.id] = profile
+        versions[f"payer:{profile.id}"] = f"{profile.as_of}/{_digest(path)}"
+    if "reference" not in payers and not problems:
+        problems.append(
+            f"{root / 'payers'} → the reference payer profile (reference.toml) is "
+            "missing; every case falls back to it"
+        )
+
+    if problems:
+        raise DefinitionError(problems)
+    return Library(
+        root=root,
+        indications=indications,
+        payers=payers,
+        products=products,
+        catalog_as_of=catalog_as_of,
+        file_versions=versions,
+    )
+
+
+def _check_payer(
+    path: Path,
+    profile: PayerProfile,
+    indications: Mapping[str, IndicationDefinition],
+    products: Mapping[str, Product],
+) -> list[str]:
+    problems = []
+    where = f"{path} → payer {profile.id}"
+    for key in ("preferred_products", "excluded_products"):
+        for product_id in getattr(profile, key):
+            if product_id not in products:
+                close = difflib.get_close_matches(product_id, products, n=1)
+                mean = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(f"{where} → {key}: unknown product {product_id!r}{mean}")
+    for index, override in enumerate(profile.overrides):
+        crumb = f"{where} → overrides[{index}] ({override.indication}.{override.criterion})"
+        definition = indications.get(override.indication)
+        if definition is None:
+            problems.append(f"{crumb} → indication: unknown indication {override.indication!r}")
+            continue
+        target = next((c for c in definition.all_criteria() if c.id == override.criterion), None)
+        if target is None:
+            problems.append(
+                f"{crumb} → criterion: {override.indication} has no criterion "
+                f"{override.criterion!r}"
+            )
+            continue
+        try:
+            apply_override(target, override.set)
+        except (ValueError, ValidationError) as error:
+            problems.append(f"{crumb} → set: {error}")
+    return problems
+
+
+def apply_override(criterion: Any, changes: Mapping[str, Any]) -> Any:
+    """Return the criterion with a payer's changes, validated like the original."""
+    unknown = [key for key in changes if key not in type(criterion).model_fields or key == "id"]
+    if unknown:
+        raise ValueError(f"cannot set {', '.join(unknown)} on a {criterion.kind} criterion")
+    data = criterion.model_dump()
+    data.update(changes)
+    return type(criterion).model_validate(data)

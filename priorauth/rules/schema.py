@@ -1,0 +1,431 @@
+"""The shape of a definition file: indications, payer profiles, products.
+
+Every model is frozen and rejects unknown keys, so a misspelt key in a TOML file
+is a load error with a breadcrumb, never a silently ignored rule. Criteria are
+discriminated by ``kind``; each kind tests facts from the vocabulary in
+priorauth.domain.facts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from priorauth.domain.case import RequestType
+from priorauth.domain.catalog import Product
+from priorauth.domain.dosing import DosingWeightPolicy
+from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
+from priorauth.domain.identifiers import is_icd10_cm
+
+SCHEMA_VERSION = 1
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", min_length=1, max_length=60)]
+BOTH = (RequestType.INITIAL, RequestType.CONTINUATION)
+_SPECIALTIES = {key for key, _ in SPECIALTIES}
+_CLASSES = {key for key, _ in THERAPY_CLASSES}
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Op(StrEnum):
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+    def holds(self, left: Decimal, right: Decimal) -> bool:
+        return {
+            Op.LT: left < right,
+            Op.LE: left <= right,
+            Op.GT: left > right,
+            Op.GE: left >= right,
+        }[self]
+
+    @property
+    def words(self) -> str:
+        return {Op.LT: "below", Op.LE: "at most", Op.GT: "above", Op.GE: "at least"}[self]
+
+
+def _require_fact(name: str, kinds: set[FactKind]) -> None:
+    fact = FACTS.get(name)
+    if fact is None:
+        raise ValueError(f"unknown fact {name!r}")
+    if fact.kind not in kinds:
+        wanted = " or ".join(sorted(kind.value for kind in kinds))
+        raise ValueError(f"fact {name!r} is a {fact.kind.value}, this criterion needs a {wanted}")
+
+
+class Citation(Frozen):
+    id: Id
+    text: str
+    date: str
+    url: str = ""
+    source_ref: str = Field(default="", description="tag in the reference notes, e.g. S25")
+    unverified: bool = False
+
+
+class CriterionBase(Frozen):
+    id: Id
+    title: str
+    why: str = Field(default="", description="why the payer asks, in plain words")
+    required: bool = True
+    applies_to: tuple[RequestType, ...] = BOTH
+    citations: tuple[Id, ...] = ()
+    unverified: bool = False
+    note: str = ""
+
+    def facts(self) -> set[str]:
+        return set()
+
+
+class LabCriterion(CriterionBase):
+    kind: Literal["lab"]
+    fact: str
+    op: Op
+    value: Decimal
+    occasions: int = Field(default=1, ge=1, le=5)
+    min_days_apart: int = Field(default=0, ge=0)
+    within_days: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _fact_is_lab(self) -> LabCriterion:
+        _require_fact(self.fact, {FactKind.LAB})
+        return self
+
+    def facts(self) -> set[str]:
+        return {self.fact}
+
+
+class NumberCriterion(CriterionBase):
+    kind: Literal["number"]
+    fact: str
+    op: Op
+    value: Decimal
+
+    @model_validator(mode="after")
+    def _fact_is_number(self) -> NumberCriterion:
+        _require_fact(self.fact, {FactKind.NUMBER, FactKind.SCORE, FactKind.DERIVED})
+        if self.fact == "prescriber_specialty":
+            raise ValueError("prescriber_specialty is not a number; use kind = 'specialty'")
+        return self
+
+    def facts(self) -> set[str]:
+        return {self.fact}
+
+
+class FlagCriterion(CriterionBase):
+    kind: Literal["flag"]
+    fact: str
+    expected: bool = True
+
+    @model_validator(mode="after")
+    def _fact_is_flag(self) -> FlagCriterion:
+        _require_fact(self.fact, {FactKind.FLAG})
+        return self
+
+    def facts(self) -> set[str]:
+        return {self.fact}
+
+
+class ChoiceCriterion(CriterionBase):
+    kind: Literal["choice"]
+    fact: str
+    accepted: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _choices_exist(self) -> ChoiceCriterion:
+        _require_fact(self.fact, {FactKind.CHOICE})
+        allowed = {key for key, _ in FACTS[self.fact].choices}
+        unknown = [value for value in self.accepted if value not in allowed]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} not among {self.fact}'s choices: "
+                f"{', '.join(sorted(allowed))}"
+            )
+        return self
+
+    def facts(self) -> set[str]:
+        return {self.fact}
+
+
+class SpecialtyCriterion(CriterionBase):
+    kind: Literal["specialty"]
+    specialties: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known(self) -> SpecialtyCriterion:
+        unknown = [s for s in self.specialties if s not in _SPECIALTIES]
+        if unknown:
+            raise ValueError(f"unknown specialty {', '.join(unknown)}")
+        return self
+
+
+class StepTherapyCriterion(CriterionBase):
+    kind: Literal["step_therapy"]
+    classes: tuple[str, ...] = Field(min_length=1)
+    min_count: int = Field(default=1, ge=1, le=5)
+    min_weeks: Decimal | None = Field(
+        default=None, gt=0, description="shortest trial that counts as an inadequate response"
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> StepTherapyCriterion:
+        unknown = [c for c in self.classes if c not in _CLASSES]
+        if unknown:
+            raise ValueError(f"unknown therapy class {', '.join(unknown)}")
+        return self
+
+
+class ImprovementCriterion(CriterionBase):
+    kind: Literal["improvement"]
+    baseline: str
+    current: str
+    min_change: Decimal = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _paired_scores(self) -> ImprovementCriterion:
+        _require_fact(self.baseline, {FactKind.SCORE})
+        _require_fact(self.current, {FactKind.SCORE})
+        return self
+
+    def facts(self) -> set[str]:
+        return {self.baseline, self.current}
+
+
+class AnyOfCriterion(CriterionBase):
+    kind: Literal["any_of"]
+    min_met: int = Field(default=1, ge=1)
+    criteria: tuple[Criterion, ...] = Field(min_length=2)
+
+    def facts(self) -> set[str]:
+        return set().union(*(c.facts() for c in self.criteria))
+
+
+Criterion = Annotated[
+    LabCriterion
+    | NumberCriterion
+    | FlagCriterion
+    | ChoiceCriterion
+    | SpecialtyCriterion
+    | StepTherapyCriterion
+    | ImprovementCriterion
+    | AnyOfCriterion,
+    Field(discriminator="kind"),
+]
+AnyOfCriterion.model_rebuild()
+
+CRITERION_KINDS = (
+    "lab",
+    "number",
+    "flag",
+    "choice",
+    "specialty",
+    "step_therapy",
+    "improvement",
+    "any_of",
+)
+
+
+class Range(Frozen):
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+    def contains(self, value: Decimal) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def describe(self, unit: str) -> str:
+        if self.min is not None and self.max is not None:
+            if self.min == self.max:
+                return f"{self.min} {unit}"
+            return f"{self.min}–{self.max} {unit}"
+        if self.max is not None:
+            return f"at most {self.max} {unit}"
+        if self.min is not None:
+            return f"at least {self.min} {unit}"
+        return "any"
+
+
+class DosingLimit(Frozen):
+    id: Id
+    label: str
+    applies_to: tuple[RequestType, ...] = BOTH
+    g_per_kg_per_course: Range
+    days_per_course: Range = Range()
+    interval_weeks: Range = Range()
+    max_g_per_kg_per_day: Decimal | None = None
+    citations: tuple[Id, ...] = ()
+    unverified: bool = False
+    note: str = ""
+
+
+class AuthorizationPeriods(Frozen):
+    initial_months: int | None = Field(default=None, ge=1, le=24)
+    continuation_months: int | None = Field(default=None, ge=1, le=24)
+    unverified: bool = False
+    note: str = ""
+    citations: tuple[Id, ...] = ()
+
+
+class DiagnosisCode(Frozen):
+    code: str
+    description: str
+    verified: bool = False
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _format(self) -> DiagnosisCode:
+        if not is_icd10_cm(self.code):
+            raise ValueError(f"{self.code!r} is not an ICD-10-CM code")
+        return self
+
+
+class Question(Frozen):
+    fact: str
+    why: str = Field(description="why the payer asks, shown beside the question")
+    applies_to: tuple[RequestType, ...] = BOTH
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _answerable(self) -> Question:
+        fact = FACTS.get(self.fact)
+        if fact is None:
+            raise ValueError(f"unknown fact {self.fact!r}")
+        if fact.kind is FactKind.DERIVED:
+            raise ValueError(f"{self.fact!r} is computed from the case, not asked")
+        return self
+
+
+class Enclosure(Frozen):
+    id: Id
+    title: str
+    applies_to: tuple[RequestType, ...] = BOTH
+    required: bool = True
+
+
+class CoverageStatus(StrEnum):
+    STANDARD = "standard"
+    NOT_COVERED = "not_covered"
+    RARELY_COVERED = "rarely_covered"
+
+
+class IndicationDefinition(Frozen):
+    schema_version: int
+    id: Id
+    name: str
+    short_name: str = ""
+    category: str
+    version: str = Field(description="date this definition was last checked, YYYY-MM-DD")
+    summary: str = ""
+    coverage: CoverageStatus = CoverageStatus.STANDARD
+    exception_needs: tuple[str, ...] = ()
+    codes: tuple[DiagnosisCode, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = ()
+    criteria: tuple[Criterion, ...] = ()
+    dosing: tuple[DosingLimit, ...] = Field(min_length=1)
+    authorization: AuthorizationPeriods = AuthorizationPeriods()
+    enclosures: tuple[Enclosure, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndicationDefinition:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not {SCHEMA_VERSION}")
+        cited = {c.id for c in self.citations}
+        asked = {q.fact for q in self.questions}
+        seen: set[str] = set()
+        for criterion in self.all_criteria():
+            if criterion.id in seen:
+                raise ValueError(f"criterion id {criterion.id!r} is used twice")
+            seen.add(criterion.id)
+            missing = [ref for ref in criterion.citations if ref not in cited]
+            if missing:
+                raise ValueError(f"criterion {criterion.id!r} cites unknown {', '.join(missing)}")
+            unasked = criterion.facts() - asked - _derived()
+            if unasked:
+                raise ValueError(
+                    f"criterion {criterion.id!r} tests {', '.join(sorted(unasked))}, "
+                    "which no question asks: add it to [[questions]]"
+                )
+        for limit in self.dosing:
+            missing = [ref for ref in limit.citations if ref not in cited]
+            if missing:
+                raise ValueError(f"dosing {limit.id!r} cites unknown {', '.join(missing)}")
+        return self
+
+    def all_criteria(self) -> list[CriterionBase]:
+        found: list[CriterionBase] = []
+
+        def walk(items: tuple[CriterionBase, ...]) -> None:
+            for item in items:
+                found.append(item)
+                if isinstance(item, AnyOfCriterion):
+                    walk(item.criteria)
+
+        walk(self.criteria)
+        return found
+
+    def code(self, code: str) -> DiagnosisCode | None:
+        return next((c for c in self.codes if c.code == code), None)
+
+    def citation(self, citation_id: str) -> Citation:
+        return next(c for c in self.citations if c.id == citation_id)
+
+    def questions_for(self, request_type: RequestType) -> list[Question]:
+        return [q for q in self.questions if request_type in q.applies_to]
+
+    def dosing_for(self, request_type: RequestType, phase: str | None) -> DosingLimit | None:
+        if phase:
+            return next((d for d in self.dosing if d.id == phase), None)
+        return next((d for d in self.dosing if request_type in d.applies_to), None)
+
+
+def _derived() -> set[str]:
+    return {name for name, fact in FACTS.items() if fact.kind is FactKind.DERIVED}
+
+
+class CriterionOverride(Frozen):
+    """A payer's change to one reference criterion: a threshold, a window, or dropping it."""
+
+    indication: Id
+    criterion: Id
+    set: dict[str, Decimal | int | bool | str | list[str]] = Field(default_factory=dict)
+    source: str
+    as_of: str
+    unverified: bool = False
+
+
+class PayerProfile(Frozen):
+    schema_version: int
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+    description: str = ""
+    as_of: str
+    dosing_weight: DosingWeightPolicy = DosingWeightPolicy()
+    dosing_weight_source: str = ""
+    dosing_weight_unverified: bool = False
+    authorization_initial_months: int | None = Field(default=None, ge=1, le=24)
+    authorization_continuation_months: int | None = Field(default=None, ge=1, le=24)
+    authorization_source: str = ""
+    authorization_unverified: bool = False
+    preferred_products: tuple[str, ...] = ()
+    excluded_products: tuple[str, ...] = ()
+    products_source: str = ""
+    overrides: tuple[CriterionOverride, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _version(self) -> PayerProfile:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not {SCHEMA_VERSION}")
+        return self
+
+
+class ProductCatalog(Frozen):
+    schema_version: int
+    as_of: str
+    products: tuple[Product, ...] = Field(min_length=1)
