@@ -573,11 +573,11 @@ def _check_dose(
                     f"{_fmt(cap)} g/kg per day ({where}); spread the course over more days.",
                 )
             )
-    text = (
-        f"{limit.g_per_kg_per_course.describe('g/kg')} per course over "
-        f"{limit.days_per_course.describe('days')}, every "
-        f"{limit.interval_weeks.describe('weeks')}"
-    )
+    text = f"{limit.g_per_kg_per_course.describe('g/kg')} per course"
+    if not limit.days_per_course.is_open():
+        text += f" over {limit.days_per_course.describe('days')}"
+    if not limit.interval_weeks.is_open():
+        text += f", every {limit.interval_weeks.describe('weeks')}"
     return DoseCheck(
         dose=dose,
         limit_label=limit.label,

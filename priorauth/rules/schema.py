@@ -238,6 +238,9 @@ class Range(Frozen):
     def contains(self, value: Decimal) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def is_open(self) -> bool:
+        return self.min is None and self.max is None
+
     def describe(self, unit: str) -> str:
         if self.min is not None and self.max is not None:
             if self.min == self.max:
