@@ -395,11 +395,13 @@ def _evaluate_criterion(
     criterion: CriterionBase,
     definition: IndicationDefinition,
     facts: _Facts,
-    payer_change: str = "",
+    payer_changes: Mapping[str, str],
 ) -> CriterionResult:
+    payer_change = payer_changes.get(criterion.id, "")
     if isinstance(criterion, AnyOfCriterion):
         children = tuple(
-            _evaluate_criterion(child, definition, facts) for child in criterion.criteria
+            _evaluate_criterion(child, definition, facts, payer_changes)
+            for child in criterion.criteria
         )
         met = sum(child.status is Status.MET for child in children)
         if met >= criterion.min_met:
@@ -426,21 +428,27 @@ def _evaluate_criterion(
 
 def _payer_criteria(
     definition: IndicationDefinition, payer: PayerProfile
-) -> list[tuple[CriterionBase, str]]:
-    changes = {o.criterion: o for o in payer.overrides if o.indication == definition.id}
-    out = []
-    for criterion in definition.criteria:
-        override = changes.get(criterion.id)
+) -> tuple[list[CriterionBase], dict[str, str]]:
+    """Apply the payer's overrides at any depth; return the criteria and a note per change."""
+    overrides = {o.criterion: o for o in payer.overrides if o.indication == definition.id}
+    notes: dict[str, str] = {}
+
+    def changed(criterion: CriterionBase) -> CriterionBase:
+        if isinstance(criterion, AnyOfCriterion):
+            criterion = criterion.model_copy(
+                update={"criteria": tuple(changed(child) for child in criterion.criteria)}
+            )
+        override = overrides.get(criterion.id)
         if override is None:
-            out.append((criterion, ""))
-            continue
-        changed = apply_override(criterion, override.set)
-        what = ", ".join(f"{k} = {v}" for k, v in override.set.items())
+            return criterion
+        what = ", ".join(f"{key} = {value}" for key, value in override.set.items())
         mark = " (unverified)" if override.unverified else ""
-        out.append(
-            (changed, f"{payer.name}: {what} ({override.source}, as of {override.as_of}){mark}")
+        notes[criterion.id] = (
+            f"{payer.name}: {what} ({override.source}, as of {override.as_of}){mark}"
         )
-    return out
+        return apply_override(criterion, override.set)
+
+    return [changed(criterion) for criterion in definition.criteria], notes
 
 
 def case_problems(case: Case, library: Library) -> list[Problem]:
@@ -590,15 +598,18 @@ def _check_dose(
 
 def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
     """Assess a case against its indication under its payer profile, as of a date."""
-    definition = library.indications[case.indication_id]
+    definition = library.indications.get(case.indication_id)
+    if definition is None:
+        raise ValueError(f"unknown indication {case.indication_id!r}")
     payer = library.payers.get(case.coverage.payer_profile, library.payers["reference"])
     product = library.products.get(case.regimen.product_id)
     facts = _Facts(case, as_of)
     problems = case_problems(case, library)
 
+    criteria, payer_notes = _payer_criteria(definition, payer)
     results = [
-        _evaluate_criterion(criterion, definition, facts, change)
-        for criterion, change in _payer_criteria(definition, payer)
+        _evaluate_criterion(criterion, definition, facts, payer_notes)
+        for criterion in criteria
         if case.request_type in criterion.applies_to
     ]
     dose = _check_dose(case, definition, payer, product)

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from priorauth.domain.catalog import Product
+from priorauth.domain.dosing import DosingWeightPolicy
 from priorauth.domain.facts import FACTS
 from priorauth.paths import forms_dir
 
@@ -62,7 +63,7 @@ def _all_field_names() -> set[str]:
         if isinstance(value, type) and issubclass(value, BaseModel):
             names.update(value.model_fields)
     names.update(Product.model_fields)
-    names.update(schema.DosingWeightPolicy.model_fields)
+    names.update(DosingWeightPolicy.model_fields)
     return names
 
 
