@@ -95,6 +95,82 @@ DISEASE_COURSE = (
     ("monophasic", "Monophasic"),
 )
 
+# Choice lists added for the indication library (issue 3).
+SECONDARY_HYPOGAM_CAUSES = (
+    ("cll", "Chronic lymphocytic leukemia"),
+    ("multiple_myeloma", "Multiple myeloma"),
+    ("lymphoma", "Non-Hodgkin lymphoma"),
+    ("other_hematologic_malignancy", "Other blood cancer"),
+    ("post_hsct", "After a stem cell (bone marrow) transplant"),
+    ("b_cell_depleting_therapy", "After B-cell-depleting therapy (e.g. rituximab)"),
+    ("car_t", "After CAR-T cell therapy"),
+    ("solid_organ_transplant", "After a solid organ transplant"),
+    ("thymoma", "Thymoma (Good syndrome)"),
+    ("other", "Other"),
+)
+
+MEASLES_PEP_GROUPS = (
+    ("pregnant_without_immunity", "Pregnant, without evidence of measles immunity"),
+    ("severely_immunocompromised", "Severely immunocompromised"),
+    ("infant_under_12_months", "Infant under 12 months (intramuscular IG is used instead)"),
+    ("other", "Other"),
+)
+
+VARICELLA_PEP_GROUPS = (
+    ("immunocompromised", "Immunocompromised"),
+    ("pregnant", "Pregnant"),
+    (
+        "newborn_maternal_varicella",
+        "Newborn whose mother developed chickenpox from 5 days before to 2 days after delivery",
+    ),
+    (
+        "premature_28_weeks_or_more",
+        "Premature infant born at 28 weeks or later whose mother lacks immunity",
+    ),
+    ("premature_under_28_weeks", "Premature infant born before 28 weeks or weighing ≤ 1000 g"),
+    ("other", "Other"),
+)
+
+TSS_ORGANISMS = (
+    ("streptococcal", "Streptococcal (group A strep)"),
+    ("staphylococcal", "Staphylococcal"),
+    ("unknown", "Not yet known"),
+)
+
+BLEEDING_SEVERITY = (
+    ("none", "No bleeding"),
+    ("mild_skin_only", "Mild: skin only (bruises, petechiae)"),
+    ("moderate_mucosal", "Moderate: mucosal bleeding (mouth, nose, gut, heavy periods)"),
+    ("severe", "Severe or life-threatening bleeding"),
+)
+
+MG_SEVERITY = (
+    ("ocular_or_mild", "Ocular only, or mild generalized"),
+    ("moderate", "Moderate generalized"),
+    ("severe", "Severe generalized"),
+    ("crisis", "Myasthenic crisis"),
+)
+
+MG_ANTIBODIES = (
+    ("achr_positive", "Acetylcholine-receptor (AChR) antibodies positive"),
+    ("musk_positive", "MuSK antibodies positive"),
+    ("seronegative", "Tested; both negative"),
+    ("not_tested", "Not tested"),
+)
+
+ANTIBODY_RESULT = (
+    ("positive", "Positive"),
+    ("negative", "Negative"),
+    ("not_tested", "Not tested"),
+)
+
+NEURAL_ANTIBODIES = (
+    ("nmdar_positive", "NMDA-receptor antibodies positive"),
+    ("other_antibody_positive", "Another neural antibody positive"),
+    ("antibody_negative", "Tested; no antibody found"),
+    ("not_tested", "Not tested"),
+)
+
 _FACTS: tuple[Fact, ...] = (
     # Immunoglobulin labs (mg/dL is the US reporting unit; 100 mg/dL = 1 g/L).
     _lab("igg_mg_dl", "Serum IgG", "mg/dL", 5000),
@@ -232,6 +308,313 @@ _FACTS: tuple[Fact, ...] = (
         unit="weeks",
     ),
     Fact(name="prescriber_specialty", kind=FactKind.DERIVED, label="Prescriber's specialty"),
+    # Added for the indication library (issue 3); sources are cited in each definition.
+    # Immunology and infection.
+    Fact(
+        name="secondary_hypogam_cause",
+        kind=FactKind.CHOICE,
+        label="Cause of the low antibody levels",
+        choices=SECONDARY_HYPOGAM_CAUSES,
+    ),
+    Fact(
+        name="serious_bacterial_infections_past_year",
+        kind=FactKind.NUMBER,
+        label="Serious bacterial infections (bacteremia, meningitis, pneumonia) "
+        "in the past 12 months",
+        unit="infections",
+        minimum=0,
+        maximum=100,
+    ),
+    _flag(
+        "chronic_bronchiectasis_uncontrolled",
+        "Chronic bronchiectasis not controlled by antibiotics and lung therapy",
+    ),
+    _flag(
+        "no_measles_antibody_after_two_mmr",
+        "No measles antibody after two doses of MMR vaccine",
+    ),
+    Fact(name="exposure_date", kind=FactKind.DATE, label="Date of the exposure"),
+    Fact(
+        name="measles_pep_group",
+        kind=FactKind.CHOICE,
+        label="Why the patient needs measles prophylaxis with immune globulin",
+        choices=MEASLES_PEP_GROUPS,
+    ),
+    _flag(
+        "evidence_of_measles_immunity",
+        "Evidence of measles immunity (e.g. an MMR dose given at 12 months of age or older)",
+    ),
+    Fact(
+        name="varicella_pep_group",
+        kind=FactKind.CHOICE,
+        label="Why the patient needs varicella prophylaxis",
+        choices=VARICELLA_PEP_GROUPS,
+    ),
+    _flag("evidence_of_varicella_immunity", "Evidence of varicella (chickenpox) immunity"),
+    _flag("varizig_unavailable", "Varicella-zoster immune globulin (VariZIG) is unavailable"),
+    _flag("ivig_in_past_3_weeks", "IVIG was given in the past 3 weeks"),
+    Fact(
+        name="tss_organism",
+        kind=FactKind.CHOICE,
+        label="Organism causing the toxic shock syndrome",
+        choices=TSS_ORGANISMS,
+    ),
+    _flag(
+        "tss_case_definition_met",
+        "Meets the toxic shock case definition (organism isolated, low blood pressure, "
+        "two or more organs affected)",
+    ),
+    _flag(
+        "no_rapid_improvement_with_supportive_care",
+        "No rapid improvement with fluids, inotropes, surgery, antibiotics and supportive care",
+    ),
+    # Hematology.
+    Fact(
+        name="bleeding_severity",
+        kind=FactKind.CHOICE,
+        label="Bleeding now",
+        choices=BLEEDING_SEVERITY,
+    ),
+    _flag(
+        "rapid_platelet_rise_needed",
+        "A rapid rise in platelet count is needed (bleeding, or an urgent procedure)",
+    ),
+    _flag(
+        "platelets_inadequate_for_procedure",
+        "Platelet count is too low for the planned surgery or procedure",
+    ),
+    _flag("preparing_for_delivery", "Preparing for delivery"),
+    _flag(
+        "fnait_previous_affected_pregnancy",
+        "A previous pregnancy was affected by fetal or neonatal alloimmune thrombocytopenia",
+    ),
+    _flag(
+        "fnait_previous_fetal_ich",
+        "A previous fetus or newborn had a brain (intracranial) hemorrhage from FNAIT",
+    ),
+    _flag(
+        "neonatal_severe_thrombocytopenia",
+        "Newborn with severe alloimmune thrombocytopenia (IVIG alongside platelet transfusion)",
+    ),
+    Fact(
+        name="gestational_age_weeks",
+        kind=FactKind.NUMBER,
+        label="Weeks of pregnancy at the planned start",
+        unit="weeks",
+        minimum=0,
+        maximum=45,
+    ),
+    # Neurology.
+    _score(
+        "gbs_disability_score",
+        "GBS disability score (Hughes, 0 healthy to 6 dead; 3 or more = cannot walk unaided)",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=6,
+    ),
+    _flag(
+        "treatment_related_fluctuation",
+        "Worsened again after first improving on IVIG (treatment-related fluctuation)",
+    ),
+    _flag(
+        "mmn_clinical_pattern",
+        "Slowly or stepwise progressive, focal, asymmetric limb weakness in at least "
+        "2 nerves for more than 1 month",
+    ),
+    _flag(
+        "no_objective_sensory_loss",
+        "No objective sensory loss (apart from minor vibration loss in the legs)",
+    ),
+    _flag("anti_gm1_positive", "IgM anti-GM1 antibodies present"),
+    _flag(
+        "nerve_biopsy_or_mri_neurography_support",
+        "Motor nerve biopsy or MRI neurography supports the diagnosis",
+    ),
+    Fact(
+        name="mg_severity",
+        kind=FactKind.CHOICE,
+        label="Myasthenia gravis severity now",
+        choices=MG_SEVERITY,
+    ),
+    _flag(
+        "mg_life_threatening_signs",
+        "Life-threatening signs: breathing difficulty (respiratory insufficiency) or "
+        "trouble swallowing",
+    ),
+    _flag("mg_rapid_response_needed", "A rapid response is needed"),
+    _flag(
+        "mg_significant_bulbar_dysfunction",
+        "Significant bulbar weakness (speech, swallowing, chewing)",
+    ),
+    _flag("surgery_planned", "Thymectomy or other surgery is scheduled"),
+    Fact(
+        name="mg_antibody_status",
+        kind=FactKind.CHOICE,
+        label="Myasthenia gravis antibodies",
+        choices=MG_ANTIBODIES,
+    ),
+    _score(
+        "qmg_score_baseline",
+        "Quantitative Myasthenia Gravis (QMG) score before IVIG",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=39,
+    ),
+    _score(
+        "qmg_score_current",
+        "Quantitative Myasthenia Gravis (QMG) score now",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=39,
+    ),
+    _score(
+        "mg_adl_score_baseline",
+        "MG Activities of Daily Living (MG-ADL) score before IVIG",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=24,
+    ),
+    _score(
+        "mg_adl_score_current",
+        "MG Activities of Daily Living (MG-ADL) score now",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=24,
+    ),
+    _flag(
+        "significant_functional_disability",
+        "Significant disability, documented on a functional scale (ADL, muscle or MRC scores)",
+    ),
+    Fact(
+        name="vgcc_antibody_result",
+        kind=FactKind.CHOICE,
+        label="Voltage-gated calcium channel (VGCC) antibodies",
+        choices=ANTIBODY_RESULT,
+    ),
+    Fact(
+        name="gad65_antibody_result",
+        kind=FactKind.CHOICE,
+        label="GAD65 antibodies",
+        choices=ANTIBODY_RESULT,
+    ),
+    _flag(
+        "emg_continuous_motor_unit_activity",
+        "EMG shows continuous motor-unit activity",
+    ),
+    Fact(
+        name="neural_antibody_result",
+        kind=FactKind.CHOICE,
+        label="Encephalitis antibody testing (serum or spinal fluid)",
+        choices=NEURAL_ANTIBODIES,
+    ),
+    _flag(
+        "given_with_other_immunotherapy",
+        "Given together with other immune treatment (steroids, immunosuppressants or "
+        "plasma exchange)",
+    ),
+    _flag("specialist_consultation_documented", "A specialist consultation is documented"),
+    _score(
+        "mrs_score_baseline",
+        "Modified Rankin Scale before IVIG (0 no symptoms to 6 dead)",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=6,
+    ),
+    _score(
+        "mrs_score_current",
+        "Modified Rankin Scale now",
+        "points",
+        higher_is_better=False,
+        minimum=0,
+        maximum=6,
+    ),
+    _flag(
+        "myositis_diagnostic_workup",
+        "Diagnosis supported by muscle enzymes (CK), EMG and/or muscle biopsy",
+    ),
+    _score(
+        "mmt8_score_baseline",
+        "Manual Muscle Testing (MMT-8) score before IVIG",
+        "points",
+        higher_is_better=True,
+        minimum=0,
+        maximum=150,
+    ),
+    _score(
+        "mmt8_score_current",
+        "Manual Muscle Testing (MMT-8) score now",
+        "points",
+        higher_is_better=True,
+        minimum=0,
+        maximum=150,
+    ),
+    _score(
+        "total_improvement_score",
+        "Myositis Total Improvement Score since IVIG began",
+        "points",
+        higher_is_better=True,
+        minimum=0,
+        maximum=100,
+    ),
+    # Kawasaki disease.
+    _flag(
+        "kawasaki_diagnosis_confirmed",
+        "Diagnosis of Kawasaki disease meets the American Heart Association criteria",
+    ),
+    _flag(
+        "ongoing_inflammation_after_day_10",
+        "After day 10: diagnosis was missed and inflammation is ongoing",
+    ),
+    _flag("coronary_artery_aneurysm", "Coronary artery aneurysm on echocardiogram"),
+    _flag("echocardiogram_done", "Echocardiogram done"),
+    _flag(
+        "fever_persists_36h_after_ivig",
+        "Fever persists or returns 36 hours or more after the first IVIG infusion ended",
+    ),
+    # Blistering diseases.
+    _flag(
+        "blistering_disease_biopsy_proven",
+        "Diagnosis proven by skin or mucosal biopsy (with immunofluorescence where possible)",
+    ),
+    _flag("rapidly_progressive_disease", "Rapidly progressive disease"),
+    _flag(
+        "ivig_short_term_until_conventional_effect",
+        "IVIG is planned short-term only, until conventional therapy takes effect",
+    ),
+    # Requests outside usual coverage (medical-exception requests).
+    _flag(
+        "standard_therapies_failed",
+        "Standard therapies for the condition have failed, were not tolerated or are "
+        "contraindicated (documented)",
+    ),
+    _flag("severe_disease_documented", "Severity of the disease documented"),
+    _flag(
+        "published_evidence_enclosed",
+        "Published evidence for IVIG in this condition is enclosed",
+    ),
+    _flag(
+        "specialist_supports_request",
+        "A specialist in the condition supports the request in writing",
+    ),
+    # Derived from the rest of the case.
+    Fact(
+        name="days_since_onset",
+        kind=FactKind.DERIVED,
+        label="Days from symptom (fever) onset to the requested start",
+        unit="days",
+    ),
+    Fact(
+        name="days_since_exposure",
+        kind=FactKind.DERIVED,
+        label="Days from the exposure to the requested start",
+        unit="days",
+    ),
 )
 
 FACTS: dict[str, Fact] = {fact.name: fact for fact in _FACTS}
@@ -251,6 +634,9 @@ SPECIALTIES = (
     ("pediatrics", "Pediatrics"),
     ("internal_medicine", "Internal medicine"),
     ("family_medicine", "Family medicine"),
+    ("obstetrics", "Obstetrics and maternal-fetal medicine"),
+    ("transfusion_medicine", "Transfusion medicine"),
+    ("neonatology", "Neonatology"),
     ("other", "Other"),
 )
 

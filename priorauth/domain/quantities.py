@@ -6,7 +6,7 @@ so a reviewer who asks "how was 164.4 g arrived at?" finds one answer.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 # Exact by definition (international yard and pound agreement, 1959).
 KG_PER_LB = Decimal("0.45359237")
@@ -53,3 +53,54 @@ def ceil_units(amount: Decimal, unit: Decimal) -> int:
 def round_money(amount: Decimal) -> Decimal:
     """Round money to the cent, half up."""
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# --- Added for issue 4 (vials, infusion, costs): more named roundings, additive only. ---
+
+RATE_DISPLAY_STEP_ML_PER_H = Decimal("0.1")
+VOLUME_DISPLAY_STEP_ML = Decimal("0.1")
+
+
+def split_dose_g(total_g: Decimal, days: int) -> tuple[Decimal, ...]:
+    """Split a course dose into infusion-day doses of 0.1 g that add up to the course exactly.
+
+    The first days take the extra tenths, so no day differs from another by more
+    than 0.1 g and the course total is never lost to rounding.
+    """
+    if days < 1:
+        raise ValueError("a course has at least one infusion day")
+    tenths = int((total_g / DOSE_DISPLAY_STEP_G).to_integral_value(rounding=ROUND_HALF_UP))
+    base, extra = divmod(tenths, days)
+    return tuple(
+        (Decimal(base + (1 if day < extra else 0)) * DOSE_DISPLAY_STEP_G) for day in range(days)
+    )
+
+
+def floor_units(amount: Decimal, unit: Decimal) -> int:
+    """Whole billing units inside an amount (round down: wasted drug is never over-billed)."""
+    return int((amount / unit).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def round_rate_ml_per_h(rate_ml_per_h: Decimal) -> Decimal:
+    """Round a pump rate to what an infusion pump is set to (0.1 mL/h, half up)."""
+    return rate_ml_per_h.quantize(RATE_DISPLAY_STEP_ML_PER_H, rounding=ROUND_HALF_UP)
+
+
+def round_volume_ml(volume_ml: Decimal) -> Decimal:
+    """Round a volume for display (0.1 mL, half up)."""
+    return volume_ml.quantize(VOLUME_DISPLAY_STEP_ML, rounding=ROUND_HALF_UP)
+
+
+def round_minutes(minutes: Decimal) -> int:
+    """Round a duration to whole minutes, half up: infusion time is coded in whole minutes."""
+    return int(minutes.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def round_percent(value: Decimal) -> Decimal:
+    """Round a percentage for display (0.1, half up)."""
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def round_unit_price(amount: Decimal) -> Decimal:
+    """Round a price per billing unit to a tenth of a cent, as CMS publishes payment limits."""
+    return amount.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)

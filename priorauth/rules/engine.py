@@ -15,7 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from priorauth.domain.case import Case, LabResult, RequestType, Score, TherapyOutcome
+from priorauth.domain.case import (
+    Case,
+    LabResult,
+    RequestType,
+    Score,
+    SiteOfCare,
+    TherapyOutcome,
+)
 from priorauth.domain.catalog import Product
 from priorauth.domain.dosing import Dose, MissingDosingInput, course_dose, dosing_weight
 from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES
@@ -169,6 +176,14 @@ class _Facts:
                 return None
             days = (self.case.regimen.start_date - onset).days
             return (Decimal(days) / 7).quantize(Decimal("0.1"))
+        if name in ("days_since_onset", "days_since_exposure"):
+            # Kawasaki counts from fever onset; post-exposure prophylaxis from the exposure.
+            start = self.case.answer(
+                "symptom_onset_date" if name == "days_since_onset" else "exposure_date"
+            )
+            if start is None:
+                return None
+            return Decimal((self.case.regimen.start_date - start).days)
         return self.case.answer(name)
 
 
@@ -411,8 +426,14 @@ def _evaluate_criterion(
                 + "; ".join(child.title for child in children if child.status is Status.MET)
                 + ".",
             )
-        elif all(child.status is Status.NOT_MET for child in children):
-            status, reason = Status.NOT_MET, "None of the accepted alternatives is documented."
+        elif met + sum(child.status is Status.MISSING for child in children) < criterion.min_met:
+            # Even if every missing answer came in met, too few alternatives would be.
+            status = Status.NOT_MET
+            reason = (
+                "None of the accepted alternatives is documented."
+                if met == 0
+                else f"{met} of the {criterion.min_met} alternatives needed is documented."
+            )
         else:
             status = Status.MISSING
             reason = (
@@ -572,13 +593,21 @@ def _check_dose(
     caps = [(limit.max_g_per_kg_per_day, f"{definition.short_name or definition.name} dosing")]
     if product is not None and product.max_g_per_kg_per_day is not None:
         caps.append((product.max_g_per_kg_per_day, f"the {product.name} label"))
-    for cap, where in caps:
+    for (cap, where), from_policy in zip(caps, (True, False), strict=False):
         if cap is not None and dose.g_per_kg_per_day > cap:
             findings.append(
                 DoseFinding(
-                    blocking=True,
+                    # The indication's limit is the payer's rule; a label's largest
+                    # daily dose is a warning the letter must justify (Kawasaki
+                    # disease is given as 2 g/kg in one infusion, off-label).
+                    blocking=from_policy,
                     message=f"{_fmt(dose.g_per_kg_per_day)} g/kg per day exceeds "
-                    f"{_fmt(cap)} g/kg per day ({where}); spread the course over more days.",
+                    f"{_fmt(cap)} g/kg per day ({where}); "
+                    + (
+                        "spread the course over more days."
+                        if from_policy
+                        else "the letter must justify the higher daily dose."
+                    ),
                 )
             )
     text = f"{limit.g_per_kg_per_course.describe('g/kg')} per course"
@@ -594,6 +623,38 @@ def _check_dose(
         findings=tuple(findings),
         unverified=limit.unverified or payer.dosing_weight_unverified,
     )
+
+
+def _unverified_met(result: CriterionResult) -> list[str]:
+    """Titles of unverified rules a met result rests on.
+
+    An any_of met through at least one verified alternative rests on that one;
+    only when every met alternative is unverified does the doubt carry up.
+    """
+    found = [result.title] if result.unverified else []
+    met_children = [child for child in result.children if child.status is Status.MET]
+    doubts = [_unverified_met(child) for child in met_children]
+    if doubts and all(doubts):
+        found.extend(title for doubt in doubts for title in doubt)
+    return found
+
+
+def _authorization(
+    definition: IndicationDefinition, payer: PayerProfile, request_type: RequestType
+) -> tuple[int | None, str, bool]:
+    """The period to request: the indication's, capped by the payer's when it sets one.
+
+    A payer's period (eviCore's 180 days) is a ceiling on approvals, not a reason
+    to ask six months for a single Guillain-Barré course.
+    """
+    periods = definition.authorization
+    initial = request_type is RequestType.INITIAL
+    own = periods.initial_months if initial else periods.continuation_months
+    cap = payer.authorization_initial_months if initial else payer.authorization_continuation_months
+    if cap is None or (own is not None and own <= cap):
+        return own, periods.note, periods.unverified
+    note = f"{payer.name} limits approvals to {cap} months: {payer.authorization_source}"
+    return cap, note, payer.authorization_unverified
 
 
 def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
@@ -618,8 +679,12 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
     warnings: list[str] = []
     for result in results:
         if result.status is Status.MET:
-            if result.unverified:
-                warnings.append(f"{result.title}: met, but the rule itself is unverified.")
+            shaky = _unverified_met(result)
+            if shaky:
+                warnings.append(
+                    f"{result.title}: met, but the rule behind it is unverified "
+                    f"({'; '.join(shaky)}); check it against the payer's current policy."
+                )
             continue
         what = "not met" if result.status is Status.NOT_MET else "information missing"
         (blocking if result.required else warnings).append(f"{result.title}: {what}.")
@@ -636,6 +701,16 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
         and product.id not in payer.preferred_products
     ):
         warnings.append(f"{product.name} is not a preferred product for {payer.name}.")
+    if (
+        case.site_of_care is SiteOfCare.HOME
+        and payer.home_infusion_codes
+        and not set(case.icd10_codes) & set(payer.home_infusion_codes)
+    ):
+        blocking.append(
+            f"{payer.name} pays for immune globulin at home only for the diagnoses on its "
+            f"home-infusion list ({payer.home_infusion_source or 'see the payer profile'}); "
+            "none of this case's codes is on it. Choose another site of care."
+        )
     if definition.coverage is not CoverageStatus.STANDARD:
         warnings.insert(
             0,
@@ -650,18 +725,7 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
     else:
         verdict = Verdict.READY
 
-    periods = definition.authorization
-    if case.request_type is RequestType.INITIAL:
-        months = payer.authorization_initial_months or periods.initial_months
-    else:
-        months = payer.authorization_continuation_months or periods.continuation_months
-    payer_sets_period = bool(
-        payer.authorization_initial_months
-        if case.request_type is RequestType.INITIAL
-        else payer.authorization_continuation_months
-    )
-    note = payer.authorization_source if payer_sets_period else periods.note
-    unverified = payer.authorization_unverified if payer_sets_period else periods.unverified
+    months, note, unverified = _authorization(definition, payer, case.request_type)
 
     return Assessment(
         indication_id=definition.id,

@@ -102,12 +102,11 @@ def _breadcrumb(path: Path, what: str, data: Any, error: Mapping[str, Any]) -> s
     node = data
     loc = list(error["loc"])
     key_path: list[str] = []
-    for index, step in enumerate(loc):
+    for step in loc:
         if (
             isinstance(node, dict)
             and isinstance(step, str)
             and step not in node
-            and index < len(loc) - 1
             and node.get("kind") == step
         ):
             continue  # a discriminator tag in pydantic's location, not a key in the file

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from priorauth.domain.case import RequestType
 from priorauth.domain.catalog import Product
@@ -92,10 +92,11 @@ class LabCriterion(CriterionBase):
     min_days_apart: int = Field(default=0, ge=0)
     within_days: int | None = Field(default=None, gt=0)
 
-    @model_validator(mode="after")
-    def _fact_is_lab(self) -> LabCriterion:
-        _require_fact(self.fact, {FactKind.LAB})
-        return self
+    @field_validator("fact")
+    @classmethod
+    def _fact_is_lab(cls, value: str) -> str:
+        _require_fact(value, {FactKind.LAB})
+        return value
 
     def facts(self) -> set[str]:
         return {self.fact}
@@ -107,12 +108,13 @@ class NumberCriterion(CriterionBase):
     op: Op
     value: Decimal
 
-    @model_validator(mode="after")
-    def _fact_is_number(self) -> NumberCriterion:
-        _require_fact(self.fact, {FactKind.NUMBER, FactKind.SCORE, FactKind.DERIVED})
-        if self.fact == "prescriber_specialty":
+    @field_validator("fact")
+    @classmethod
+    def _fact_is_number(cls, value: str) -> str:
+        _require_fact(value, {FactKind.NUMBER, FactKind.SCORE, FactKind.DERIVED})
+        if value == "prescriber_specialty":
             raise ValueError("prescriber_specialty is not a number; use kind = 'specialty'")
-        return self
+        return value
 
     def facts(self) -> set[str]:
         return {self.fact}
@@ -123,10 +125,11 @@ class FlagCriterion(CriterionBase):
     fact: str
     expected: bool = True
 
-    @model_validator(mode="after")
-    def _fact_is_flag(self) -> FlagCriterion:
-        _require_fact(self.fact, {FactKind.FLAG})
-        return self
+    @field_validator("fact")
+    @classmethod
+    def _fact_is_flag(cls, value: str) -> str:
+        _require_fact(value, {FactKind.FLAG})
+        return value
 
     def facts(self) -> set[str]:
         return {self.fact}
@@ -137,17 +140,26 @@ class ChoiceCriterion(CriterionBase):
     fact: str
     accepted: tuple[str, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _choices_exist(self) -> ChoiceCriterion:
-        _require_fact(self.fact, {FactKind.CHOICE})
-        allowed = {key for key, _ in FACTS[self.fact].choices}
-        unknown = [value for value in self.accepted if value not in allowed]
+    @field_validator("fact")
+    @classmethod
+    def _fact_is_choice(cls, value: str) -> str:
+        _require_fact(value, {FactKind.CHOICE})
+        return value
+
+    @field_validator("accepted")
+    @classmethod
+    def _choices_exist(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        fact = FACTS.get(info.data.get("fact", ""))
+        if fact is None:
+            return value  # the fact's own error says what is wrong
+        allowed = {key for key, _ in fact.choices}
+        unknown = [choice for choice in value if choice not in allowed]
         if unknown:
             raise ValueError(
-                f"{', '.join(unknown)} not among {self.fact}'s choices: "
+                f"{', '.join(unknown)} not among {fact.name}'s choices: "
                 f"{', '.join(sorted(allowed))}"
             )
-        return self
+        return value
 
     def facts(self) -> set[str]:
         return {self.fact}
@@ -187,11 +199,11 @@ class ImprovementCriterion(CriterionBase):
     current: str
     min_change: Decimal = Field(gt=0)
 
-    @model_validator(mode="after")
-    def _paired_scores(self) -> ImprovementCriterion:
-        _require_fact(self.baseline, {FactKind.SCORE})
-        _require_fact(self.current, {FactKind.SCORE})
-        return self
+    @field_validator("baseline", "current")
+    @classmethod
+    def _paired_scores(cls, value: str) -> str:
+        _require_fact(value, {FactKind.SCORE})
+        return value
 
     def facts(self) -> set[str]:
         return {self.baseline, self.current}
@@ -293,14 +305,15 @@ class Question(Frozen):
     applies_to: tuple[RequestType, ...] = BOTH
     required: bool = False
 
-    @model_validator(mode="after")
-    def _answerable(self) -> Question:
-        fact = FACTS.get(self.fact)
+    @field_validator("fact")
+    @classmethod
+    def _answerable(cls, value: str) -> str:
+        fact = FACTS.get(value)
         if fact is None:
-            raise ValueError(f"unknown fact {self.fact!r}")
+            raise ValueError(f"unknown fact {value!r}")
         if fact.kind is FactKind.DERIVED:
-            raise ValueError(f"{self.fact!r} is computed from the case, not asked")
-        return self
+            raise ValueError(f"{value!r} is computed from the case, not asked")
+        return value
 
 
 class Enclosure(Frozen):
@@ -402,6 +415,15 @@ class CriterionOverride(Frozen):
     unverified: bool = False
 
 
+class PayerNote(Frozen):
+    """A payer rule the fields above cannot express (site of care, precertification…)."""
+
+    text: str
+    source: str
+    as_of: str
+    unverified: bool = False
+
+
 class PayerProfile(Frozen):
     schema_version: int
     id: str = Field(pattern=r"^[a-z0-9_-]+$")
@@ -420,11 +442,20 @@ class PayerProfile(Frozen):
     products_source: str = ""
     overrides: tuple[CriterionOverride, ...] = ()
     sources: tuple[str, ...] = ()
+    # Diagnoses for which the payer pays for immune globulin given at home (Medicare:
+    # the primary-immunodeficiency list of Benefit Policy Manual ch. 15 §50.6).
+    # Empty means the payer sets no such list.
+    home_infusion_codes: tuple[str, ...] = ()
+    home_infusion_source: str = ""
+    notes: tuple[PayerNote, ...] = ()
 
     @model_validator(mode="after")
     def _version(self) -> PayerProfile:
         if self.schema_version != SCHEMA_VERSION:
             raise ValueError(f"schema_version {self.schema_version} is not {SCHEMA_VERSION}")
+        bad = [code for code in self.home_infusion_codes if not is_icd10_cm(code)]
+        if bad:
+            raise ValueError(f"home_infusion_codes: {', '.join(bad)} not ICD-10-CM codes")
         return self
 
 

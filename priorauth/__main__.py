@@ -1,0 +1,5 @@
+"""Run the priorauth command as ``python -m priorauth``."""
+
+from priorauth.cli import main
+
+raise SystemExit(main())

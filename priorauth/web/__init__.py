@@ -1,0 +1,165 @@
+"""The web application: a Flask application factory and one blueprint per area."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from priorauth.paths import PACKAGE_DIR, forms_dir, templates_dir
+from priorauth.rules.loader import load_library
+from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
+from priorauth.store.models import ROLE_LABELS
+
+from . import auth, cases, context, errors, intake
+
+STATIC_DIR = PACKAGE_DIR / "static"
+SECRET_KEY_FILE = "secret_key"
+
+csrf = CSRFProtect()
+
+# Pages show patient data: only this site may load anything, nothing may frame
+# them, and no page is kept in a shared cache.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+DEFAULTS: dict[str, Any] = {
+    # Far above a full intake form (~30 kB); refuses floods before they are parsed.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 2000,
+    "SESSION_COOKIE_NAME": "priorauth_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Automatic logoff after 30 minutes without a request (HIPAA §164.312(a)(2)(iii)).
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=30),
+    "SESSION_REFRESH_EACH_REQUEST": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "PRIORAUTH_TODAY": None,
+}
+
+
+class PriorauthFlask(Flask):
+    """Flask, with unhandled errors logged without their messages (no patient data)."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        _type, error, _tb = exc_info
+        if error is None:
+            return
+        self.logger.error(
+            "unhandled exception on %s %s: %s",
+            request.method,
+            request.url_rule.rule if request.url_rule else "(no route)",
+            errors.describe_exception(error),
+        )
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key from PRIORAUTH_SECRET_KEY, else one generated once and kept in instance/."""
+    from_env = os.environ.get("PRIORAUTH_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = instance_path / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created readable by the owner only; O_EXCL so two workers cannot both write.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    for key in ("PRIORAUTH_DATABASE_URL", "PRIORAUTH_FORMS_DIR"):
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    if overrides:
+        app.config.from_mapping(overrides)
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    if not app.config.get("PRIORAUTH_DATABASE_URL"):
+        app.config["PRIORAUTH_DATABASE_URL"] = default_database_url(instance)
+    # Cookies travel over HTTPS only, except while developing or testing on http://.
+    # PRIORAUTH_SECURE_COOKIES=0 is for a browser that refuses Secure cookies from
+    # http://127.0.0.1 (most accept them there).
+    if "SESSION_COOKIE_SECURE" not in (overrides or {}):
+        secure = os.environ.get("PRIORAUTH_SECURE_COOKIES", "").strip().lower()
+        app.config["SESSION_COOKIE_SECURE"] = (
+            False if secure in ("0", "false", "no") else not (app.debug or app.testing)
+        )
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _plain_number(value: Any) -> str:
+    """Show a Decimal without trailing zeros or an exponent (2.0 → 2, 1E+2 → 100)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        text = format(value.normalize(), "f")
+        return text
+    return "" if value is None else str(value)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; ``overrides`` replace configuration (tests, the CLI)."""
+    app = PriorauthFlask(
+        __name__,
+        instance_path=os.environ.get("PRIORAUTH_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(templates_dir()),
+        static_folder=str(STATIC_DIR),
+    )
+    _configure(app, overrides)
+
+    forms = app.config.get("PRIORAUTH_FORMS_DIR")
+    library = load_library(Path(forms) if forms else forms_dir())
+    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
+    app.extensions[context.EXTENSION_KEY] = context.AppState(
+        library=library,
+        engine=engine,
+        sessions=session_factory(engine),
+        write_engine=for_writing(engine),
+    )
+    app.teardown_appcontext(context.close_db)
+
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    app.after_request(_security_headers)
+    app.jinja_env.filters["plain"] = _plain_number
+    app.jinja_env.globals.update(
+        request_type_labels=intake.REQUEST_TYPE_LABELS, role_labels=ROLE_LABELS
+    )
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+    errors.register(app)
+    return app

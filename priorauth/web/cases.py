@@ -1,0 +1,433 @@
+"""Cases: the dashboard, intake (new and edit), the assessment, the letter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from priorauth.documents import DocumentTooLarge, render_letter
+from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType
+from priorauth.domain.dosing import BASIS_LABELS
+from priorauth.domain.identifiers import normalise_icd10
+from priorauth.rules.engine import STATUS_LABELS, VERDICT_LABELS, Assessment, evaluate
+from priorauth.rules.schema import IndicationDefinition
+from priorauth.store import repository
+from priorauth.store.models import STATE_LABELS, CaseRecord
+from priorauth.store.repository import EditConflict
+
+from . import context, intake
+from .auth import login_manager
+
+bp = Blueprint("cases", __name__)
+
+LETTER = "letter"
+MAX_QUERY_CHARS = 100
+# Content-Security-Policy of the letter preview frame: the letter carries its
+# print stylesheet inline and nothing else; no script, no fetch, no form.
+LETTER_PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
+
+View = Response | str | tuple[str, int]
+
+
+@bp.before_request
+def _require_login() -> Any:
+    """Every case page needs a logged-in user: checked once for the whole blueprint."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _record_or_404(case_id: int) -> CaseRecord:
+    """The case if it is the user's organization's; 404 otherwise, never 403.
+
+    A 403 would confirm that a case with that number exists elsewhere.
+    """
+    who = context.user()
+    record = repository.get_case(context.db(), who.organization_id, case_id)
+    if record is None:
+        context.audit("case.open", "refused", case_id=case_id)
+        abort(404)
+    return record
+
+
+def _definition_or_404(indication_id: str) -> IndicationDefinition:
+    definition = context.library().indications.get(indication_id)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def _stored_case(record: CaseRecord) -> Case | None:
+    """The stored case as the domain model, or None if it no longer validates."""
+    try:
+        return Case.model_validate(record.data, context={"today": context.today()})
+    except ValidationError:
+        return None
+
+
+def _assess(case: Case) -> Assessment:
+    return evaluate(case, context.library(), context.today())
+
+
+def _label(labels: Mapping[Any, str], key: Any) -> str:
+    """The label of an enum value stored as text, or the text itself."""
+    return labels.get(key, "" if key is None else str(key))
+
+
+def _case_heading(data: Mapping[str, Any], record: CaseRecord | None = None) -> dict[str, Any]:
+    """Plain values naming a case on its pages."""
+    library = context.library()
+    patient = data.get("patient") or {}
+    coverage = data.get("coverage") or {}
+    regimen = data.get("regimen") or {}
+    definition = library.indications.get(str(data.get("indication_id")))
+    product = library.products.get(str(regimen.get("product_id")))
+    payer = library.payers.get(str(coverage.get("payer_profile")))
+    return {
+        "id": record.id if record else None,
+        "patient_name": f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip(),
+        "date_of_birth": patient.get("date_of_birth", ""),
+        "indication": definition.name if definition else str(data.get("indication_id")),
+        "request_type": _label(intake.REQUEST_TYPE_LABELS, data.get("request_type")),
+        "payer_name": coverage.get("payer_name", ""),
+        "payer_rules": payer.name if payer else coverage.get("payer_profile", ""),
+        "plan_type": _label(PLAN_LABELS, coverage.get("plan_type")),
+        "site_of_care": _label(SITE_LABELS, data.get("site_of_care")),
+        "product": f"{product.name} ({product.hcpcs})" if product else regimen.get("product_id"),
+        "codes": ", ".join(data.get("icd10_codes") or []),
+        "state": _label(STATE_LABELS, record.state) if record else "",
+        "version": record.version_id if record else None,
+    }
+
+
+def _documents(record: CaseRecord) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": document.id,
+            "kind": document.kind,
+            "letter_date": document.letter_date.isoformat(),
+            "created_at": document.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "sha256": document.sha256,
+            "size_kb": max(1, round(document.size_bytes / 1024)),
+            "current": document.case_version == record.version_id,
+        }
+        for document in reversed(record.documents)
+    ]
+
+
+def _render_intake(
+    form: intake.IntakeForm,
+    *,
+    record: CaseRecord | None,
+    status: int = 200,
+    conflict: bool = False,
+) -> tuple[str, int]:
+    definition = form.definition
+    return (
+        render_template(
+            "pages/intake.html",
+            form=form,
+            definition=definition,
+            errors=intake.error_summary(form),
+            record_id=record.id if record else None,
+            action=url_for("cases.edit", case_id=record.id)
+            if record
+            else url_for("cases.create", indication_id=definition.id),
+            conflict=conflict,
+            heading=_case_heading(record.data, record) if record else None,
+        ),
+        status,
+    )
+
+
+def _form_from_post(definition: IndicationDefinition) -> tuple[intake.IntakeForm, bool]:
+    """Build the form from what was posted; True when only a row or type change was asked."""
+    formdata: MultiDict[str, str] = MultiDict(request.form)
+    form = intake.make_form(definition, context.library(), formdata)
+    action = request.form.get("action", intake.ACTION_SAVE)
+    if intake.apply_row_action(form, action):
+        return form, True
+    shown_for = form.form_request_type.data
+    if shown_for and shown_for != form.built_for.value:
+        # The request type changed: show the questions of the new type first.
+        form.form_request_type.data = form.built_for.value
+        form.notices.append(
+            "The questions now match a "
+            f"{intake.REQUEST_TYPE_LABELS[form.built_for].lower()}. Check them, then save."
+        )
+        return form, True
+    return form, False
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard() -> View:
+    who = context.user()
+    rows = []
+    for record in repository.list_cases(context.db(), who.organization_id):
+        heading = _case_heading(record.data, record)
+        verdict = (record.assessment or {}).get("verdict")
+        heading["verdict"] = VERDICT_LABELS.get(verdict, "") if verdict else ""
+        heading["verdict_key"] = verdict or ""
+        heading["updated_at"] = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+        rows.append(heading)
+    return render_template("pages/dashboard.html", cases=rows)
+
+
+def _matching_indications(query: str) -> list[IndicationDefinition]:
+    """Indications whose name, short name or ICD-10-CM codes match what was typed."""
+    definitions = sorted(context.library().indications.values(), key=lambda d: d.name.lower())
+    words = query.strip().lower()
+    if not words:
+        return definitions
+    code = re.sub(r"[^A-Z0-9]", "", normalise_icd10(words))
+    found = []
+    for definition in definitions:
+        names = f"{definition.name} {definition.short_name} {definition.id}".lower()
+        codes = [c.code.replace(".", "") for c in definition.codes]
+        if words in names or (len(code) >= 2 and any(c.startswith(code) for c in codes)):
+            found.append(definition)
+    return found
+
+
+@bp.get("/cases/new")
+def choose() -> View:
+    query = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    choices = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "summary": d.summary.strip(),
+            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
+            "coverage": d.coverage.value,
+        }
+        for d in _matching_indications(query)
+    ]
+    return render_template(
+        "pages/choose.html",
+        query=query,
+        choices=choices,
+        request_types=list(intake.REQUEST_TYPE_LABELS.items()),
+    )
+
+
+@bp.route("/cases/new/<indication_id>", methods=["GET", "POST"])
+def create(indication_id: str) -> View:
+    definition = _definition_or_404(indication_id)
+    if request.method == "GET":
+        try:
+            request_type = RequestType(request.args.get("request_type", "initial"))
+        except ValueError:
+            request_type = RequestType.INITIAL
+        form = intake.make_form(definition, context.library(), intake.new_formdata(request_type))
+        return _render_intake(form, record=None)
+
+    form, only_redisplay = _form_from_post(definition)
+    if only_redisplay:
+        return _render_intake(form, record=None)
+    case = intake.read_case(form, context.library(), context.today())
+    if case is None:
+        return _render_intake(form, record=None, status=422)
+
+    who = context.user()
+    db = context.db()
+    record = repository.create_case(
+        db,
+        organization_id=who.organization_id,
+        user_id=who.id,
+        data=case.model_dump(mode="json"),
+        assessment=_assess(case).model_dump(mode="json"),
+    )
+    repository.record_event(db, context.actor(), "case.create", "ok", case_id=record.id)
+    db.commit()
+    flash("Case saved.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: int) -> View:
+    record = _record_or_404(case_id)
+    definition = _definition_or_404(record.indication_id)
+    if request.method == "GET":
+        formdata = intake.formdata_for_case(record.data, version=record.version_id)
+        form = intake.make_form(definition, context.library(), formdata)
+        if _stored_case(record) is None:
+            intake.read_case(form, context.library(), context.today())  # show what is wrong
+        return _render_intake(form, record=record)
+
+    form, only_redisplay = _form_from_post(definition)
+    if only_redisplay:
+        return _render_intake(form, record=record)
+    case = intake.read_case(form, context.library(), context.today())
+    if case is None:
+        return _render_intake(form, record=record, status=422)
+
+    who = context.user()
+    db = context.db()
+    posted = form.version.data or ""
+    try:
+        repository.update_case(
+            db,
+            record,
+            expected_version=int(posted) if posted.isdigit() else None,
+            user_id=who.id,
+            data=case.model_dump(mode="json"),
+            assessment=_assess(case).model_dump(mode="json"),
+        )
+    except EditConflict as conflict:
+        db.rollback()
+        repository.record_event(db, context.actor(), "case.update", "conflict", case_id=case_id)
+        db.commit()
+        # Keep everything typed; the next save, knowingly, replaces the other version.
+        form.version.data = str(conflict.current_version)
+        when = conflict.updated_at.strftime("%H:%M UTC on %Y-%m-%d") if conflict.updated_at else ""
+        form.general_errors.append(
+            f"Someone else saved this case{' at ' + when if when else ''} while you were "
+            "editing it. Your changes are below and are NOT saved yet. Open the case in a new "
+            "tab to compare; press Save again to replace their version with yours."
+        )
+        return _render_intake(form, record=record, status=409, conflict=True)
+    repository.record_event(db, context.actor(), "case.update", "ok", case_id=record.id)
+    db.commit()
+    flash("Case saved.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.get("/cases/<int:case_id>")
+def assessment(case_id: int) -> View:
+    record = _record_or_404(case_id)
+    heading = _case_heading(record.data, record)
+    case = _stored_case(record)
+    context.audit("case.view", "ok", case_id=record.id)
+    if case is None or case.indication_id not in context.library().indications:
+        return render_template("pages/unreadable.html", heading=heading, case_id=record.id), 409
+    result = _assess(case)
+    return render_template(
+        "pages/assessment.html",
+        heading=heading,
+        assessment=result,
+        clinical_summary=case.clinical_summary,
+        status_labels=STATUS_LABELS,
+        basis_labels=BASIS_LABELS,
+        documents=_documents(record),
+    )
+
+
+def _letter_for(record: CaseRecord) -> tuple[Case, Assessment]:
+    case = _stored_case(record)
+    if case is None or case.indication_id not in context.library().indications:
+        abort(409)
+    return case, _assess(case)
+
+
+@bp.get("/cases/<int:case_id>/letter")
+def letter(case_id: int) -> View:
+    record = _record_or_404(case_id)
+    _case, result = _letter_for(record)
+    return render_template(
+        "pages/letter.html",
+        heading=_case_heading(record.data, record),
+        assessment=result,
+        documents=_documents(record),
+    )
+
+
+@bp.get("/cases/<int:case_id>/letter/preview")
+def letter_preview(case_id: int) -> Response:
+    """The letter as HTML, for the preview frame: its own strict policy, no script."""
+    record = _record_or_404(case_id)
+    case, result = _letter_for(record)
+    try:
+        rendered = render_letter(case, result, context.library(), letter_date=context.today())
+    except DocumentTooLarge:
+        abort(413)
+    context.audit("letter.preview", "ok", case_id=record.id)
+    response = Response(rendered.preview_html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = LETTER_PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.post("/cases/<int:case_id>/letter.pdf")
+def letter_pdf(case_id: int) -> Response:
+    """Render the letter to PDF, store it as a document, and send the browser to it."""
+    record = _record_or_404(case_id)
+    case, result = _letter_for(record)
+    library = context.library()
+    letter_date = context.today()
+    versions = dict(result.definition_versions)
+    db = context.db()
+    document = repository.reusable_document(
+        record, kind=LETTER, letter_date=letter_date, definition_versions=versions
+    )
+    if document is None:
+        try:
+            rendered = render_letter(case, result, library, letter_date=letter_date)
+        except DocumentTooLarge:
+            abort(413)
+        document = repository.add_document(
+            db,
+            record,
+            kind=LETTER,
+            pdf=rendered.pdf,
+            letter_date=letter_date,
+            definition_versions=versions,
+            assessment=result.model_dump(mode="json"),
+            case_snapshot=case.model_dump(mode="json"),
+            user_id=context.user().id,
+        )
+        repository.record_event(
+            db,
+            context.actor(),
+            "document.create",
+            "ok",
+            case_id=record.id,
+            document_id=document.id,
+        )
+        db.commit()
+    return redirect(url_for("cases.document", case_id=record.id, document_id=document.id), code=303)
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>")
+def document(case_id: int, document_id: int) -> Response:
+    who = context.user()
+    stored = repository.get_document(context.db(), who.organization_id, case_id, document_id)
+    if stored is None:
+        context.audit("document.download", "refused", case_id=case_id, document_id=document_id)
+        abort(404)
+    context.audit("document.download", "ok", case_id=case_id, document_id=document_id)
+    # No patient data in the file name: it lands in download histories.
+    response = send_file(
+        BytesIO(stored.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{stored.kind}-case-{case_id}-document-{document_id}.pdf",
+        etag=stored.sha256,
+        max_age=0,
+    )
+    return response

@@ -1,0 +1,121 @@
+"""What every view reaches for: the database session, the definitions, today, the actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, has_request_context, request
+from flask_login import UserMixin, current_user
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from priorauth.rules.loader import Library
+from priorauth.store.repository import Actor, record_event
+
+EXTENSION_KEY = "priorauth"
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Built once at start-up: the definitions library and the session factory."""
+
+    library: Library
+    engine: Engine
+    sessions: sessionmaker[Session]
+    # The same pool, for requests that change data (see priorauth.store.db.for_writing).
+    write_engine: Engine
+
+
+@dataclass(frozen=True)
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """The logged-in person as plain values; the ORM row never reaches a template."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    organization_id: int
+    organization_name: str
+    credentials: str = ""
+    npi: str | None = None
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def state() -> AppState:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def library() -> Library:
+    return state().library
+
+
+def db() -> Session:
+    """The request's session, opened on first use and closed when the request ends.
+
+    A request that can change data opens its transaction as a writer, so that on
+    SQLite it waits for the write lock rather than failing half-way.
+    """
+    if "db" not in g:
+        writes = has_request_context() and request.method not in _READ_ONLY_METHODS
+        g.db = state().sessions(bind=state().write_engine) if writes else state().sessions()
+    return g.db
+
+
+def close_db(_error: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+def today() -> dt.date:
+    """The date letters carry and validation uses; PRIORAUTH_TODAY fixes it in tests."""
+    fixed: Any = current_app.config.get("PRIORAUTH_TODAY")
+    if isinstance(fixed, dt.date):
+        return fixed
+    if isinstance(fixed, str) and fixed:
+        return dt.date.fromisoformat(fixed)
+    return dt.date.today()
+
+
+def user() -> SessionUser:
+    """The logged-in user (views behind the login check only)."""
+    return current_user._get_current_object()
+
+
+def actor() -> Actor:
+    """The current person as the audit trail records them."""
+    if current_user.is_authenticated:
+        who = user()
+        return Actor(who.id, who.organization_id, who.role, request.remote_addr)
+    return Actor(None, None, None, request.remote_addr)
+
+
+def audit(
+    action: str,
+    outcome: str,
+    *,
+    case_id: int | None = None,
+    document_id: int | None = None,
+) -> None:
+    """Record an event in its own short write transaction (for reads and refusals).
+
+    A change records its event in the change's own transaction instead, so the
+    two are committed together or not at all.
+    """
+    if has_request_context() and request.method not in _READ_ONLY_METHODS:
+        # A writing request already holds SQLite's write lock: a second
+        # connection would wait for it forever, so use the request's own.
+        record_event(db(), actor(), action, outcome, case_id=case_id, document_id=document_id)
+        db().commit()
+        return
+    session = state().sessions(bind=state().write_engine)
+    try:
+        record_event(session, actor(), action, outcome, case_id=case_id, document_id=document_id)
+        session.commit()
+    finally:
+        session.close()
