@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from priorauth import __version__
-from priorauth.domain.case import Case
+from priorauth.domain.case import Case, SiteOfCare
 from priorauth.rules.engine import Assessment, Verdict, case_problems, evaluate
 from priorauth.rules.loader import DefinitionError, Library, load_library
 
@@ -40,7 +40,7 @@ WRAPPER_KEYS = frozenset({"description", "as_of", "expect", "case"})
 # product and payer profile. Every other problem is reported inside the assessment.
 FATAL_PROBLEM_FIELDS = frozenset({"indication_id", "regimen.product_id", "coverage.payer_profile"})
 
-DOCUMENTS = ("letter",)
+DOCUMENTS = ("letter", "cost-summary")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 
@@ -220,6 +220,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     assessment = assess_case_file(case_file, library)
     try:
         from priorauth.documents import DocumentTooLarge, render_letter
+        from priorauth.documents.cost_summary import CostSummaryUnavailable, render_cost_summary
     except ImportError as error:
         raise CommandError(
             f"cannot render documents: the documents layer is unavailable ({error})",
@@ -232,21 +233,35 @@ def cmd_render(args: argparse.Namespace) -> int:
             ["install the system libraries with scripts/ensure-system-deps.sh (or `make run`)"],
             status=EXIT_FAILED,
         ) from None
+    document_date = args.letter_date or case_file.as_of
     try:
-        letter = render_letter(
-            case_file.case,
-            assessment,
-            library,
-            letter_date=args.letter_date or case_file.as_of,
-        )
+        if args.document == "cost-summary":
+            from priorauth.rules.prices import load_price_tables
+
+            if args.product and args.product not in library.products:
+                raise CommandError(f"--product: unknown product {args.product!r}")
+            letter: Any = render_cost_summary(
+                case_file.case,
+                assessment,
+                library,
+                load_price_tables(library.root),
+                prepared_on=document_date,
+                product_id=args.product,
+                site=SiteOfCare(args.site) if args.site else None,
+            )
+        else:
+            letter = render_letter(case_file.case, assessment, library, letter_date=document_date)
     except DocumentTooLarge as error:
-        raise CommandError(f"{case_file.path}: the letter cannot be rendered: {error}") from None
+        raise CommandError(f"{case_file.path}: the document cannot be rendered: {error}") from None
+    except CostSummaryUnavailable as error:
+        raise CommandError(f"{case_file.path}: no cost summary: {error}") from None
     outputs: list[tuple[Path, bytes]] = []
     if args.output is not None:
         outputs.append((args.output, letter.pdf))
     if args.html is not None:
         # The preview carries its print stylesheet inline, so the file opens as it prints.
-        outputs.append((args.html, letter.preview_html.encode("utf-8")))
+        html = getattr(letter, "preview_html", letter.html)
+        outputs.append((args.html, html.encode("utf-8")))
     for target, content in outputs:
         try:
             target.write_bytes(content)
@@ -255,6 +270,58 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"wrote {target} ({len(content)} bytes)")
     if assessment.verdict is Verdict.NOT_READY:
         _warn([f"the assessment is {assessment.verdict_label.lower()}: review it before sending"])
+    return EXIT_OK
+
+
+def cmd_prices_import(args: argparse.Namespace) -> int:
+    from priorauth.rules.prices import (
+        PriceImportError,
+        import_cms_asp_csv,
+        import_contracted_csv,
+        price_table_to_toml,
+    )
+
+    try:
+        if args.format == "cms-asp":
+            table = import_cms_asp_csv(
+                args.file,
+                quarter=args.quarter,
+                source_name=args.source or f"CMS ASP payment-limit file {args.file.name}",
+                source_date=args.source_date or dt.date.today().isoformat(),
+            )
+        else:
+            missing = [
+                flag
+                for flag, value in (
+                    ("--table-id", args.table_id),
+                    ("--name", args.name),
+                    ("--effective-from", args.effective_from),
+                    ("--source", args.source),
+                )
+                if not value
+            ]
+            if missing:
+                raise CommandError(f"contracted rates need {', '.join(missing)}")
+            table = import_contracted_csv(
+                args.file,
+                table_id=args.table_id,
+                name=args.name,
+                payer_profile=args.payer_profile,
+                effective_from=args.effective_from,
+                source_name=args.source,
+                source_date=args.source_date or dt.date.today().isoformat(),
+            )
+    except OSError as error:
+        raise CommandError(f"{args.file}: cannot be read: {error.strerror}") from None
+    except PriceImportError as error:
+        raise CommandError(f"{args.file}: cannot be imported", error.problems) from None
+    folder = (args.forms or _library(None).root) / "prices"
+    target = args.output or folder / f"{table.id}.toml"
+    try:
+        target.write_text(price_table_to_toml(table), encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{target}: cannot be written: {error.strerror}") from None
+    print(f"wrote {target}: {len(table.drugs)} drug prices, {len(table.services)} service prices")
     return EXIT_OK
 
 
@@ -273,11 +340,20 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
         count = len(error.problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return EXIT_FAILED
+    from priorauth.rules.prices import load_price_tables
+
+    try:
+        tables = load_price_tables(library.root)
+    except DefinitionError as error:
+        for problem in error.problems:
+            print(problem)
+        print(f"{len(error.problems)} problem(s) found in price tables", file=sys.stderr)
+        return EXIT_FAILED
     criteria = sum(len(d.all_criteria()) for d in library.indications.values())
     print(
         f"OK: {library.root}: {len(library.indications)} indications "
         f"({criteria} criteria), {len(library.payers)} payer profiles, "
-        f"{len(library.products)} products"
+        f"{len(library.products)} products, {len(tables)} price tables"
     )
     return EXIT_OK
 
@@ -429,7 +505,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--letter-date", type=_iso_date, metavar="DATE", help="date on the letter (default: as-of)"
     )
 
+    render.add_argument("--product", metavar="ID", help="cost summary: price this product")
+    render.add_argument(
+        "--site",
+        choices=[site.value for site in SiteOfCare],
+        help="cost summary: price this site of care",
+    )
+
     add("schema", cmd_schema, "Print the JSON Schema of a case file.")
+
+    prices = add("prices", lambda _args: EXIT_BAD_INPUT, "Work with price tables.")
+    prices_commands = prices.add_subparsers(dest="prices_command", metavar="COMMAND", required=True)
+    price_import = prices_commands.add_parser(
+        "import",
+        help="Import a CMS ASP payment-limit CSV or a clinic's contracted rates.",
+        description="Import a CMS quarterly ASP payment-limit CSV, or a clinic's contracted "
+        "rates (columns: code, description, billing_unit_mg, rate, site), into forms/prices/.",
+    )
+    price_import.add_argument("file", type=Path, metavar="FILE")
+    price_import.add_argument("--format", choices=("cms-asp", "contracted"), default="cms-asp")
+    price_import.add_argument("--quarter", help="CMS file: e.g. 2026Q1 (default: from the title)")
+    price_import.add_argument("--table-id", help="contracted: id of the table (file name)")
+    price_import.add_argument("--name", help="contracted: a name people will read")
+    price_import.add_argument("--payer-profile", help="contracted: the payer profile it applies to")
+    price_import.add_argument("--effective-from", type=_iso_date, metavar="DATE")
+    price_import.add_argument("--source", help="where the prices come from")
+    price_import.add_argument("--source-date", metavar="DATE", help="when it was published")
+    price_import.add_argument("-o", "--output", type=Path, help="write here instead")
+    price_import.set_defaults(handler=cmd_prices_import)
 
     forms = add("forms", lambda _args: EXIT_BAD_INPUT, "Work with the definitions in forms/.")
     forms_commands = forms.add_subparsers(dest="forms_command", metavar="COMMAND", required=True)
