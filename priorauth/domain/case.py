@@ -396,7 +396,12 @@ def parse_answer(name: str, value: Any) -> Any:
         _check_range(fact.label, score.value, fact.minimum, fact.maximum)
         return score
     if kind is FactKind.NUMBER:
-        number = Decimal(str(value))
+        if isinstance(value, bool):
+            raise ValueError(f"{fact.label}: enter a number")
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:  # decimal.InvalidOperation is not a ValueError
+            raise ValueError(f"{fact.label}: enter a number") from None
         _check_range(fact.label, number, fact.minimum, fact.maximum)
         return number
     if kind is FactKind.FLAG:

@@ -146,3 +146,24 @@ def test_several_errors_are_all_reported(case_data: dict[str, Any]) -> None:
     case_data["prescriber"]["npi"] = "1234567890"
     locs = {loc for loc, _ in errors_of(case_data)}
     assert locs == {("measurements", "weight"), ("prescriber", "npi")}
+
+
+def test_a_number_answer_that_is_not_a_number_is_a_validation_error() -> None:
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from priorauth.domain.case import Case
+
+    example = Path(__file__).parents[2] / "examples" / "cidp-initial-qualifies.json"
+    data = json.loads(example.read_text())
+    for bad in ("abc", "", True, "1e309x"):
+        data["answers"]["symptom_duration_months"] = bad
+        try:
+            Case.model_validate(data, context={"today": dt.date(2026, 11, 20)})
+        except ValidationError as error:
+            assert error.errors()[0]["loc"][:2] == ("answers",)
+        else:  # pragma: no cover - the test fails here
+            raise AssertionError(f"{bad!r} was accepted as a number")
