@@ -38,6 +38,7 @@ from .schema import (
     IndicationDefinition,
     LabCriterion,
     NumberCriterion,
+    Op,
     PayerProfile,
     SpecialtyCriterion,
     StepTherapyCriterion,
@@ -265,10 +266,17 @@ def _number(c: NumberCriterion, facts: _Facts) -> tuple[Status, str, list[str]]:
     fact = FACTS[c.fact]
     raw = facts.get(c.fact)
     value = raw.value if isinstance(raw, Score) else raw
+    evidence = (
+        [] if value is None else [f"{fact.label}: {_fmt(Decimal(value))} {fact.unit}".rstrip()]
+    )
+    if c.op is Op.GE and c.value == 0:
+        # ">= 0" is how a definition asks only that a measure be on record.
+        if value is None:
+            return Status.MISSING, f"{fact.label} is not on record.", evidence
+        return Status.MET, f"{fact.label} is on record.", evidence
     wanted = f"{fact.label} {c.op.words} {_fmt(c.value)} {fact.unit}".rstrip()
     if value is None:
         return Status.MISSING, f"{fact.label} is not recorded; the payer asks for {wanted}.", []
-    evidence = [f"{fact.label}: {_fmt(Decimal(value))} {fact.unit}".rstrip()]
     if c.op.holds(Decimal(value), c.value):
         return Status.MET, f"{wanted}: documented.", evidence
     return Status.NOT_MET, f"The payer asks for {wanted}.", evidence
