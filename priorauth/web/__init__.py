@@ -19,7 +19,7 @@ from priorauth.rules.loader import load_library
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 
-from . import auth, cases, context, errors, intake
+from . import auth, cases, context, errors, intake, reference
 
 STATIC_DIR = PACKAGE_DIR / "static"
 SECRET_KEY_FILE = "secret_key"
@@ -161,5 +161,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(reference.bp)
     errors.register(app)
     return app

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from priorauth.documents import DocumentTooLarge, render_letter
-from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType
+from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType, SiteOfCare
 from priorauth.domain.dosing import BASIS_LABELS
 from priorauth.domain.identifiers import normalise_icd10
 from priorauth.rules.engine import STATUS_LABELS, VERDICT_LABELS, Assessment, evaluate
@@ -375,7 +376,11 @@ def letter_preview(case_id: int) -> Response:
 
 @bp.post("/cases/<int:case_id>/letter.pdf")
 def letter_pdf(case_id: int) -> Response:
-    """Render the letter to PDF, store it as a document, and send the browser to it."""
+    """Render the letter to PDF, store it as a document, and send the browser to it.
+
+    On SQLite the request holds the write lock while WeasyPrint renders (about a
+    second); other writers wait for it, within the busy timeout.
+    """
     record = _record_or_404(case_id)
     case, result = _letter_for(record)
     library = context.library()
@@ -428,6 +433,155 @@ def document(case_id: int, document_id: int) -> Response:
         as_attachment=True,
         download_name=f"{stored.kind}-case-{case_id}-document-{document_id}.pdf",
         etag=stored.sha256,
-        max_age=0,
     )
+    response.headers["Cache-Control"] = "no-store"  # a letter about a patient: keep no copy
+    return response
+
+
+# --- cost summary ---------------------------------------------------------------------------
+
+PRICES_KEY = "priorauth.prices"
+
+
+def _price_tables() -> Mapping[str, Any]:
+    """The price tables, loaded on first use and kept on the app like the library."""
+    tables = current_app.extensions.get(PRICES_KEY)
+    if tables is None:
+        from priorauth.rules.prices import load_price_tables
+
+        tables = load_price_tables(context.library().root)
+        current_app.extensions[PRICES_KEY] = tables
+    return tables
+
+
+def _cost_choices() -> tuple[str | None, SiteOfCare | None, list[str]]:
+    """The product and site asked for in the query string, and what was wrong with them.
+
+    Only these two travel in the URL: never anything about the patient.
+    """
+    problems = []
+    product_id = request.args.get("product", "").strip()[:MAX_QUERY_CHARS] or None
+    if product_id is not None and product_id not in context.library().products:
+        problems.append("That product is not in the catalog: choose one from the list.")
+        product_id = None
+    site_value = request.args.get("site", "").strip()[:MAX_QUERY_CHARS]
+    site = None
+    if site_value:
+        try:
+            site = SiteOfCare(site_value)
+        except ValueError:
+            problems.append("That site of care is not known: choose one from the list.")
+    return product_id, site, problems
+
+
+def _cost_context(
+    case: Case, result: Assessment, product_id: str | None, site: SiteOfCare | None
+) -> Any:
+    from priorauth.documents.cost_summary import build_cost_summary_context
+
+    return build_cost_summary_context(
+        case,
+        result,
+        context.library(),
+        _price_tables(),
+        prepared_on=context.today(),
+        product_id=product_id,
+        site=site,
+    )
+
+
+@bp.get("/cases/<int:case_id>/cost-summary")
+def cost_summary(case_id: int) -> View:
+    """The cost summary for a product and site of care chosen with a small GET form."""
+    from priorauth.documents.cost_summary import CostSummaryUnavailable
+
+    record = _record_or_404(case_id)
+    case, result = _letter_for(record)
+    product_id, site, problems = _cost_choices()
+    summary = None
+    unavailable = ""
+    if not problems:
+        try:
+            summary = _cost_context(case, result, product_id, site)
+        except CostSummaryUnavailable as error:
+            unavailable = str(error)
+    context.audit("cost_summary.view", "ok" if summary else "refused", case_id=record.id)
+    products = sorted(context.library().products.values(), key=lambda p: p.name.lower())
+    query = {
+        k: v for k, v in (("product", product_id), ("site", site.value if site else None)) if v
+    }
+    return (
+        render_template(
+            "pages/cost_summary.html",
+            heading=_case_heading(record.data, record),
+            summary=summary,
+            unavailable=unavailable,
+            problems=problems,
+            products=products,
+            sites=list(SITE_LABELS.items()),
+            chosen_product=product_id or case.regimen.product_id,
+            chosen_site=(site or case.site_of_care).value,
+            query=query,
+        ),
+        400 if problems else 200,
+    )
+
+
+@bp.get("/cases/<int:case_id>/cost-summary/preview")
+def cost_summary_preview(case_id: int) -> Response:
+    """The cost summary as the patient reads it, for the preview frame (no script)."""
+    from priorauth.documents import render_html
+    from priorauth.documents.cost_summary import COST_SUMMARY_TEMPLATE, CostSummaryUnavailable
+    from priorauth.documents.pdf import print_stylesheet_text
+
+    record = _record_or_404(case_id)
+    case, result = _letter_for(record)
+    product_id, site, problems = _cost_choices()
+    if problems:
+        abort(400)
+    try:
+        summary = _cost_context(case, result, product_id, site)
+    except CostSummaryUnavailable:
+        abort(409)
+    html = render_html(COST_SUMMARY_TEMPLATE, summary)
+    html = html.replace("</head>", f"<style>{print_stylesheet_text()}</style></head>", 1)
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = LETTER_PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/cases/<int:case_id>/cost-summary.pdf")
+def cost_summary_pdf(case_id: int) -> Response:
+    """The cost summary as a PDF download; not stored with the case."""
+    from priorauth.documents.cost_summary import CostSummaryUnavailable, render_cost_summary
+
+    record = _record_or_404(case_id)
+    case, result = _letter_for(record)
+    product_id, site, problems = _cost_choices()
+    if problems:
+        abort(400)
+    try:
+        rendered = render_cost_summary(
+            case,
+            result,
+            context.library(),
+            _price_tables(),
+            prepared_on=context.today(),
+            product_id=product_id,
+            site=site,
+        )
+    except CostSummaryUnavailable:
+        abort(409)
+    except DocumentTooLarge:
+        abort(413)
+    context.audit("cost_summary.download", "ok", case_id=record.id)
+    # No patient data in the file name: it lands in download histories.
+    response = send_file(
+        BytesIO(rendered.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"cost-summary-case-{case_id}.pdf",
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -399,7 +399,9 @@ def build_form_class(
         )
         dose_g_per_kg = _number("Dose per course (g/kg)")
         days_per_course = _number(
-            "Infusion days per course", inputmode="numeric", description="A course split over days."
+            "Infusion days per course",
+            inputmode="numeric",
+            description="How many days one course is given over.",
         )
         interval_weeks = _number("Interval between courses (weeks)")
         courses_requested = _number(
@@ -430,8 +432,8 @@ def build_form_class(
             "Request type",
             [(r.value, label) for r, label in REQUEST_TYPE_LABELS.items()],
             blank=None,
-            description="A continuation asks for the response to treatment instead of the "
-            "initial diagnosis.",
+            description="A continuation (renewal) is asked different questions from an "
+            "initial request.",
         ),
         "site_of_care": _select(
             "Site of care", [(s.value, label) for s, label in SITE_LABELS.items()]

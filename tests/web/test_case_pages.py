@@ -75,6 +75,7 @@ def test_letter_pdf_contains_the_essentials_and_is_stored(
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert "Testpatient" not in disposition
+    assert download.headers["Cache-Control"] == "no-store"
 
     text = _pdf_text(download.data)
     assert "Avery Testpatient" in text

@@ -1,0 +1,114 @@
+"""Reference: read-only pages showing what each indication definition asks and why."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from priorauth.domain.case import RequestType
+from priorauth.domain.facts import FACTS
+from priorauth.rules.schema import AnyOfCriterion, CoverageStatus, CriterionBase
+
+from . import context
+from .auth import login_manager
+
+bp = Blueprint("reference", __name__)
+
+COVERAGE_LABELS = {
+    CoverageStatus.STANDARD: "Standard coverage",
+    CoverageStatus.NOT_COVERED: "Not covered",
+    CoverageStatus.RARELY_COVERED: "Rarely covered (needs an exception)",
+}
+
+
+@bp.before_request
+def _require_login() -> Any:
+    """Reference pages are for logged-in users, like every other page."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _applies(applies_to: tuple[RequestType, ...]) -> str:
+    return " and ".join(RequestType(t).value for t in applies_to)
+
+
+def _criterion(item: CriterionBase, citations: dict[str, Any]) -> dict[str, Any]:
+    children = item.criteria if isinstance(item, AnyOfCriterion) else ()
+    return {
+        "id": item.id,
+        "title": item.title,
+        "why": item.why,
+        "required": item.required,
+        "applies": _applies(item.applies_to),
+        "citations": [citations[ref] for ref in item.citations if ref in citations],
+        "unverified": item.unverified,
+        "note": item.note,
+        "min_met": item.min_met if isinstance(item, AnyOfCriterion) else None,
+        "children": [_criterion(child, citations) for child in children],
+    }
+
+
+@bp.get("/reference")
+def index() -> str:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for definition in context.library().indications.values():
+        groups[definition.category].append(definition)
+    categories = [
+        (category, sorted(items, key=lambda d: d.name.lower()))
+        for category, items in sorted(groups.items(), key=lambda item: item[0].lower())
+    ]
+    return render_template(
+        "pages/reference_index.html", categories=categories, coverage_labels=COVERAGE_LABELS
+    )
+
+
+@bp.get("/reference/<indication_id>")
+def show(indication_id: str) -> str:
+    definition = context.library().indications.get(indication_id)
+    if definition is None:
+        abort(404)
+    citations = {c.id: c for c in definition.citations}
+    questions = [
+        {
+            "label": FACTS[q.fact].label if q.fact in FACTS else q.fact,
+            "why": q.why,
+            "required": q.required,
+            "applies": _applies(q.applies_to),
+        }
+        for q in definition.questions
+    ]
+    dosing = [
+        {
+            "label": limit.label,
+            "applies": _applies(limit.applies_to),
+            "per_course": limit.g_per_kg_per_course.describe("g/kg"),
+            "days": limit.days_per_course.describe("days"),
+            "interval": limit.interval_weeks.describe("weeks"),
+            "max_per_day": limit.max_g_per_kg_per_day,
+            "citations": [citations[ref] for ref in limit.citations if ref in citations],
+            "unverified": limit.unverified,
+            "note": limit.note,
+        }
+        for limit in definition.dosing
+    ]
+    authorization = definition.authorization
+    return render_template(
+        "pages/reference_show.html",
+        definition=definition,
+        coverage_label=COVERAGE_LABELS.get(definition.coverage, str(definition.coverage)),
+        questions=questions,
+        criteria=[_criterion(item, citations) for item in definition.criteria],
+        dosing=dosing,
+        authorization=authorization,
+        authorization_citations=[
+            citations[ref] for ref in authorization.citations if ref in citations
+        ],
+        enclosures=[
+            {"title": e.title, "required": e.required, "applies": _applies(e.applies_to)}
+            for e in definition.enclosures
+        ],
+    )
