@@ -140,37 +140,18 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
         source = "pre-pregnancy weight"
     actual = round_weight_kg(actual)
     height = measurements.height_cm
-    if height is None:
-        if policy.needs_height():
-            raise MissingDosingInput(
-                "measurements.height",
-                f"height is needed: this payer doses on {BASIS_LABELS[policy.basis]}, "
-                "which is computed from height",
-            )
-        return DosingWeight(
-            weight_kg=actual,
-            basis=WeightBasis.ACTUAL,
-            actual_kg=actual,
-            ideal_kg=None,
-            adjusted_kg=None,
-            bmi=None,
-            reason=f"Dosed on {source} ({actual} kg).",
+    if height is None and policy.needs_height():
+        raise MissingDosingInput(
+            "measurements.height",
+            f"height is needed: this payer doses on {BASIS_LABELS[policy.basis]}, "
+            "which is computed from height",
         )
-
-    body_mass_index = bmi(actual, height)
-    if height < DEVINE_MIN_HEIGHT_CM:
-        return DosingWeight(
-            weight_kg=actual,
-            basis=WeightBasis.ACTUAL,
-            actual_kg=actual,
-            ideal_kg=None,
-            adjusted_kg=None,
-            bmi=body_mass_index,
-            reason=f"Dosed on {source} ({actual} kg): below 152.4 cm the ideal-weight "
-            "formula does not apply.",
-        )
-    ideal = round_weight_kg(ideal_body_weight_kg(sex, height))
-    adjusted = round_weight_kg(adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor))
+    body_mass_index = bmi(actual, height) if height is not None else None
+    ideal: Decimal | None = None
+    adjusted: Decimal | None = None
+    if height is not None and height >= DEVINE_MIN_HEIGHT_CM:
+        ideal = round_weight_kg(ideal_body_weight_kg(sex, height))
+        adjusted = round_weight_kg(adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor))
 
     def actual_weight(reason: str) -> DosingWeight:
         return DosingWeight(
@@ -183,19 +164,28 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
             reason=reason,
         )
 
+    if height is None:
+        return actual_weight(f"Dosed on {source} ({actual} kg).")
+    if ideal is None or adjusted is None:
+        return actual_weight(
+            f"Dosed on {source} ({actual} kg): below 152.4 cm the ideal-weight "
+            "formula does not apply."
+        )
+
     if policy.basis is WeightBasis.ACTUAL:
         return actual_weight(f"Dosed on {source} ({actual} kg), as this payer's policy states.")
     if actual <= ideal:
         return actual_weight(
             f"Dosed on {source} ({actual} kg): it is not above ideal body weight ({ideal} kg)."
         )
+    measured_bmi = bmi(actual, height)
     if policy.trigger is WeightTrigger.BMI_ABOVE and policy.bmi_threshold is not None:
-        if body_mass_index <= policy.bmi_threshold:
+        if measured_bmi <= policy.bmi_threshold:
             return actual_weight(
-                f"Dosed on {source} ({actual} kg): BMI {body_mass_index} is not above "
+                f"Dosed on {source} ({actual} kg): BMI {measured_bmi} is not above "
                 f"{policy.bmi_threshold}."
             )
-        trigger = f"BMI {body_mass_index} is above {policy.bmi_threshold}"
+        trigger = f"BMI {measured_bmi} is above {policy.bmi_threshold}"
     elif (
         policy.trigger is WeightTrigger.PERCENT_ABOVE_IDEAL
         and policy.percent_above_ideal is not None
