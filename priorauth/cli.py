@@ -34,13 +34,17 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 # Keys of the example wrapper around a case (forms/indications/*/examples/*.json).
-WRAPPER_KEYS = frozenset({"description", "as_of", "expect", "case"})
+# An appeal or a packet also carries the denial, the grounds for an exception and
+# the files to attach (read by priorauth/cli_documents.py).
+WRAPPER_KEYS = frozenset(
+    {"description", "as_of", "expect", "case", "denial", "justification", "attachments"}
+)
 
 # Problems that leave nothing to assess: the engine needs a known indication,
 # product and payer profile. Every other problem is reported inside the assessment.
 FATAL_PROBLEM_FIELDS = frozenset({"indication_id", "regimen.product_id", "coverage.payer_profile"})
 
-DOCUMENTS = ("letter", "cost-summary")
+DOCUMENTS = ("letter", "cost-summary", "appeal", "exception", "peer-to-peer", "packet", "pdfa")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 
@@ -248,6 +252,17 @@ def cmd_render(args: argparse.Namespace) -> int:
                 prepared_on=document_date,
                 product_id=args.product,
                 site=SiteOfCare(args.site) if args.site else None,
+            )
+        elif args.document != "letter":
+            from priorauth.cli_documents import render_document
+
+            letter = render_document(
+                args.document,
+                case_file,
+                library,
+                assessment,
+                document_date,
+                want_html=args.html is not None,
             )
         else:
             letter = render_letter(case_file.case, assessment, library, letter_date=document_date)
@@ -468,6 +483,183 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Accounts, signed documents and the audit trail (issue 6) -----------------
+
+
+def _session_for(args: argparse.Namespace) -> Any:
+    """A session on the configured database (the caller closes it and disposes the engine)."""
+    from priorauth.store import db
+
+    engine = db.make_engine(_database_url(args))
+    return engine, db.session_factory(engine)()
+
+
+def _read_new_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no password given: pipe it in with --password-stdin")
+    import getpass
+
+    first = getpass.getpass("Password for the new account: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the two passwords differ; nothing was created")
+    return first
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from priorauth.domain.identifiers import is_valid_npi
+    from priorauth.store import accounts, audit
+
+    npi = (args.npi or "").strip().replace(" ", "").replace("-", "") or None
+    if npi and (len(npi) != 10 or not npi.isdigit() or not is_valid_npi(npi)):
+        raise CommandError("the account cannot be created", [f"npi: {npi} is not a valid NPI"])
+    password = _read_new_password(args)
+    engine, session = _session_for(args)
+    try:
+        organization, made_organization = accounts.find_or_create_organization(
+            session, args.organization
+        )
+        try:
+            user = accounts.create_user(
+                session,
+                organization.id,
+                accounts.NewAccount(
+                    email=args.email,
+                    name=args.name,
+                    role=args.role,
+                    password=password,
+                    credentials=args.credentials or "",
+                    npi=npi,
+                ),
+            )
+        except accounts.AccountError as error:
+            session.rollback()
+            raise CommandError(
+                "the account cannot be created",
+                [f"{field}: {message}" for field, message in error.problems.items()],
+            ) from None
+        audit.append(
+            session,
+            action="accounts.create",
+            outcome="ok",
+            organization_id=organization.id,
+            remote_addr="cli",
+            detail=f"user {user.id} role {user.role}",
+        )
+        session.commit()
+        if made_organization:
+            print(f"created organization: {organization.name}")
+        print(f"created account {user.id}: {user.email} ({user.role}) in {organization.name}")
+    finally:
+        session.close()
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from priorauth.store.signatures import look_up_pdf
+
+    try:
+        data = Path(args.pdf).read_bytes()
+    except OSError as error:
+        raise CommandError(f"{args.pdf}: cannot be read ({error.strerror})") from None
+    engine, session = _session_for(args)
+    try:
+        status = look_up_pdf(session, data)
+    finally:
+        session.close()
+        engine.dispose()
+    print(f"sha256: {status.sha256}")
+    if not status.found:
+        print("NOT A DOCUMENT OF RECORD: no stored document has exactly these bytes")
+        return EXIT_FAILED
+    if not status.signed:
+        print(f"NOT SIGNED: an unsigned {status.kind} of case {status.case_id}")
+        return EXIT_FAILED
+    if not status.intact:
+        print(
+            f"SIGNATURE DOES NOT MATCH: the signature record of case {status.case_id} no "
+            "longer matches the stored document; report this"
+        )
+        return EXIT_FAILED
+    signed_at = status.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.signed_at else ""
+    print("SIGNED DOCUMENT OF RECORD")
+    print(
+        f"  signed by: {status.signer_name}, {status.signer_credentials} (NPI {status.signer_npi})"
+    )
+    print(f"  signed at: {signed_at}")
+    print(f"  case: {status.case_id}, version {status.case_version}, document {status.document_id}")
+    if status.superseded:
+        when = (
+            status.superseded_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.superseded_at else ""
+        )
+        print(f"  SUPERSEDED on {when} by version {status.superseded_by_version} of the case")
+    else:
+        print("  current: the case has not changed since it was signed")
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from priorauth.store import audit
+
+    engine, session = _session_for(args)
+    try:
+        result = audit.verify(session)
+    finally:
+        session.close()
+        engine.dispose()
+    if result.ok:
+        print(f"OK: {result.events} audit events, chain intact")
+        print(f"chain head: {result.head_hash} (keep a copy elsewhere to detect a rewrite)")
+        return EXIT_OK
+    print(f"TAMPERED: {len(result.problems)} problem(s) in {result.events} audit events")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return EXIT_FAILED
+
+
+def _add_account_commands(add: Callable[..., Any], database_url_help: str) -> list[Any]:
+    """The users, verify and audit commands; returns the parsers that take --database-url."""
+    users = add("users", lambda _args: EXIT_BAD_INPUT, "Manage accounts.")
+    users_commands = users.add_subparsers(dest="users_command", metavar="COMMAND", required=True)
+    create = users_commands.add_parser(
+        "create",
+        help="Create an account (the organization is made if it does not exist).",
+        description="Create an account. The password is asked for twice, or read from the "
+        "first line of standard input with --password-stdin.",
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="the person's full name")
+    create.add_argument(
+        "--role", required=True, choices=("billing", "physician", "advocate", "admin")
+    )
+    create.add_argument("--organization", required=True, metavar="NAME", help="clinic or practice")
+    create.add_argument("--credentials", help="physicians: e.g. MD")
+    create.add_argument("--npi", help="physicians: their 10-digit NPI")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.set_defaults(handler=cmd_users_create)
+
+    verify = add(
+        "verify",
+        cmd_verify,
+        "Say whether a PDF is a signed document of record, who signed it, when.",
+    )
+    verify.add_argument("pdf", type=Path, metavar="FILE.pdf")
+
+    audit = add("audit", lambda _args: EXIT_BAD_INPUT, "Work with the audit trail.")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
+    audit_verify = audit_commands.add_parser(
+        "verify",
+        help="Check the audit trail's hash chain: no event edited, removed or moved.",
+        description="Check the audit trail's hash chain: no event edited, removed or moved.",
+    )
+    audit_verify.set_defaults(handler=cmd_audit_verify)
+    return [create, verify, audit_verify]
+
+
 # Parser --------------------------------------------------------------------
 
 
@@ -565,12 +757,12 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
     demo = add("demo-accounts", cmd_demo_accounts, "Create the demo accounts and print them.")
-    for sub in (upgrade, demo):
-        sub.add_argument(
-            "--database-url",
-            metavar="URL",
-            help="SQLAlchemy URL (default: PRIORAUTH_DATABASE_URL, else SQLite under instance/)",
-        )
+    database_url_help = (
+        "SQLAlchemy URL (default: PRIORAUTH_DATABASE_URL, else SQLite under instance/)"
+    )
+    account_commands = _add_account_commands(add, database_url_help)
+    for sub in (upgrade, demo, *account_commands):
+        sub.add_argument("--database-url", metavar="URL", help=database_url_help)
     return parser
 
 

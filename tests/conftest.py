@@ -22,8 +22,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, delete, make_url, text, update
 from sqlalchemy.orm import Session
 
+from priorauth.store import audit
 from priorauth.store.db import make_engine, session_factory, upgrade
-from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
+from priorauth.store.models import AuditChainHead, Organization, User
 from priorauth.store.seed import DEMO_ACCOUNTS, DEMO_ORGANIZATION, seed_demo
 
 # The day the tests live on: the example cases are dated around it.
@@ -88,14 +89,17 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 def _reset_postgres(url: str) -> None:
-    """Remove what a test added, keeping the demo clinic and its accounts."""
+    """Remove what a test added, keeping the demo clinic and its accounts.
+
+    TRUNCATE, not DELETE: audit events, documents and signatures are append-only,
+    and their row triggers do not fire on TRUNCATE.
+    """
     engine = make_engine(url)
     demo_emails = [account.email for account in DEMO_ACCOUNTS]
     try:
         with Session(engine) as session, session.begin():
-            session.execute(delete(Document))
-            session.execute(delete(AuditEvent))
-            session.execute(delete(CaseRecord))
+            session.execute(text("TRUNCATE cases, audit_events, login_attempts CASCADE"))
+            session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))
             session.execute(delete(User).where(User.email.not_in(demo_emails)))
             session.execute(delete(Organization).where(Organization.name != DEMO_ORGANIZATION))
             session.execute(update(User).values(active=True))

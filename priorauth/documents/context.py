@@ -27,7 +27,7 @@ from priorauth.domain.case import (
 )
 from priorauth.domain.catalog import Product, Route
 from priorauth.domain.dosing import BASIS_LABELS, Dose
-from priorauth.domain.facts import SPECIALTIES, THERAPY_CLASSES
+from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
 from priorauth.domain.quantities import ceil_units
 from priorauth.rules.engine import Assessment, CitationRef, CriterionResult, Status, Verdict
 from priorauth.rules.loader import Library
@@ -136,6 +136,16 @@ class Signature:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasureRow:
+    """An objective measure before immune globulin and now, as a continuation shows it."""
+
+    measure: str
+    before: str
+    now: str
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
 class LetterContext:
     """Everything the letter template shows; plain values only."""
 
@@ -167,6 +177,11 @@ class LetterContext:
     has_unverified: bool
     draft_reasons: tuple[str, ...]
     definition_versions: tuple[tuple[str, str], ...]
+    # Continuation requests: the measures before treatment and now, and whether a
+    # lower dose or a trial off was attempted (empty for an initial request).
+    response_intro: str = ""
+    response_rows: tuple[MeasureRow, ...] = ()
+    dose_reduction: str = ""
 
 
 def format_date(value: dt.date) -> str:
@@ -416,6 +431,95 @@ def _therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
     )
 
 
+# Measures with a "before" fact that is not named <measure>_baseline.
+_PAIRED_NUMBERS = {"infections_past_year_on_treatment": "infections_past_year"}
+
+
+def _unit_text(value: Decimal, unit: str) -> str:
+    if not unit:
+        return format_number(value)
+    if unit in ("points", "infections") and abs(value) == 1:
+        unit = unit[:-1]
+    return f"{format_number(value)} {unit}"
+
+
+def _value_text(raw: object, unit: str) -> str:
+    """A recorded score, number or list of lab results as a letter writes it."""
+    if raw is None:
+        return "not recorded"
+    if isinstance(raw, list):
+        return "; ".join(
+            f"{_unit_text(r.value, unit)} ({format_short_date(r.date)})"
+            for r in sorted(raw, key=lambda r: r.date)
+        )
+    value = getattr(raw, "value", raw)
+    text = _unit_text(Decimal(str(value)), unit)
+    date = getattr(raw, "date", None)
+    return f"{text} ({format_short_date(date)})" if date else text
+
+
+def _change_text(before: Decimal, now: Decimal, unit: str, higher_is_better: bool) -> str:
+    """Say which way a measure moved, by how much, and which way is better."""
+    diff = now - before
+    better = diff if higher_is_better else -diff
+    if better == 0:
+        return "No change"
+    word = "Improved" if better > 0 else "Worse"
+    scale = "higher is better" if higher_is_better else "lower is better"
+    return f"{word} by {_unit_text(abs(diff), unit)} ({scale})"
+
+
+def response_rows(case: Case, definition: IndicationDefinition) -> tuple[MeasureRow, ...]:
+    """The objective measures a continuation is judged on, from what the definition asks."""
+    rows: list[MeasureRow] = []
+    for question in definition.questions_for(RequestType.CONTINUATION):
+        name = question.fact
+        fact = FACTS[name]
+        now_raw = case.answer(name)
+        if fact.kind is FactKind.SCORE and name.endswith("_current"):
+            before_name = name.removesuffix("_current") + "_baseline"
+        elif name in _PAIRED_NUMBERS:
+            before_name = _PAIRED_NUMBERS[name]
+        elif fact.kind is FactKind.LAB:
+            if now_raw:
+                rows.append(MeasureRow(fact.label, "—", _value_text(now_raw, fact.unit), ""))
+            continue
+        else:
+            continue
+        before_raw = case.answer(before_name) if before_name in FACTS else None
+        if before_raw is None and now_raw is None:
+            continue
+        change = ""
+        if before_raw is not None and now_raw is not None:
+            before = Decimal(str(getattr(before_raw, "value", before_raw)))
+            now = Decimal(str(getattr(now_raw, "value", now_raw)))
+            # Fewer infections is better; scores say which way is better themselves.
+            higher = bool(fact.higher_is_better) if fact.kind is FactKind.SCORE else False
+            change = _change_text(before, now, fact.unit, higher)
+        rows.append(
+            MeasureRow(
+                measure=fact.label.removesuffix(" now").removesuffix(" on treatment"),
+                before=_value_text(before_raw, fact.unit),
+                now=_value_text(now_raw, fact.unit),
+                change=change,
+            )
+        )
+    response = case.answer("response_to_ivig")
+    if response is not None:
+        label = dict(FACTS["response_to_ivig"].choices)[response]
+        rows.append(MeasureRow(FACTS["response_to_ivig"].label, "—", label, ""))
+    return tuple(rows)
+
+
+def dose_reduction_text(case: Case) -> str:
+    """Whether a lower dose or a trial off was attempted, as recorded."""
+    answer = case.answer("dose_reduction_attempt")
+    if answer is None:
+        return ""
+    fact = FACTS["dose_reduction_attempt"]
+    return f"{fact.label}: {_in_sentence(dict(fact.choices)[answer])}."
+
+
 def _narrative(narrative: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
     if not narrative:
         return {}
@@ -554,6 +658,11 @@ def build_letter_context(
         or dosing_unverified
     )
     draft_reasons = assessment.verdict_reasons if assessment.verdict is Verdict.NOT_READY else ()
+    measures: tuple[MeasureRow, ...] = ()
+    dose_reduction = ""
+    if case.request_type is RequestType.CONTINUATION:
+        measures = response_rows(case, definition)
+        dose_reduction = dose_reduction_text(case)
 
     return LetterContext(
         title=title,
@@ -602,4 +711,11 @@ def build_letter_context(
         has_unverified=has_unverified,
         draft_reasons=draft_reasons,
         definition_versions=tuple(sorted(assessment.definition_versions.items())),
+        response_intro=(
+            f"Objective measures before immune globulin and now, for {patient.full_name}:"
+            if measures
+            else ""
+        ),
+        response_rows=measures,
+        dose_reduction=dose_reduction,
     )

@@ -11,23 +11,33 @@ What it guarantees, whatever the HTML carries (reference/perf-security.md §2.1)
 - One ``FontConfiguration`` and one parsed print stylesheet per process, built
   lazily on first use, so a render pays only for layout and writing.
 
+Two deliberate, narrow exceptions, both for content our own code supplies:
+- ``images``: checked upload bytes (PNG or JPEG, see uploads.py) served under
+  ``upload:<key>`` to our own attachment-page template, never any other URL;
+- ``record``: exactly one JSON file embedded in a PDF/A-3b document, the
+  document's own machine-readable record (the case data). Nothing in the HTML
+  can add an attachment, whatever the variant.
+
 Time limits belong outside the render (a separate process or the WSGI server's
 worker timeout); this module bounds size and nesting depth only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import mimetypes
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -60,6 +70,25 @@ RENDER_OPTIONS: dict[str, Any] = {
     "xmp_metadata": None,
     "optimize_images": False,
 }
+
+
+UPLOAD_SCHEME = "upload"
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
+# The archival variant, and the only one that may carry the document's record.
+PDFA_VARIANT = "pdf/a-3b"
+MAX_RECORD_BYTES = 5_000_000
+_RECORD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}\.json$")
+_XMP_PRODUCER = re.compile(rb'\s+pdf:Producer="[^"]*"')
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFile:
+    """The one JSON file a PDF/A-3b document carries: what produced it."""
+
+    name: str
+    data: bytes
+    description: str
+    created: dt.datetime
 
 
 class DocumentTooLarge(ValueError):
@@ -157,6 +186,23 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(url, body=asset_bytes(name), headers={"Content-Type": mime})
 
 
+class _UploadFetcher(AssetFetcher):
+    """Also serve checked upload images, by key, under ``upload:<key>``."""
+
+    def __init__(self, images: Mapping[str, tuple[bytes, str]]) -> None:
+        super().__init__()
+        self._images = dict(images)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme, sep, key = url.partition(":")
+        if sep and scheme.lower() == UPLOAD_SCHEME and key in self._images:
+            body, mime = self._images[key]
+            with self._lock:
+                self._fetches.append(Fetch(url=url, served=True))
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+        return super().fetch(url, headers)
+
+
 @dataclass(frozen=True)
 class _Resources:
     font_config: FontConfiguration
@@ -198,18 +244,40 @@ def print_stylesheet_text() -> str:
     return asset_bytes(PRINT_STYLESHEET).decode("utf-8")
 
 
-def convert(html: str, *, title: str = DEFAULT_TITLE) -> PdfOutput:
-    """Render HTML to PDF and report what the document tried to fetch."""
+def convert(
+    html: str,
+    *,
+    title: str = DEFAULT_TITLE,
+    images: Mapping[str, tuple[bytes, str]] | None = None,
+    variant: str | None = None,
+    record: RecordFile | None = None,
+) -> PdfOutput:
+    """Render HTML to PDF and report what the document tried to fetch.
+
+    ``images`` maps keys to checked image bytes and their type, served as
+    ``upload:<key>``; ``variant`` may be PDF/A-3b, which alone may carry ``record``.
+    """
     if len(html) > MAX_HTML_CHARS:
         raise DocumentTooLarge(
             f"the document is {len(html):,} characters of HTML; the limit is {MAX_HTML_CHARS:,}"
         )
+    options = dict(RENDER_OPTIONS)
+    if variant is not None:
+        if variant != PDFA_VARIANT:
+            raise ValueError(f"unsupported PDF variant {variant!r}; only {PDFA_VARIANT}")
+        options["pdf_variant"] = variant
+    if record is not None and variant != PDFA_VARIANT:
+        raise ValueError("only a PDF/A-3b document carries a record")
+    for key, (_, mime) in (images or {}).items():
+        if mime not in IMAGE_TYPES or not re.fullmatch(r"[a-z0-9]{1,16}", key):
+            raise ValueError("images are PNG or JPEG under a short lower-case key")
     shared = resources()
-    fetcher = AssetFetcher()
+    fetcher = _UploadFetcher(images) if images else AssetFetcher()
+    attachments = [_record_attachment(record, fetcher)] if record is not None else None
     try:
         # base_url None: a relative URL has nothing to resolve against and is refused.
         document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
-            font_config=shared.font_config, stylesheets=[shared.stylesheet], **RENDER_OPTIONS
+            font_config=shared.font_config, stylesheets=[shared.stylesheet], **options
         )
         page_count = len(document.pages)
         if page_count > MAX_PAGES:
@@ -221,13 +289,56 @@ def convert(html: str, *, title: str = DEFAULT_TITLE) -> PdfOutput:
         document.metadata = DocumentMetadata(title=_clean_title(title), lang="en")
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
-        pdf = document.write_pdf(finisher=_strip_producer, **RENDER_OPTIONS)
+        options["attachments"] = attachments
+        finisher = _strip_producer if variant is None else _strip_producer_and_xmp_producer
+        pdf = document.write_pdf(finisher=finisher, **options)
     except RecursionError as error:
         raise DocumentTooLarge("the document is nested too deeply to lay out") from error
     except FatalURLFetchingError as error:
         # WeasyPrint's fatal error is a BaseException; callers should see an ordinary one.
         raise MissingAsset("the document names an asset that is not packaged") from error
     return PdfOutput(pdf=pdf, page_count=page_count, fetches=fetcher.fetches)
+
+
+def _record_attachment(record: RecordFile, fetcher: AssetFetcher) -> Attachment:
+    """The record as a PDF/A-3 associated file; checked, since it ends up inside the PDF."""
+    if not _RECORD_NAME.match(record.name):
+        raise ValueError("a record's name is lower-case letters, digits and '-', ending .json")
+    if len(record.data) > MAX_RECORD_BYTES:
+        raise DocumentTooLarge(
+            f"the record is {len(record.data):,} bytes; the limit is {MAX_RECORD_BYTES:,}"
+        )
+    json.loads(record.data)  # a record is JSON, or it is not embedded at all
+    return Attachment(
+        string=record.data,
+        name=record.name,
+        description=_clean_title(record.description),
+        created=record.created,
+        modified=record.created,
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+
+
+def _strip_producer_and_xmp_producer(document: Any, pdf: Any) -> None:
+    """PDF/A: also drop the renderer's name from the XMP packet, as from /Info.
+
+    And list each associated file once: WeasyPrint 70 adds the record to /AF twice.
+    """
+    _strip_producer(document, pdf)
+    associated = pdf.catalog.get("AF")
+    if associated is not None:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
+    reference = pdf.catalog.get("Metadata")
+    if reference is None:
+        return
+    stream = pdf.objects[int(reference.split()[0])]
+    stream.stream = [
+        _XMP_PRODUCER.sub(b"", chunk) if isinstance(chunk, bytes) else chunk
+        for chunk in stream.stream
+    ]
 
 
 def html_to_pdf(html: str, *, title: str = DEFAULT_TITLE) -> bytes:

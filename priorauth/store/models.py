@@ -1,9 +1,13 @@
-"""The tables: organizations, users, cases, stored documents, audit events.
+"""The tables: organizations, users, cases, documents, signatures, the workflow, the audit.
 
 Every row that holds patient data belongs to an organization, and every query
 for it filters on that organization (see ``repository``). Case data is stored
 as the JSON the domain model dumps, so the schema does not change each time an
 indication gains a question.
+
+Documents and audit events are append-only, and a signature can only be marked
+superseded, once: the ORM refuses anything else here, and database triggers
+(migration 0002) refuse it from any other client of the database.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -57,7 +64,7 @@ ROLE_LABELS = {
 
 
 class CaseState(StrEnum):
-    """The case workflow; issue 6 adds the transitions and who may make them."""
+    """The case workflow; ``workflow.TRANSITIONS`` says who may move a case between them."""
 
     DRAFT = "draft"
     READY_FOR_SIGNATURE = "ready_for_signature"
@@ -163,14 +170,30 @@ class CaseRecord(Base):
     state: Mapped[str] = mapped_column(String(30), default=CaseState.DRAFT.value)
     data: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
+    # The physician's narrative sections of the letter, where they rewrote them.
+    narrative: Mapped[dict[str, str] | None] = mapped_column(JSONDoc, default=None)
+    # Copied from data["prescriber"]["npi"] on every save, so "the cases this
+    # physician prescribes" is one indexed query on every database.
+    prescriber_npi: Mapped[str | None] = mapped_column(String(10), default=None, index=True)
     # Optimistic locking: SQLAlchemy adds "AND version_id = :loaded" to every
     # UPDATE and raises StaleDataError when another writer got there first.
+    # It counts every change to the row, a change of state included.
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Counts changes to what the letter says (the case data and the narrative);
+    # documents and signatures name the content version they were made from.
+    content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.id", cascade="all, delete-orphan"
+    )
+    signatures: Mapped[list[Signature]] = relationship(order_by="Signature.id")
+    submissions: Mapped[list[Submission]] = relationship(order_by="Submission.id")
+    decisions: Mapped[list[Decision]] = relationship(order_by="Decision.id")
+    usage: Mapped[list[UnitUsage]] = relationship(order_by="UnitUsage.id")
+    assignments: Mapped[list[CaseAssignment]] = relationship(
+        order_by="CaseAssignment.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy reads it
@@ -184,7 +207,7 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    # The case version it was rendered from: a later edit makes it out of date.
+    # The case's content version it was rendered from: a later edit makes it out of date.
     case_version: Mapped[int] = mapped_column(Integer)
     letter_date: Mapped[dt.date] = mapped_column(Date)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
@@ -200,12 +223,18 @@ class Document(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which case, when, and whether it was allowed. Never patient data."""
+    """Who did what to which case, when, and whether it was allowed. Never patient data.
+
+    Rows form a hash chain (see ``audit``): ``row_hash`` is the SHA-256 of the
+    row's canonical JSON, which includes ``prev_hash``, the hash of the row before.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_case_id_at", "case_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Position in the chain: 1, 2, 3... with no gaps.
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     organization_id: Mapped[int | None] = mapped_column(
@@ -220,3 +249,198 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The last link of the audit chain: one row, locked by each writer of an event.
+
+    Appending takes this row FOR UPDATE (PostgreSQL) or the database's write lock
+    (SQLite), so events form one line; it also shows a truncated tail.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseAssignment(Base):
+    """A person of the organization assigned to a case: a physician to sign, an advocate."""
+
+    __tablename__ = "case_assignments"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Signature(Base):
+    """A physician's signature of one content version of a case's letter.
+
+    The signed PDF is the document ``document_id``; ``binding_sha256`` binds the
+    signer, the time, the attestation and the PDF's hash together (canonical
+    JSON), so a signature cannot be moved onto another document unnoticed.
+    """
+
+    __tablename__ = "signatures"
+    # One signature per content version: of two physicians signing at once, one wins.
+    __table_args__ = (UniqueConstraint("case_id", "case_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_version: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_credentials: Mapped[str] = mapped_column(String(40))
+    signer_npi: Mapped[str] = mapped_column(String(10))
+    attestation: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    binding_sha256: Mapped[str] = mapped_column(String(64))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    superseded_by_version: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    document: Mapped[Document] = relationship()
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_at is None
+
+
+class SubmissionMethod(StrEnum):
+    PORTAL = "portal"
+    FAX = "fax"
+    ELECTRONIC = "electronic"
+    MAIL = "mail"
+    PHONE = "phone"
+
+
+SUBMISSION_METHOD_LABELS = {
+    SubmissionMethod.PORTAL: "Payer portal",
+    SubmissionMethod.FAX: "Fax",
+    SubmissionMethod.ELECTRONIC: "Electronic prior authorization (ePA)",
+    SubmissionMethod.MAIL: "Mail",
+    SubmissionMethod.PHONE: "Phone",
+}
+
+
+class Submission(Base):
+    """The packet sent to the payer: when, how, and the payer's reference number."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (_enum_check("method", "method", SubmissionMethod),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"), default=None)
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    payer_reference: Mapped[str] = mapped_column(String(100), default="")
+    # A submission after a denial is an appeal.
+    appeal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DecisionOutcome(StrEnum):
+    APPROVED = "approved"
+    DENIED = "denied"
+    PENDED = "pended"
+
+
+class Decision(Base):
+    """The payer's answer to a submission.
+
+    Approved: the authorization number, units and dates. Denied: the reason and
+    the appeal deadline (``respond_by``). Pended: what the payer asks for and by when.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (_enum_check("outcome", "outcome", DecisionOutcome),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), default=None)
+    outcome: Mapped[str] = mapped_column(String(20))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    authorization_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    approved_units: Mapped[int | None] = mapped_column(Integer, default=None)
+    start_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    respond_by: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnitUsage(Base):
+    """Units given under an approved authorization (for "units used of units approved")."""
+
+    __tablename__ = "unit_usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    used_on: Mapped[dt.date] = mapped_column(Date)
+    units: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginAttempt(Base):
+    """One password check (log in or re-enter to sign), for throttling across workers.
+
+    ``account_key`` is the SHA-256 of the lower-cased email typed, so the table
+    holds no addresses, including mistyped ones.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_account_key_at", "account_key", "at"),
+        Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_key: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+# --- append-only, enforced in the ORM (the migration adds database triggers) ----------------
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete a row that is kept as it was written."""
+
+
+def _refuse_change(_mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+    raise AppendOnlyError(f"{type(target).__name__} rows are never changed or deleted")
+
+
+for _model in (AuditEvent, Document):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)
+event.listen(Signature, "before_delete", _refuse_change)
+
+_SUPERSEDE_COLUMNS = frozenset({"superseded_at", "superseded_by_version"})
+
+
+@event.listens_for(Signature, "before_update")
+def _only_supersede(_mapper: Mapper[Any], _connection: Any, target: Signature) -> None:
+    """A signature may be marked superseded once; nothing else about it ever changes."""
+    state = inspect(target)
+    for attribute in state.attrs:
+        history = attribute.history
+        if not history.has_changes():
+            continue
+        if attribute.key not in _SUPERSEDE_COLUMNS:
+            raise AppendOnlyError(f"a signature's {attribute.key} never changes")
+        if attribute.key == "superseded_at" and history.deleted and history.deleted[0]:
+            raise AppendOnlyError("a superseded signature stays superseded")

@@ -19,7 +19,7 @@ from priorauth.rules.loader import load_library
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 
-from . import auth, cases, context, errors, intake, reference
+from . import admin, auth, cases, context, errors, intake, permissions, reference, signing, workflow
 
 STATIC_DIR = PACKAGE_DIR / "static"
 SECRET_KEY_FILE = "secret_key"
@@ -48,10 +48,19 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "priorauth_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    # Automatic logoff after 30 minutes without a request (HIPAA §164.312(a)(2)(iii)).
-    "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=30),
+    # Automatic logoff after 15 minutes without a request (HIPAA §164.312(a)(2)(iii)):
+    # checked on the server on every request (auth.enforce_idle_timeout); the
+    # cookie expires at the same time.
+    "PRIORAUTH_IDLE_MINUTES": 15,
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=15),
     "SESSION_REFRESH_EACH_REQUEST": True,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    # Failed password checks before a pause, counted in the database (all workers).
+    "PRIORAUTH_LOGIN_MAX_FAILURES_ACCOUNT": 5,
+    "PRIORAUTH_LOGIN_MAX_FAILURES_ADDRESS": 20,
+    "PRIORAUTH_LOGIN_WINDOW_MINUTES": 15,
+    # A submission without a decision after this many days shows in the work queue.
+    "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
 }
 
@@ -98,6 +107,10 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
             app.config[key] = os.environ[key]
     if overrides:
         app.config.from_mapping(overrides)
+    if "PERMANENT_SESSION_LIFETIME" not in (overrides or {}):
+        app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
+            minutes=int(app.config["PRIORAUTH_IDLE_MINUTES"])
+        )
     instance = Path(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
@@ -153,14 +166,26 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
+    # Before any view: end an idle session, then require a login (permissions.py
+    # decides the rest, per endpoint).
+    app.before_request(auth.enforce_idle_timeout)
+    app.before_request(permissions.check_login)
+    app.after_request(permissions.audit_unrecorded_case_request)
     app.after_request(_security_headers)
     app.jinja_env.filters["plain"] = _plain_number
     app.jinja_env.globals.update(
-        request_type_labels=intake.REQUEST_TYPE_LABELS, role_labels=ROLE_LABELS
+        request_type_labels=intake.REQUEST_TYPE_LABELS,
+        role_labels=ROLE_LABELS,
+        may=permissions.may,
+        Permission=permissions.Permission,
     )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(workflow.bp)
+    app.register_blueprint(signing.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(reference.bp)
     errors.register(app)
+    permissions.check_every_endpoint_declares(app)
     return app

@@ -1,4 +1,9 @@
-"""Cases: the dashboard, intake (new and edit), the assessment, the letter."""
+"""Cases: the dashboard and work queue, intake (new and edit), the assessment, the letter.
+
+Every view declares its permission (``permissions``); a case view receives the
+case record only after the organization, the role and the person's reach were
+checked, and every request on a case is audited.
+"""
 
 from __future__ import annotations
 
@@ -18,27 +23,30 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from priorauth.documents import DocumentTooLarge, render_letter
+from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_letter
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType, SiteOfCare
 from priorauth.domain.dosing import BASIS_LABELS
 from priorauth.domain.identifiers import normalise_icd10
 from priorauth.rules.engine import STATUS_LABELS, VERDICT_LABELS, Assessment, evaluate
 from priorauth.rules.schema import IndicationDefinition
 from priorauth.store import repository
-from priorauth.store.models import STATE_LABELS, CaseRecord
-from priorauth.store.repository import EditConflict
+from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState
+from priorauth.store.repository import EditConflict, NotEditable
+from priorauth.store.signatures import SIGNED_LETTER
+from priorauth.store.workflow import EDITABLE_STATES
 
-from . import context, intake
-from .auth import login_manager
+from . import context, intake, workqueue
+from .permissions import Permission, case_action, may, reach, requires
 
 bp = Blueprint("cases", __name__)
 
 LETTER = "letter"
+MAX_NARRATIVE_CHARS = 20_000
+DOCUMENT_LABELS = {LETTER: "Letter (unsigned)", SIGNED_LETTER: "Signed letter"}
 MAX_QUERY_CHARS = 100
 # Content-Security-Policy of the letter preview frame: the letter carries its
 # print stylesheet inline and nothing else; no script, no fetch, no form.
@@ -50,28 +58,7 @@ LETTER_PREVIEW_CSP = (
 View = Response | str | tuple[str, int]
 
 
-@bp.before_request
-def _require_login() -> Any:
-    """Every case page needs a logged-in user: checked once for the whole blueprint."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
-
-
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _record_or_404(case_id: int) -> CaseRecord:
-    """The case if it is the user's organization's; 404 otherwise, never 403.
-
-    A 403 would confirm that a case with that number exists elsewhere.
-    """
-    who = context.user()
-    record = repository.get_case(context.db(), who.organization_id, case_id)
-    if record is None:
-        context.audit("case.open", "refused", case_id=case_id)
-        abort(404)
-    return record
 
 
 def _definition_or_404(indication_id: str) -> IndicationDefinition:
@@ -120,23 +107,64 @@ def _case_heading(data: Mapping[str, Any], record: CaseRecord | None = None) -> 
         "product": f"{product.name} ({product.hcpcs})" if product else regimen.get("product_id"),
         "codes": ", ".join(data.get("icd10_codes") or []),
         "state": _label(STATE_LABELS, record.state) if record else "",
-        "version": record.version_id if record else None,
+        "state_key": record.state if record else "",
+        "version": record.content_version if record else None,
     }
 
 
 def _documents(record: CaseRecord) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": document.id,
-            "kind": document.kind,
-            "letter_date": document.letter_date.isoformat(),
-            "created_at": document.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "sha256": document.sha256,
-            "size_kb": max(1, round(document.size_bytes / 1024)),
-            "current": document.case_version == record.version_id,
-        }
-        for document in reversed(record.documents)
-    ]
+    signatures = {s.document_id: s for s in record.signatures}
+    rows = []
+    for document in reversed(record.documents):
+        signature = signatures.get(document.id)
+        rows.append(
+            {
+                "id": document.id,
+                "kind": document.kind,
+                "label": DOCUMENT_LABELS.get(document.kind, document.kind.replace("_", " ")),
+                "letter_date": document.letter_date.isoformat(),
+                "created_at": document.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "sha256": document.sha256,
+                "size_kb": max(1, round(document.size_bytes / 1024)),
+                "version": document.case_version,
+                "current": document.case_version == record.content_version,
+                "signed_by": (
+                    f"{signature.signer_name}, {signature.signer_credentials}" if signature else ""
+                ),
+                "signed_at": (
+                    signature.signed_at.strftime("%Y-%m-%d %H:%M UTC") if signature else ""
+                ),
+                "superseded": bool(signature and signature.superseded_at is not None),
+            }
+        )
+    return rows
+
+
+def narrative_of(record: CaseRecord) -> dict[str, str] | None:
+    """The physician's narrative sections still known to the letter (others are ignored)."""
+    if not record.narrative:
+        return None
+    known = {k: v for k, v in record.narrative.items() if k in NARRATIVE_SECTIONS and v}
+    return known or None
+
+
+def locked_page(record: CaseRecord) -> tuple[str, int]:
+    """The answer to an edit of a case whose state does not allow one."""
+    state = _label(STATE_LABELS, record.state)
+    return (
+        render_template(
+            "pages/error.html",
+            code=409,
+            title="This case cannot be changed now",
+            message=(
+                f"The case is {state.lower()}. What was sent to the payer stays as it was sent. "
+                "If the payer asks for more information, record that on the case page "
+                "(pended), then edit it."
+            ),
+            back_url=url_for("cases.assessment", case_id=record.id),
+        ),
+        409,
+    )
 
 
 def _render_intake(
@@ -187,17 +215,32 @@ def _form_from_post(definition: IndicationDefinition) -> tuple[intake.IntakeForm
 
 
 @bp.get("/")
+@requires(Permission.SESSION)
 def dashboard() -> View:
+    """The cases this person reaches, and what needs them (the work queue)."""
     who = context.user()
     rows = []
-    for record in repository.list_cases(context.db(), who.organization_id):
+    records = []
+    if may(Permission.CASE_LIST):
+        records = repository.list_cases(context.db(), who.organization_id, reach(who))
+    for record in records:
         heading = _case_heading(record.data, record)
         verdict = (record.assessment or {}).get("verdict")
         heading["verdict"] = VERDICT_LABELS.get(verdict, "") if verdict else ""
         heading["verdict_key"] = verdict or ""
         heading["updated_at"] = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
         rows.append(heading)
-    return render_template("pages/dashboard.html", cases=rows)
+    queue = workqueue.build(
+        context.db(),
+        records,
+        role=who.role,
+        today=context.today(),
+        decision_days=int(current_app.config["PRIORAUTH_DECISION_DAYS"]),
+        names={r["id"]: r["patient_name"] for r in rows},
+    )
+    if records:
+        context.audit("case.list", "ok", detail=f"{len(records)} cases")
+    return render_template("pages/dashboard.html", cases=rows, queue=queue)
 
 
 def _matching_indications(query: str) -> list[IndicationDefinition]:
@@ -217,6 +260,7 @@ def _matching_indications(query: str) -> list[IndicationDefinition]:
 
 
 @bp.get("/cases/new")
+@requires(Permission.CASE_CREATE)
 def choose() -> View:
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
     choices = [
@@ -238,6 +282,7 @@ def choose() -> View:
 
 
 @bp.route("/cases/new/<indication_id>", methods=["GET", "POST"])
+@requires(Permission.CASE_CREATE, action="case.create")
 def create(indication_id: str) -> View:
     definition = _definition_or_404(indication_id)
     if request.method == "GET":
@@ -264,16 +309,18 @@ def create(indication_id: str) -> View:
         data=case.model_dump(mode="json"),
         assessment=_assess(case).model_dump(mode="json"),
     )
-    repository.record_event(db, context.actor(), "case.create", "ok", case_id=record.id)
+    context.record("case.create", "ok", case_id=record.id)
     db.commit()
     flash("Case saved.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
-def edit(case_id: int) -> View:
-    record = _record_or_404(case_id)
+@case_action(Permission.CASE_EDIT, action="case.edit", page_action="case.edit_form")
+def edit(record: CaseRecord) -> View:
     definition = _definition_or_404(record.indication_id)
+    if CaseState(record.state) not in EDITABLE_STATES:
+        return locked_page(record)
     if request.method == "GET":
         formdata = intake.formdata_for_case(record.data, version=record.version_id)
         form = intake.make_form(definition, context.library(), formdata)
@@ -292,7 +339,7 @@ def edit(case_id: int) -> View:
     db = context.db()
     posted = form.version.data or ""
     try:
-        repository.update_case(
+        superseded = repository.update_case(
             db,
             record,
             expected_version=int(posted) if posted.isdigit() else None,
@@ -300,9 +347,12 @@ def edit(case_id: int) -> View:
             data=case.model_dump(mode="json"),
             assessment=_assess(case).model_dump(mode="json"),
         )
+    except NotEditable:
+        db.rollback()
+        return locked_page(record)
     except EditConflict as conflict:
         db.rollback()
-        repository.record_event(db, context.actor(), "case.update", "conflict", case_id=case_id)
+        context.record("case.update", "conflict", case_id=record.id)
         db.commit()
         # Keep everything typed; the next save, knowingly, replaces the other version.
         form.version.data = str(conflict.current_version)
@@ -313,18 +363,133 @@ def edit(case_id: int) -> View:
             "tab to compare; press Save again to replace their version with yours."
         )
         return _render_intake(form, record=record, status=409, conflict=True)
-    repository.record_event(db, context.actor(), "case.update", "ok", case_id=record.id)
+    context.record("case.update", "ok", case_id=record.id)
+    _record_superseded(superseded)
     db.commit()
-    flash("Case saved.", "success")
+    flash(_saved_message(superseded), "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
 
 
+def _record_superseded(superseded: list[Any]) -> None:
+    for signature in superseded:
+        context.record(
+            "signature.supersede",
+            "ok",
+            case_id=signature.case_id,
+            document_id=signature.document_id,
+            detail=f"version {signature.case_version} superseded",
+        )
+
+
+def _saved_message(superseded: list[Any]) -> str:
+    if superseded:
+        return (
+            "Case saved as a new version. The signed letter no longer matches it: it is kept, "
+            "marked superseded, and the new version needs the physician's signature."
+        )
+    return "Case saved."
+
+
+# --- the narrative (physicians) ------------------------------------------------------------
+
+NARRATIVE_LABELS = {
+    "opening": "Opening",
+    "clinical_history": "Clinical history",
+    "justification": "Why the treatment is medically necessary",
+    "dosing": "Dosing",
+    "closing": "Closing",
+}
+
+
+def _default_sections(case: Case, result: Assessment) -> dict[str, str]:
+    """What the letter says in each narrative section when no one rewrote it."""
+    from priorauth.documents import build_letter_context
+
+    built = build_letter_context(case, result, context.library(), letter_date=context.today())
+    return {name: "\n\n".join(getattr(built, name)) for name in NARRATIVE_SECTIONS}
+
+
+@bp.route("/cases/<int:case_id>/narrative", methods=["GET", "POST"])
+@case_action(Permission.NARRATIVE_EDIT, action="narrative.edit", page_action="narrative.edit_form")
+def narrative(record: CaseRecord) -> View:
+    """The physician rewrites the letter's narrative; a save is a new version of the case."""
+    case, result = _letter_for(record)
+    if CaseState(record.state) not in EDITABLE_STATES:
+        return locked_page(record)
+    defaults = _default_sections(case, result)
+    current = {**defaults, **(narrative_of(record) or {})}
+    errors: dict[str, str] = {}
+    conflict = False
+    status = 200
+    if request.method == "POST":
+        posted = {
+            name: request.form.get(name, "").replace("\r\n", "\n").strip()
+            for name in NARRATIVE_SECTIONS
+        }
+        for name, text in posted.items():
+            if len(text) > MAX_NARRATIVE_CHARS:
+                errors[name] = f"Shorten this section to {MAX_NARRATIVE_CHARS:,} characters."
+            elif any(ord(c) < 32 and c not in "\n\t" for c in text):
+                errors[name] = "Remove the control characters pasted into this section."
+        current = posted
+        version = request.form.get("version", "")
+        if not errors:
+            changed = {k: v for k, v in posted.items() if v and v != defaults[k]}
+            db = context.db()
+            try:
+                superseded = repository.update_narrative(
+                    db,
+                    record,
+                    expected_version=int(version) if version.isdigit() else None,
+                    user_id=context.user().id,
+                    narrative=changed,
+                )
+            except EditConflict:
+                db.rollback()
+                context.record("narrative.update", "conflict", case_id=record.id)
+                db.commit()
+                conflict = True
+                status = 409
+            except NotEditable:
+                db.rollback()
+                return locked_page(record)
+            else:
+                context.record("narrative.update", "ok", case_id=record.id)
+                _record_superseded(superseded)
+                db.commit()
+                flash(_saved_message(superseded), "success")
+                return redirect(url_for("cases.letter", case_id=record.id), code=303)
+        else:
+            status = 422
+    return (
+        render_template(
+            "pages/narrative.html",
+            heading=_case_heading(record.data, record),
+            sections=[
+                {
+                    "name": name,
+                    "label": NARRATIVE_LABELS.get(name, name),
+                    "text": current.get(name, ""),
+                    "error": errors.get(name, ""),
+                    "rewritten": current.get(name, "") != defaults[name],
+                }
+                for name in NARRATIVE_SECTIONS
+            ],
+            version=record.version_id,
+            conflict=conflict,
+            max_chars=MAX_NARRATIVE_CHARS,
+        ),
+        status,
+    )
+
+
 @bp.get("/cases/<int:case_id>")
-def assessment(case_id: int) -> View:
-    record = _record_or_404(case_id)
+@case_action(Permission.CASE_READ, action="case.view")
+def assessment(record: CaseRecord) -> View:
+    from . import workflow
+
     heading = _case_heading(record.data, record)
     case = _stored_case(record)
-    context.audit("case.view", "ok", case_id=record.id)
     if case is None or case.indication_id not in context.library().indications:
         return render_template("pages/unreadable.html", heading=heading, case_id=record.id), 409
     result = _assess(case)
@@ -336,6 +501,7 @@ def assessment(case_id: int) -> View:
         status_labels=STATUS_LABELS,
         basis_labels=BASIS_LABELS,
         documents=_documents(record),
+        panel=workflow.panel(record),
     )
 
 
@@ -347,27 +513,33 @@ def _letter_for(record: CaseRecord) -> tuple[Case, Assessment]:
 
 
 @bp.get("/cases/<int:case_id>/letter")
-def letter(case_id: int) -> View:
-    record = _record_or_404(case_id)
+@case_action(Permission.CASE_READ, action="letter.view")
+def letter(record: CaseRecord) -> View:
     _case, result = _letter_for(record)
     return render_template(
         "pages/letter.html",
         heading=_case_heading(record.data, record),
         assessment=result,
         documents=_documents(record),
+        editable_states=[state.value for state in EDITABLE_STATES],
     )
 
 
 @bp.get("/cases/<int:case_id>/letter/preview")
-def letter_preview(case_id: int) -> Response:
+@case_action(Permission.CASE_READ, action="letter.preview")
+def letter_preview(record: CaseRecord) -> Response:
     """The letter as HTML, for the preview frame: its own strict policy, no script."""
-    record = _record_or_404(case_id)
     case, result = _letter_for(record)
     try:
-        rendered = render_letter(case, result, context.library(), letter_date=context.today())
+        rendered = render_letter(
+            case,
+            result,
+            context.library(),
+            letter_date=context.today(),
+            narrative=narrative_of(record),
+        )
     except DocumentTooLarge:
         abort(413)
-    context.audit("letter.preview", "ok", case_id=record.id)
     response = Response(rendered.preview_html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = LETTER_PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -375,13 +547,13 @@ def letter_preview(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/letter.pdf")
-def letter_pdf(case_id: int) -> Response:
+@case_action(Permission.LETTER_RENDER, action="document.create")
+def letter_pdf(record: CaseRecord) -> Response:
     """Render the letter to PDF, store it as a document, and send the browser to it.
 
     On SQLite the request holds the write lock while WeasyPrint renders (about a
     second); other writers wait for it, within the busy timeout.
     """
-    record = _record_or_404(case_id)
     case, result = _letter_for(record)
     library = context.library()
     letter_date = context.today()
@@ -392,7 +564,9 @@ def letter_pdf(case_id: int) -> Response:
     )
     if document is None:
         try:
-            rendered = render_letter(case, result, library, letter_date=letter_date)
+            rendered = render_letter(
+                case, result, library, letter_date=letter_date, narrative=narrative_of(record)
+            )
         except DocumentTooLarge:
             abort(413)
         document = repository.add_document(
@@ -406,26 +580,21 @@ def letter_pdf(case_id: int) -> Response:
             case_snapshot=case.model_dump(mode="json"),
             user_id=context.user().id,
         )
-        repository.record_event(
-            db,
-            context.actor(),
-            "document.create",
-            "ok",
-            case_id=record.id,
-            document_id=document.id,
-        )
+        context.record("document.create", "ok", case_id=record.id, document_id=document.id)
         db.commit()
+    else:
+        context.audit("document.create", "ok", case_id=record.id, document_id=document.id)
     return redirect(url_for("cases.document", case_id=record.id, document_id=document.id), code=303)
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
-def document(case_id: int, document_id: int) -> Response:
-    who = context.user()
-    stored = repository.get_document(context.db(), who.organization_id, case_id, document_id)
+@case_action(Permission.CASE_READ, action="document.download")
+def document(record: CaseRecord, document_id: int) -> Response:
+    case_id = record.id
+    stored = repository.get_document(context.db(), record.organization_id, case_id, document_id)
     if stored is None:
         context.audit("document.download", "refused", case_id=case_id, document_id=document_id)
         abort(404)
-    context.audit("document.download", "ok", case_id=case_id, document_id=document_id)
     # No patient data in the file name: it lands in download histories.
     response = send_file(
         BytesIO(stored.pdf),
@@ -491,11 +660,11 @@ def _cost_context(
 
 
 @bp.get("/cases/<int:case_id>/cost-summary")
-def cost_summary(case_id: int) -> View:
+@case_action(Permission.COST_SUMMARY, action="cost_summary.view")
+def cost_summary(record: CaseRecord) -> View:
     """The cost summary for a product and site of care chosen with a small GET form."""
     from priorauth.documents.cost_summary import CostSummaryUnavailable
 
-    record = _record_or_404(case_id)
     case, result = _letter_for(record)
     product_id, site, problems = _cost_choices()
     summary = None
@@ -505,7 +674,7 @@ def cost_summary(case_id: int) -> View:
             summary = _cost_context(case, result, product_id, site)
         except CostSummaryUnavailable as error:
             unavailable = str(error)
-    context.audit("cost_summary.view", "ok" if summary else "refused", case_id=record.id)
+    context.audit("cost_summary.view", "ok" if summary else "invalid", case_id=record.id)
     products = sorted(context.library().products.values(), key=lambda p: p.name.lower())
     query = {
         k: v for k, v in (("product", product_id), ("site", site.value if site else None)) if v
@@ -528,13 +697,13 @@ def cost_summary(case_id: int) -> View:
 
 
 @bp.get("/cases/<int:case_id>/cost-summary/preview")
-def cost_summary_preview(case_id: int) -> Response:
+@case_action(Permission.COST_SUMMARY, action="cost_summary.preview")
+def cost_summary_preview(record: CaseRecord) -> Response:
     """The cost summary as the patient reads it, for the preview frame (no script)."""
     from priorauth.documents import render_html
     from priorauth.documents.cost_summary import COST_SUMMARY_TEMPLATE, CostSummaryUnavailable
     from priorauth.documents.pdf import print_stylesheet_text
 
-    record = _record_or_404(case_id)
     case, result = _letter_for(record)
     product_id, site, problems = _cost_choices()
     if problems:
@@ -552,11 +721,12 @@ def cost_summary_preview(case_id: int) -> Response:
 
 
 @bp.get("/cases/<int:case_id>/cost-summary.pdf")
-def cost_summary_pdf(case_id: int) -> Response:
+@case_action(Permission.COST_SUMMARY, action="cost_summary.download")
+def cost_summary_pdf(record: CaseRecord) -> Response:
     """The cost summary as a PDF download; not stored with the case."""
     from priorauth.documents.cost_summary import CostSummaryUnavailable, render_cost_summary
 
-    record = _record_or_404(case_id)
+    case_id = record.id
     case, result = _letter_for(record)
     product_id, site, problems = _cost_choices()
     if problems:
@@ -575,7 +745,6 @@ def cost_summary_pdf(case_id: int) -> Response:
         abort(409)
     except DocumentTooLarge:
         abort(413)
-    context.audit("cost_summary.download", "ok", case_id=record.id)
     # No patient data in the file name: it lands in download histories.
     response = send_file(
         BytesIO(rendered.pdf),

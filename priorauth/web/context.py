@@ -95,27 +95,60 @@ def actor() -> Actor:
     return Actor(None, None, None, request.remote_addr)
 
 
+def record(
+    action: str,
+    outcome: str,
+    *,
+    case_id: int | None = None,
+    document_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Record an event in the request's transaction: committed with the change, or not at all.
+
+    ``detail`` names things (a transition, a role); it never carries patient data.
+    """
+    record_event(
+        db(), actor(), action, outcome, case_id=case_id, document_id=document_id, detail=detail
+    )
+    g.priorauth_audited = True
+
+
 def audit(
     action: str,
     outcome: str,
     *,
     case_id: int | None = None,
     document_id: int | None = None,
+    detail: str = "",
 ) -> None:
     """Record an event in its own short write transaction (for reads and refusals).
 
-    A change records its event in the change's own transaction instead, so the
-    two are committed together or not at all.
+    A change records its event in the change's own transaction instead (``record``),
+    so the two are committed together or not at all.
     """
+    if has_request_context():
+        g.priorauth_audited = True
     if has_request_context() and request.method not in _READ_ONLY_METHODS:
         # A writing request already holds SQLite's write lock: a second
         # connection would wait for it forever, so use the request's own.
-        record_event(db(), actor(), action, outcome, case_id=case_id, document_id=document_id)
+        # Whatever the request left unfinished is not committed with the event.
+        db().rollback()
+        record_event(
+            db(), actor(), action, outcome, case_id=case_id, document_id=document_id, detail=detail
+        )
         db().commit()
         return
     session = state().sessions(bind=state().write_engine)
     try:
-        record_event(session, actor(), action, outcome, case_id=case_id, document_id=document_id)
+        record_event(
+            session,
+            actor(),
+            action,
+            outcome,
+            case_id=case_id,
+            document_id=document_id,
+            detail=detail,
+        )
         session.commit()
     finally:
         session.close()

@@ -27,6 +27,10 @@ MESSAGES = {
         "The case no longer matches the installed definitions. Open it for editing to see "
         "what needs changing.",
     ),
+    429: (
+        "Too many attempts",
+        "Wait a few minutes, then try again.",
+    ),
     413: (
         "Too much to handle",
         "What was sent, or the document it would make, is larger than this application accepts. "

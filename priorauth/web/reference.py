@@ -6,14 +6,13 @@ from collections import defaultdict
 from typing import Any
 
 from flask import Blueprint, abort, render_template
-from flask_login import current_user
 
 from priorauth.domain.case import RequestType
 from priorauth.domain.facts import FACTS
 from priorauth.rules.schema import AnyOfCriterion, CoverageStatus, CriterionBase
 
 from . import context
-from .auth import login_manager
+from .permissions import Permission, requires
 
 bp = Blueprint("reference", __name__)
 
@@ -22,14 +21,6 @@ COVERAGE_LABELS = {
     CoverageStatus.NOT_COVERED: "Not covered",
     CoverageStatus.RARELY_COVERED: "Rarely covered (needs an exception)",
 }
-
-
-@bp.before_request
-def _require_login() -> Any:
-    """Reference pages are for logged-in users, like every other page."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _applies(applies_to: tuple[RequestType, ...]) -> str:
@@ -53,6 +44,7 @@ def _criterion(item: CriterionBase, citations: dict[str, Any]) -> dict[str, Any]
 
 
 @bp.get("/reference")
+@requires(Permission.REFERENCE_READ)
 def index() -> str:
     groups: dict[str, list[Any]] = defaultdict(list)
     for definition in context.library().indications.values():
@@ -67,6 +59,7 @@ def index() -> str:
 
 
 @bp.get("/reference/<indication_id>")
+@requires(Permission.REFERENCE_READ)
 def show(indication_id: str) -> str:
     definition = context.library().indications.get(indication_id)
     if definition is None:

@@ -223,7 +223,7 @@ def test_render_into_a_missing_folder(capsys: pytest.CaptureFixture[str], tmp_pa
     "args",
     [
         ["assess", "x.json", "--as-of", "yesterday"],
-        ["render", "x.json", "--document", "appeal"],
+        ["render", "x.json", "--document", "brochure"],
         ["frobnicate"],
         [],
     ],

@@ -10,7 +10,14 @@ import zlib
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import cidp_formdata, create_case, demo_account, log_in_demo, page_text
+from web_helpers import (
+    cidp_case_data,
+    cidp_formdata,
+    create_case,
+    demo_account,
+    log_in_demo,
+    page_text,
+)
 
 from priorauth.web.auth import LOGIN_FAILED
 
@@ -152,7 +159,15 @@ def test_session_cookie_holds_no_patient_data(app: Flask, logged_in: FlaskClient
     readable = (zlib.decompress(raw) if compressed else raw).decode()
     assert "Avery" not in readable and "Testpatient" not in readable
     session = json.loads(readable)
-    assert set(session) <= {"_user_id", "_fresh", "_id", "csrf_token", "_flashes", "_permanent"}
+    assert set(session) <= {
+        "_user_id",
+        "_fresh",
+        "_id",
+        "csrf_token",
+        "_flashes",
+        "_permanent",
+        "_last_seen",
+    }
 
 
 def test_security_headers_on_every_page(client: FlaskClient) -> None:
@@ -207,3 +222,158 @@ def test_error_pages_show_no_patient_data(
     assert "Traceback" not in response.text
     assert "RuntimeError" in caplog.text
     assert "Avery" not in caplog.text
+
+
+# --- every form and every POST route (issue 6) -------------------------------------------------
+
+
+def _forms_without_token(body: str) -> list[str]:
+    missing = []
+    for form in re.findall(r"<form\b[^>]*>.*?</form>", body, re.S | re.I):
+        opening = form[: form.index(">") + 1]
+        if re.search(r'method="post"', opening, re.I) and 'name="csrf_token"' not in form:
+            missing.append(opening)
+    return missing
+
+
+def test_every_post_form_of_every_page_carries_a_csrf_token(app: Flask) -> None:
+    """Open every GET page of the authorization table as every role that may, and look."""
+    from test_authorization import KINDS, ROLES, TABLE, _answers, _Fixture
+
+    fixture = _Fixture(app)
+    pages = 0
+    problems = []
+    try:
+        for row in TABLE:
+            if row.method != "GET" or row.endpoint == "static":
+                continue
+            kinds = [("", row.every)] if row.every else [(k, getattr(row, k)) for k in KINDS[:1]]
+            for kind, spec in kinds:
+                for role in ROLES:
+                    if _answers(spec)[role] != 200:
+                        continue
+                    world = fixture.world(row, "own") if kind else None
+                    response = fixture.clients[role].get(fixture.url(row, world))
+                    if response.mimetype != "text/html":
+                        continue
+                    pages += 1
+                    for form in _forms_without_token(response.text):
+                        problems.append(f"{row.key} as {role}: {form}")
+                    for link in re.findall(r'(?:href|src|action)="([^"]+)"', response.text):
+                        if "Avery" in link or "Testpatient" in link:
+                            problems.append(f"{row.key} as {role}: patient data in {link}")
+    finally:
+        fixture.close()
+    assert pages > 30
+    assert not problems, "\n".join(problems)
+
+
+@CSRF_ON
+def test_every_post_route_refuses_a_request_without_the_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    account = demo_account("billing")
+    token = _token(client.get("/login").text)
+    client.post(
+        "/login", data={"email": account.email, "password": account.password, "csrf_token": token}
+    )
+    assert client.get("/").status_code == 200
+    case_id = create_case_with_token(client)
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        values = {name: case_id if name == "case_id" else 1 for name in rule.arguments}
+        if "name" in rule.arguments:
+            values["name"] = "send_for_signature"
+        if "indication_id" in rule.arguments:
+            values["indication_id"] = "cidp"
+        url = app.url_map.bind("localhost").build(rule.endpoint, values, method="POST")
+        response = client.post(url, data={"version": "1"})
+        assert response.status_code == 400, rule.endpoint
+        assert "did not come from this site" in page_text(response.text)
+
+
+def create_case_with_token(client: FlaskClient) -> int:
+    token = _token(client.get("/cases/new/cidp").text)
+    formdata = cidp_formdata()
+    formdata["csrf_token"] = token
+    response = client.post("/cases/new/cidp", data=formdata)
+    assert response.status_code == 303
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_no_patient_data_in_logs_or_the_audit_trail(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A whole case, from draft to submission, with the log at DEBUG: no patient data."""
+    import logging
+
+    from sqlalchemy import select
+
+    from priorauth.store.db import make_engine, session_factory
+    from priorauth.store.models import AuditEvent
+
+    caplog.set_level(logging.DEBUG)
+    billing, physician = app.test_client(), app.test_client()
+    log_in_demo(billing, "billing")
+    log_in_demo(physician, "physician")
+    case_id = create_case(billing)
+    billing.get(f"/cases/{case_id}")
+    billing.get(f"/cases/{case_id}/letter/preview")
+    billing.post(f"/cases/{case_id}/state/send_for_signature", data={"version": "1"})
+    physician.get(f"/cases/{case_id}/sign")
+    physician.post(
+        f"/cases/{case_id}/sign",
+        data={"password": "wrong", "read_it": "y", "content_version": "1"},
+    )
+    physician.post(
+        f"/cases/{case_id}/sign",
+        data={
+            "password": demo_account("physician").password,
+            "read_it": "y",
+            "content_version": "1",
+        },
+    )
+    billing.get(f"/cases/{case_id}/state/submit")
+    billing.get(f"/cases/{case_id + 999}")  # a refusal
+    billing.post("/login", data={"email": "Avery.Testpatient@example.org", "password": "x"})
+    patient = cidp_case_data()["patient"]
+    needles = [patient["first_name"], patient["last_name"], patient["date_of_birth"]]
+    needles += [
+        v for v in (patient.get("member_id"), cidp_case_data()["coverage"].get("member_id")) if v
+    ]
+    for needle in needles:
+        assert needle not in caplog.text, needle
+    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
+    try:
+        with session_factory(engine)() as session:
+            events = list(session.scalars(select(AuditEvent)))
+    finally:
+        engine.dispose()
+    assert len(events) > 10
+    for event in events:
+        fields = f"{event.action} {event.outcome} {event.detail} {event.role}"
+        for needle in needles:
+            assert needle not in fields, (event.action, needle)
+
+
+def test_security_headers_on_the_new_pages(app: Flask) -> None:
+    admin = app.test_client()
+    log_in_demo(admin, "admin")
+    for url in ("/admin/users", "/admin/audit", "/admin/payers", "/verify"):
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_verification_upload_above_the_size_limit_is_refused(logged_in: FlaskClient) -> None:
+    import io
+
+    big = io.BytesIO(b"%PDF-1.7 " + b"0" * (2 * 1024 * 1024))
+    response = logged_in.post(
+        "/verify", data={"pdf": (big, "big.pdf")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413

@@ -83,3 +83,130 @@ def create_case(client: FlaskClient, formdata: MultiDict[str, str] | None = None
     match = re.fullmatch(r"/cases/(\d+)", response.headers["Location"])
     assert match, response.headers["Location"]
     return int(match.group(1))
+
+
+# --- cases in a given workflow state, made directly in the store (no rendering) ------------
+
+WORKFLOW_SETUPS = (
+    "draft",
+    "draft+document",
+    "ready",
+    "signed",
+    "submitted",
+    "approved",
+    "denied",
+    "denied+edited",
+    "pended",
+)
+
+
+def another_valid_npi(not_this: str = "1234567893") -> str:
+    """A synthetic NPI that passes the check digit and is not the demo physician's."""
+    from priorauth.domain.identifiers import is_valid_npi
+
+    for last in range(10):
+        candidate = f"123456780{last}"
+        if candidate != not_this and is_valid_npi(candidate):
+            return candidate
+    raise AssertionError("no valid NPI found")
+
+
+def build_case(
+    session: Any,
+    *,
+    organization_id: int,
+    creator_id: int,
+    signer: Any,
+    setup: str = "draft",
+    prescriber_npi: str | None = None,
+    assign_ids: tuple[int, ...] = (),
+) -> Any:
+    """A case of an organization in the workflow state ``setup``, committed.
+
+    Signed states carry a signature with a small synthetic PDF (unique bytes), so
+    no rendering is needed.
+    """
+    from priorauth.store import casework, repository
+    from priorauth.store.models import CaseState, DecisionOutcome, User
+    from priorauth.store.signatures import SIGNED_LETTER, record_signature
+
+    data = cidp_case_data()
+    if prescriber_npi is not None:
+        data["prescriber"]["npi"] = prescriber_npi
+    record = repository.create_case(
+        session, organization_id=organization_id, user_id=creator_id, data=data, assessment=None
+    )
+    for user_id in assign_ids:
+        person = session.get(User, user_id)
+        casework.assign(session, record, person, assigned_by_id=creator_id)
+    if setup == "draft+document":
+        repository.add_document(
+            session,
+            record,
+            kind="letter",
+            pdf=f"%PDF-1.7 synthetic draft of case {record.id}".encode(),
+            letter_date=TODAY,
+            definition_versions={"indication:cidp": "test"},
+            assessment={},
+            case_snapshot=data,
+            user_id=creator_id,
+        )
+    decided = ("approved", "denied", "denied+edited", "pended")
+    if setup in ("ready", "signed", "submitted", *decided):
+        repository.change_state(session, record, CaseState.READY_FOR_SIGNATURE, user_id=creator_id)
+    if setup in ("signed", "submitted", *decided):
+        document = repository.add_document(
+            session,
+            record,
+            kind=SIGNED_LETTER,
+            pdf=f"%PDF-1.7 synthetic signed letter of case {record.id}".encode(),
+            letter_date=TODAY,
+            definition_versions={"indication:cidp": "test"},
+            assessment={},
+            case_snapshot=data,
+            user_id=signer.id,
+        )
+        record_signature(
+            session,
+            record,
+            document=document,
+            signer_id=signer.id,
+            signer_name=signer.name,
+            signer_credentials=signer.credentials or "MD",
+            signer_npi=signer.npi or "1234567893",
+        )
+    if setup in ("submitted", *decided):
+        casework.record_submission(
+            session,
+            record,
+            casework.SubmissionDetails(submitted_on=TODAY - dt.timedelta(days=3), method="fax"),
+            user_id=creator_id,
+        )
+    if setup in decided:
+        outcome = DecisionOutcome(setup.split("+")[0])
+        casework.record_decision(
+            session,
+            record,
+            casework.DecisionDetails(
+                outcome=outcome,
+                decided_on=TODAY,
+                authorization_number="AUTH-1" if setup == "approved" else None,
+                approved_units=100 if setup == "approved" else None,
+                start_date=TODAY if setup == "approved" else None,
+                end_date=TODAY + dt.timedelta(days=180) if setup == "approved" else None,
+                reason="" if setup == "approved" else "Synthetic reason.",
+                respond_by=TODAY + dt.timedelta(days=30) if setup != "approved" else None,
+            ),
+            user_id=creator_id,
+        )
+    if setup == "denied+edited":
+        # Rewritten to answer the denial: the signature is superseded, ready to appeal.
+        repository.update_narrative(
+            session,
+            record,
+            expected_version=record.version_id,
+            user_id=signer.id,
+            narrative={"justification": "Rewritten to answer the denial (synthetic)."},
+        )
+    session.commit()
+    return record

@@ -1,0 +1,288 @@
+"""The medical-exception request: ask for what standard policy does not cover.
+
+Four things take a request outside standard policy, and each gets its own
+section with this patient's reasons and evidence:
+- an indication standard policy does not cover (the definition's ``coverage``);
+- a product the payer profile excludes or does not prefer;
+- a dose, interval or daily dose beyond the indication's limits;
+- a site of care that site-of-care programs do not prefer (hospital outpatient,
+  commercial plans).
+Which apply is worked out from the case and its assessment; a caller may also
+name them. The sections reuse the evidence and wording of the appeal letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from priorauth.domain.case import Case
+from priorauth.domain.denial import Attachment, DenialReason, Justification
+from priorauth.rules.appeals import AppealRules, ExceptionRule, fill, load_appeal_rules
+from priorauth.rules.engine import Assessment, Status
+from priorauth.rules.loader import Library
+
+from .appeal import EnclosureStatus, make_section, template_values
+from .context import (
+    MAX_NARRATIVE_CHARS,
+    Diagnosis,
+    Letterhead,
+    MeasureRow,
+    Reference,
+    Row,
+    Signature,
+    _Refs,
+    build_letter_context,
+    format_date,
+)
+from .evidence import Part, Section, _Evidence, edits
+from .output import Rendered, document_record
+from .pdf import convert
+from .render import render_html
+
+EXCEPTION_TEMPLATE = "documents/exception_request.html"
+PDF_TITLE = "Medical exception request"
+
+
+class ExceptionTopic(StrEnum):
+    OFF_POLICY_INDICATION = "off_policy_indication"
+    NON_PREFERRED_PRODUCT = "non_preferred_product"
+    DOSE_ABOVE_LIMIT = "dose_above_limit"
+    NON_PREFERRED_SITE = "non_preferred_site"
+
+
+# Each topic answers the question the matching denial reason asks.
+TOPIC_REASONS = {
+    ExceptionTopic.OFF_POLICY_INDICATION: DenialReason.EXPERIMENTAL_INVESTIGATIONAL,
+    ExceptionTopic.NON_PREFERRED_PRODUCT: DenialReason.NON_PREFERRED_PRODUCT,
+    ExceptionTopic.DOSE_ABOVE_LIMIT: DenialReason.DOSE_ABOVE_POLICY,
+    ExceptionTopic.NON_PREFERRED_SITE: DenialReason.SITE_OF_CARE,
+}
+EXCEPTION_NARRATIVE_SECTIONS = (
+    "opening",
+    "clinical_history",
+    "closing",
+    *(f"exception_{topic.value}" for topic in ExceptionTopic),
+)
+
+
+class NoExceptionNeeded(ValueError):
+    """Nothing in the request is outside standard policy: send the letter of medical necessity."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionContext:
+    """Everything the exception request shows; plain values only."""
+
+    title: str
+    pdf_title: str
+    letter_date: str
+    letterhead: Letterhead
+    recipient: tuple[str, ...]
+    subject: str
+    running_head: str
+    member_rows: tuple[Row, ...]
+    salutation: str
+    opening: tuple[str, ...]
+    topics: tuple[str, ...]
+    diagnoses: tuple[Diagnosis, ...]
+    treatment_rows: tuple[Row, ...]
+    sections: tuple[Section, ...]
+    clinical_history: tuple[str, ...]
+    response_rows: tuple[MeasureRow, ...]
+    response_intro: str
+    dose_reduction: str
+    closing: tuple[str, ...]
+    signature: Signature
+    enclosures: tuple[EnclosureStatus, ...]
+    references: tuple[Reference, ...]
+    has_unverified: bool
+    draft_reasons: tuple[str, ...]
+    definition_versions: tuple[tuple[str, str], ...]
+
+
+def exception_topics(evidence: _Evidence) -> tuple[ExceptionTopic, ...]:
+    """What in this request lies outside standard policy, in the order a reviewer checks it."""
+    found = []
+    if evidence.definition.coverage.value != "standard":
+        found.append(ExceptionTopic.OFF_POLICY_INDICATION)
+    if evidence.product_not_preferred():
+        found.append(ExceptionTopic.NON_PREFERRED_PRODUCT)
+    if evidence.dose_excess():
+        found.append(ExceptionTopic.DOSE_ABOVE_LIMIT)
+    if evidence.site_not_preferred():
+        found.append(ExceptionTopic.NON_PREFERRED_SITE)
+    return tuple(found)
+
+
+def _topic_part(evidence: _Evidence, topic: ExceptionTopic) -> Part:
+    if topic is ExceptionTopic.OFF_POLICY_INDICATION:
+        return evidence.indication_evidence()
+    if topic is ExceptionTopic.NON_PREFERRED_PRODUCT:
+        return evidence.product_choice()
+    if topic is ExceptionTopic.DOSE_ABOVE_LIMIT:
+        return evidence.dose()
+    return evidence.site()
+
+
+def _topic_label(rule: ExceptionRule, topic: ExceptionTopic) -> str:
+    return str(getattr(rule.topics, topic.value))
+
+
+def build_exception_context(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    topics: Sequence[ExceptionTopic] | None = None,
+    rules: AppealRules | None = None,
+    justification: Justification | None = None,
+    attachments: Sequence[Attachment] = (),
+    narrative: Mapping[str, str] | None = None,
+) -> ExceptionContext:
+    """Gather what the exception request says; raise NoExceptionNeeded when nothing is."""
+    rules = rules or load_appeal_rules(library.root)
+    physician = edits(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
+    evidence = _Evidence(
+        case,
+        assessment,
+        library,
+        refs=_Refs(),
+        justification=justification or Justification(),
+        attachments=tuple(attachments),
+    )
+    chosen = tuple(dict.fromkeys(topics)) if topics else exception_topics(evidence)
+    if not chosen:
+        raise NoExceptionNeeded(
+            "nothing in this request is outside standard policy: the indication is covered, "
+            "the product is not excluded or non-preferred, the regimen is within its limits "
+            "and the site of care is not a non-preferred one; send the letter of medical "
+            "necessity instead"
+        )
+    letter = build_letter_context(case, assessment, library, letter_date=letter_date)
+    values = template_values(evidence)
+    rule = rules.exception
+    draft: list[str] = [p.message for p in assessment.problems]
+    sections = []
+    for topic in chosen:
+        reason_rule = rules.reason(TOPIC_REASONS[topic])
+        part = _topic_part(evidence, topic)
+        section_values = {**values, "unsupported": "; ".join(part.unsupported)}
+        use_alternative = part.alternative and bool(reason_rule.alternative)
+        intro = fill(
+            reason_rule.alternative if use_alternative else reason_rule.response, section_values
+        )
+        section_closing = fill(
+            reason_rule.alternative_supported if use_alternative else reason_rule.supported,
+            section_values,
+        )
+        written = physician.get(f"exception_{topic.value}", ())
+        sections.append(
+            make_section(
+                topic.value,
+                _topic_label(rule, topic),
+                intro,
+                section_closing,
+                part,
+                physician=written,
+            )
+        )
+        if not part.supported and not written:
+            draft.append(fill(reason_rule.unsupported, section_values))
+    if ExceptionTopic.OFF_POLICY_INDICATION not in chosen:
+        # The exception covers what it names; every other required criterion still counts.
+        draft += [
+            f"{r.title}: {'not met' if r.status is Status.NOT_MET else 'information missing'}."
+            for r in assessment.criteria
+            if r.required and r.status is not Status.MET
+        ]
+
+    labels = tuple(_topic_label(rule, topic) for topic in chosen)
+    phone = f" at {case.prescriber.phone}" if case.prescriber.phone else ""
+    fax = f" (fax {case.prescriber.fax})" if case.prescriber.fax else ""
+    closing = (
+        fill(rule.closing, values),
+        "I am available to discuss this patient's care with the reviewing physician; my "
+        f"office can be reached{phone}{fax}.",
+    )
+    references = evidence.refs.items
+    shows_measures = any(s.measures for s in sections)
+    enclosures = tuple(
+        EnclosureStatus(e.title, "" if e.required else "if available") for e in letter.enclosures
+    )
+    return ExceptionContext(
+        title=rule.title,
+        pdf_title=PDF_TITLE,
+        letter_date=format_date(letter_date),
+        letterhead=letter.letterhead,
+        recipient=(case.coverage.payer_name, rule.attention),
+        subject=f"Re: Medical exception for {evidence.product_name}: {evidence.indication}",
+        running_head=letter.running_head,
+        member_rows=letter.member_rows,
+        salutation="Dear Medical Director:",
+        opening=physician.get("opening", (fill(rule.request, values),)),
+        topics=labels,
+        diagnoses=letter.diagnoses,
+        treatment_rows=letter.treatment_rows,
+        sections=tuple(sections),
+        clinical_history=physician.get("clinical_history", letter.clinical_history),
+        response_rows=() if shows_measures else letter.response_rows,
+        response_intro=letter.response_intro,
+        dose_reduction="" if shows_measures else letter.dose_reduction,
+        closing=physician.get("closing", closing),
+        signature=letter.signature,
+        enclosures=enclosures,
+        references=references,
+        has_unverified=letter.has_unverified
+        or any(s.unverified for s in sections)
+        or any(r.unverified for r in references),
+        draft_reasons=tuple(draft),
+        definition_versions=letter.definition_versions,
+    )
+
+
+def render_exception_request(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    topics: Sequence[ExceptionTopic] | None = None,
+    rules: AppealRules | None = None,
+    justification: Justification | None = None,
+    attachments: Sequence[Attachment] = (),
+    narrative: Mapping[str, str] | None = None,
+) -> Rendered[ExceptionContext]:
+    """Render the medical-exception request to HTML and PDF."""
+    context = build_exception_context(
+        case,
+        assessment,
+        library,
+        letter_date=letter_date,
+        topics=topics,
+        rules=rules,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
+    )
+    html = render_html(EXCEPTION_TEMPLATE, context)
+    output = convert(html, title=PDF_TITLE)
+    return Rendered(
+        html=html,
+        pdf=output.pdf,
+        context=context,
+        page_count=output.page_count,
+        fetches=output.fetches,
+        record=document_record(
+            "exception",
+            case,
+            assessment,
+            document_date=letter_date,
+            justification=justification,
+            attachments=attachments,
+            narrative=narrative,
+        ),
+    )

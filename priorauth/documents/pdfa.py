@@ -1,0 +1,95 @@
+"""PDF/A-3b: the letter or the appeal as an archival PDF that carries its own record.
+
+The document is the same HTML as the ordinary PDF, written as PDF/A-3b with
+exactly one embedded file, ``case-record.json``: the record of what produced
+it (the case snapshot, the assessment, the definition versions, the denial and
+the grounds when there are any; see output.document_record). It is attached by
+our code alone, as a PDF/A-3 associated file with the relationship ``Data``;
+the HTML still cannot attach anything. The PDF's metadata holds only the
+document's generic title and language.
+
+WeasyPrint's PDF/A output is best effort (perf-security.md §1.2: validity "not
+guaranteed"); check a sample with a validator such as veraPDF before relying
+on it for an archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from priorauth.domain.case import Case
+from priorauth.domain.denial import Attachment, Denial, Justification
+from priorauth.rules.appeals import AppealRules
+from priorauth.rules.engine import Assessment
+from priorauth.rules.loader import Library
+
+from . import LETTER_TEMPLATE, build_letter_context
+from .appeal import APPEAL_TEMPLATE, build_appeal_context
+from .appeal import PDF_TITLE as APPEAL_TITLE
+from .output import Rendered, document_record, record_json
+from .pdf import PDFA_VARIANT, RecordFile, convert
+from .render import render_html
+
+RECORD_NAME = "case-record.json"
+RECORD_DESCRIPTION = "The case data, assessment and definition versions behind this document"
+
+
+def render_pdfa(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    denial: Denial | None = None,
+    justification: Justification | None = None,
+    attachments: Sequence[Attachment] = (),
+    narrative: Mapping[str, str] | None = None,
+    rules: AppealRules | None = None,
+) -> Rendered[Any]:
+    """Render the appeal (when a denial is given) or the letter as PDF/A-3b with its record."""
+    context: Any
+    if denial is not None:
+        context = build_appeal_context(
+            case,
+            assessment,
+            library,
+            denial,
+            letter_date=letter_date,
+            rules=rules,
+            justification=justification,
+            attachments=attachments,
+            narrative=narrative,
+        )
+        html, title, kind = render_html(APPEAL_TEMPLATE, context), APPEAL_TITLE, "appeal"
+    else:
+        context = build_letter_context(
+            case, assessment, library, letter_date=letter_date, narrative=narrative
+        )
+        html, title, kind = render_html(LETTER_TEMPLATE, context), context.pdf_title, "letter"
+    record = document_record(
+        kind,
+        case,
+        assessment,
+        document_date=letter_date,
+        denial=denial,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
+    )
+    created = dt.datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=dt.UTC)
+    output = convert(
+        html,
+        title=title,
+        variant=PDFA_VARIANT,
+        record=RecordFile(RECORD_NAME, record_json(record), RECORD_DESCRIPTION, created),
+    )
+    return Rendered(
+        html=html,
+        pdf=output.pdf,
+        context=context,
+        page_count=output.page_count,
+        fetches=output.fetches,
+        record=record,
+    )

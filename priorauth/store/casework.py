@@ -1,0 +1,168 @@
+"""What happens to a case after the letter: submissions, payer decisions, units, assignments.
+
+Each function writes its record and moves the case's state in the caller's
+transaction; the web layer has already checked the transition table and the
+person's permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import (
+    CaseAssignment,
+    CaseRecord,
+    CaseState,
+    Decision,
+    DecisionOutcome,
+    Submission,
+    UnitUsage,
+    User,
+    utcnow,
+)
+from .repository import change_state
+from .signatures import current_signature
+
+
+class MissingSignature(Exception):
+    """The content to be submitted has no signature that is not superseded."""
+
+
+@dataclass(frozen=True)
+class SubmissionDetails:
+    submitted_on: dt.date
+    method: str
+    payer_reference: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionDetails:
+    outcome: DecisionOutcome
+    decided_on: dt.date
+    authorization_number: str | None = None
+    approved_units: int | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    reason: str = ""
+    respond_by: dt.date | None = None
+
+
+def record_submission(
+    session: Session, record: CaseRecord, details: SubmissionDetails, *, user_id: int
+) -> Submission:
+    """The signed packet went to the payer; an appeal when the case was denied before."""
+    signature = current_signature(record)
+    if signature is None:
+        raise MissingSignature(record.id)
+    denied_before = any(d.outcome == DecisionOutcome.DENIED.value for d in record.decisions)
+    list(record.submissions)  # loaded before the change: no autoflush half-way
+    submission = Submission(
+        case_id=record.id,
+        signature_id=signature.id,
+        submitted_on=details.submitted_on,
+        method=details.method,
+        payer_reference=details.payer_reference,
+        appeal=denied_before,
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(submission)
+    record.submissions.append(submission)
+    change_state(session, record, CaseState.SUBMITTED, user_id=user_id)
+    return submission
+
+
+def last_submission(record: CaseRecord) -> Submission | None:
+    return record.submissions[-1] if record.submissions else None
+
+
+def record_decision(
+    session: Session, record: CaseRecord, details: DecisionDetails, *, user_id: int
+) -> Decision:
+    submission = last_submission(record)
+    list(record.decisions)
+    decision = Decision(
+        case_id=record.id,
+        submission_id=submission.id if submission else None,
+        outcome=details.outcome.value,
+        decided_on=details.decided_on,
+        authorization_number=details.authorization_number,
+        approved_units=details.approved_units,
+        start_date=details.start_date,
+        end_date=details.end_date,
+        reason=details.reason,
+        respond_by=details.respond_by,
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(decision)
+    record.decisions.append(decision)
+    change_state(session, record, CaseState(details.outcome.value), user_id=user_id)
+    return decision
+
+
+def current_approval(record: CaseRecord) -> Decision | None:
+    for decision in reversed(record.decisions):
+        if decision.outcome == DecisionOutcome.APPROVED.value:
+            return decision
+    return None
+
+
+def units_used(session: Session, decision_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(UnitUsage.units), 0)).where(
+            UnitUsage.decision_id == decision_id
+        )
+    )
+    return int(total or 0)
+
+
+def record_usage(
+    session: Session, record: CaseRecord, *, used_on: dt.date, units: int, user_id: int
+) -> UnitUsage:
+    approval = current_approval(record)
+    if approval is None:
+        raise ValueError("the case has no approval to count units against")
+    usage = UnitUsage(
+        case_id=record.id,
+        decision_id=approval.id,
+        used_on=used_on,
+        units=units,
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(usage)
+    record.usage.append(usage)
+    session.flush()
+    return usage
+
+
+def assign(
+    session: Session, record: CaseRecord, user: User, *, assigned_by_id: int
+) -> CaseAssignment | None:
+    """Assign a person of the case's organization; None when they already are."""
+    if user.organization_id != record.organization_id:
+        raise ValueError("only a person of the case's organization can be assigned")
+    if any(a.user_id == user.id for a in record.assignments):
+        return None
+    assignment = CaseAssignment(
+        case_id=record.id, user_id=user.id, assigned_by_id=assigned_by_id, created_at=utcnow()
+    )
+    session.add(assignment)
+    record.assignments.append(assignment)
+    session.flush()
+    return assignment
+
+
+def unassign(session: Session, record: CaseRecord, user_id: int) -> bool:
+    for assignment in list(record.assignments):
+        if assignment.user_id == user_id:
+            record.assignments.remove(assignment)
+            session.delete(assignment)
+            session.flush()
+            return True
+    return False

@@ -1,0 +1,276 @@
+# mypy: disallow-subclassing-any=False
+"""Signing a letter, and verifying that a PDF is a signed document of record.
+
+The documents layer has no signature hook, so the signed PDF is the letter as
+rendered for the current version, followed by a signature page (rendered by the
+documents layer's own locked-down renderer from ``pages/signature_record.html``)
+joined with pypdf. The page carries the signer's printed name, credentials, NPI,
+the date and time, and the attestation (21 CFR 11.50's name, time and meaning);
+the store keeps the bytes, their SHA-256 and the signature bound to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from io import BytesIO
+from typing import Any
+
+import pypdf
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, FileField, Form, HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from priorauth.documents import DocumentTooLarge, html_to_pdf, render_html, render_letter
+from priorauth.store import repository
+from priorauth.store.models import CaseRecord, CaseState, utcnow
+from priorauth.store.repository import EditConflict
+from priorauth.store.signatures import (
+    ATTESTATION,
+    SIGNED_LETTER,
+    AlreadySigned,
+    PdfStatus,
+    look_up_pdf,
+    record_signature,
+)
+
+from . import context
+from .auth import THROTTLED, Check, check_password
+from .cases import _case_heading, _letter_for, narrative_of
+from .permissions import Permission, case_action, requires
+
+bp = Blueprint("signing", __name__)
+
+View = Response | str | tuple[str, int]
+SIGNATURE_PAGE_TEMPLATE = "pages/signature_record.html"
+WRONG_PASSWORD = "That password is not right. Enter the password you log in with."
+
+
+class SignForm(Form):
+    password = PasswordField(
+        "Your password",
+        [InputRequired("Enter your password to sign."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    read_it = BooleanField(
+        "I have read the letter above in full, and I attest to the statement.",
+        [InputRequired("Confirm that you have read the letter.")],
+    )
+    content_version = HiddenField()
+
+
+class VerifyForm(Form):
+    pdf = FileField("The PDF to check")
+    sha256 = StringField(
+        "Or its SHA-256",
+        [Optional(), Regexp(r"^\s*[0-9a-fA-F]{64}\s*$", message="A SHA-256 is 64 hex digits.")],
+        description="As shown beside a stored document, e.g. by `sha256sum letter.pdf`.",
+    )
+
+
+def _sign_page(
+    record: CaseRecord, form: SignForm, *, error: str = "", status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "pages/sign.html",
+            heading=_case_heading(record.data, record),
+            form=form,
+            attestation=ATTESTATION,
+            error=error,
+            content_version=record.content_version,
+            signer=context.user(),
+        ),
+        status,
+    )
+
+
+def signature_page_pdf(fields: dict[str, Any], title: str) -> bytes:
+    """The signature page alone, rendered like every other document."""
+    return html_to_pdf(render_html(SIGNATURE_PAGE_TEMPLATE, fields), title=title)
+
+
+def join_pdfs(letter: bytes, signature_page: bytes, *, title: str) -> bytes:
+    """The letter's pages followed by the signature page, as one PDF."""
+    writer = pypdf.PdfWriter()
+    writer.append(pypdf.PdfReader(BytesIO(letter)))
+    writer.append(pypdf.PdfReader(BytesIO(signature_page)))
+    # Only a neutral title: no author, no producer, nothing about the patient.
+    writer.metadata = pypdf.generic.DictionaryObject(
+        {pypdf.generic.NameObject("/Title"): pypdf.generic.TextStringObject(title)}
+    )
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _conflict(record: CaseRecord, message: str) -> tuple[str, int]:
+    context.record("case.sign", "conflict", case_id=record.id)
+    context.db().commit()
+    return (
+        render_template(
+            "pages/error.html",
+            code=409,
+            title="Not signed",
+            message=message,
+            back_url=url_for("cases.assessment", case_id=record.id),
+        ),
+        409,
+    )
+
+
+@bp.route("/cases/<int:case_id>/sign", methods=["GET", "POST"])
+@case_action(Permission.SIGN, action="case.sign", page_action="case.sign_page")
+def sign(record: CaseRecord) -> View:
+    """Show the letter to sign; on POST, ask the password again and store the signed PDF."""
+    if record.state != CaseState.READY_FOR_SIGNATURE:
+        return (
+            render_template(
+                "pages/error.html",
+                code=409,
+                title="Nothing to sign",
+                message="This case is not waiting for a signature. Billing sends a letter "
+                "for signature when the case is complete.",
+                back_url=url_for("cases.assessment", case_id=record.id),
+            ),
+            409,
+        )
+    case, result = _letter_for(record)
+    form = SignForm(request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.content_version.data = str(record.content_version)
+        return _sign_page(record, form)
+    if not form.validate():
+        return _sign_page(record, form, status=422)
+    if form.content_version.data != str(record.content_version):
+        return _conflict(
+            record,
+            "The letter changed after you opened it, so it was not signed. "
+            "Open it again and read the new version before signing.",
+        )
+
+    who = context.user()
+    db = context.db()
+    check, _row = check_password(who.email, form.password.data or "")
+    if check is not Check.OK:
+        context.record("case.sign", "refused", case_id=record.id, detail="password")
+        db.commit()
+        if check is Check.THROTTLED:
+            return _sign_page(record, form, error=THROTTLED, status=429)
+        return _sign_page(record, form, error=WRONG_PASSWORD, status=403)
+
+    signed_at = utcnow()
+    letter_date = context.today()
+    try:
+        rendered = render_letter(
+            case, result, context.library(), letter_date=letter_date, narrative=narrative_of(record)
+        )
+        letter_sha = hashlib.sha256(rendered.pdf).hexdigest()
+        title = rendered.context.pdf_title
+        page = signature_page_pdf(
+            {
+                "signer_name": who.name,
+                "signer_credentials": who.credentials,
+                "signer_npi": who.npi or "",
+                "signed_at": signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "attestation": ATTESTATION,
+                "organization": who.organization_name,
+                "case_id": record.id,
+                "case_version": record.content_version,
+                "letter_date": letter_date.isoformat(),
+                "letter_sha256": letter_sha,
+                "letter_pages": rendered.page_count,
+            },
+            title,
+        )
+    except DocumentTooLarge:
+        abort(413)
+    pdf = join_pdfs(rendered.pdf, page, title=title)
+    try:
+        document = repository.add_document(
+            db,
+            record,
+            kind=SIGNED_LETTER,
+            pdf=pdf,
+            letter_date=letter_date,
+            definition_versions=dict(result.definition_versions),
+            assessment=result.model_dump(mode="json"),
+            case_snapshot=case.model_dump(mode="json"),
+            user_id=who.id,
+        )
+        record_signature(
+            db,
+            record,
+            document=document,
+            signer_id=who.id,
+            signer_name=who.name,
+            signer_credentials=who.credentials,
+            signer_npi=who.npi or "",
+            signed_at=signed_at,
+        )
+        context.record("case.sign", "ok", case_id=record.id, document_id=document.id)
+        db.commit()
+    except (AlreadySigned, EditConflict, IntegrityError):
+        db.rollback()
+        return _conflict(
+            record,
+            "Another signature of this version was recorded first, or the case changed "
+            "while you were signing. Nothing was signed twice; open the case to see it.",
+        )
+    flash("Signed. The signed letter is stored with the case and cannot be changed.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+def _status_view(status: PdfStatus) -> dict[str, Any]:
+    return {
+        "sha256": status.sha256,
+        "found": status.found,
+        "signed": status.signed,
+        "of_record": status.of_record,
+        "intact": status.intact,
+        "superseded": status.superseded,
+        "case_id": status.case_id,
+        "document_id": status.document_id,
+        "case_version": status.case_version,
+        "signer": f"{status.signer_name}, {status.signer_credentials}".strip(", "),
+        "npi": status.signer_npi,
+        "signed_at": _when(status.signed_at),
+        "attestation": status.attestation,
+        "superseded_at": _when(status.superseded_at),
+        "superseded_by_version": status.superseded_by_version,
+    }
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@requires(Permission.VERIFY, action="document.verify")
+def verify() -> View:
+    """Say whether a PDF is a signed document of record of this organization, and whose."""
+    form = VerifyForm(request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        return render_template("pages/verify.html", form=form, result=None)
+    upload = request.files.get("pdf")
+    data = upload.read() if upload is not None else b""
+    typed = (form.sha256.data or "").strip().lower()
+    if not form.validate() or (not data and not typed):
+        if not data and not typed:
+            form.pdf.errors = ["Choose the PDF file to check, or paste its SHA-256."]
+        return render_template("pages/verify.html", form=form, result=None), 422
+    status = look_up_pdf(
+        context.db(), data if data else typed, organization_id=context.user().organization_id
+    )
+    context.audit(
+        "document.verify",
+        "ok" if status.of_record else "not_found" if not status.found else "not_signed",
+        case_id=status.case_id,
+        document_id=status.document_id,
+    )
+    return render_template("pages/verify.html", form=form, result=_status_view(status))

@@ -1,0 +1,451 @@
+# mypy: disallow-subclassing-any=False
+"""The case workflow pages: state transitions, assignments, units used.
+
+Which transition a role may make from which state is decided by
+``priorauth.store.workflow.TRANSITIONS`` alone; views here read it, collect the
+details a transition records (submission, decision), and write them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+from wtforms import DateField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from priorauth.store import casework, repository
+from priorauth.store import workflow as table
+from priorauth.store.models import (
+    STATE_LABELS,
+    SUBMISSION_METHOD_LABELS,
+    CaseRecord,
+    CaseState,
+    DecisionOutcome,
+    Role,
+    User,
+)
+from priorauth.store.repository import EditConflict
+from priorauth.store.signatures import current_signature
+
+from . import context
+from .intake import options
+from .permissions import Permission, case_action, has, may
+
+bp = Blueprint("workflow", __name__)
+
+View = Response | str | tuple[str, int]
+TEXT_MAX = 2000
+ASSIGNABLE_ROLES = (Role.PHYSICIAN.value, Role.ADVOCATE.value)
+# Transitions that step back or stop: shown after the step forward, as secondary buttons.
+STEPS_BACK = frozenset({"return_to_draft", "close", "close_without_appeal"})
+
+
+def _no_control_characters(_form: Form, field: Any) -> None:
+    if any(ord(c) < 32 and c not in "\n\t\r" for c in field.data or ""):
+        raise ValidationError("Remove the control characters pasted into this field.")
+
+
+class SubmissionForm(Form):
+    submitted_on = DateField("Date submitted", [InputRequired("Enter the date it was sent.")])
+    method = SelectField(
+        "How it was sent",
+        choices=options([(m.value, label) for m, label in SUBMISSION_METHOD_LABELS.items()]),
+    )
+    payer_reference = StringField(
+        "Payer's reference number",
+        [Optional(), Length(max=100), _no_control_characters],
+        description="The number the payer gave for this request, if any.",
+    )
+
+
+class ApprovalForm(Form):
+    decided_on = DateField("Date of the decision", [InputRequired("Enter the decision's date.")])
+    authorization_number = StringField(
+        "Authorization number",
+        [InputRequired("Enter the authorization number."), Length(max=60), _no_control_characters],
+    )
+    approved_units = IntegerField(
+        "Units approved",
+        [InputRequired("Enter the units approved."), NumberRange(min=1, max=1_000_000)],
+        description="The HCPCS billing units the payer approved.",
+    )
+    start_date = DateField("First day covered", [InputRequired("Enter the start date.")])
+    end_date = DateField("Last day covered", [InputRequired("Enter the end date.")])
+
+    def validate_end_date(self, field: DateField) -> None:
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError("The last day covered is before the first.")
+
+
+class DenialForm(Form):
+    decided_on = DateField("Date of the denial", [InputRequired("Enter the denial's date.")])
+    reason = TextAreaField(
+        "The payer's reason",
+        [
+            InputRequired("Enter the reason the payer gave."),
+            Length(max=TEXT_MAX),
+            _no_control_characters,
+        ],
+        description="As the denial letter words it: the appeal must answer it.",
+    )
+    respond_by = DateField(
+        "Appeal deadline",
+        [Optional()],
+        description="The last day to appeal, from the denial letter.",
+    )
+
+    def validate_respond_by(self, field: DateField) -> None:
+        if self.decided_on.data and field.data and field.data < self.decided_on.data:
+            raise ValidationError("The appeal deadline is before the denial.")
+
+
+class PendForm(Form):
+    decided_on = DateField("Date of the request", [InputRequired("Enter the request's date.")])
+    reason = TextAreaField(
+        "What the payer asks for",
+        [
+            InputRequired("Enter what the payer asks for."),
+            Length(max=TEXT_MAX),
+            _no_control_characters,
+        ],
+    )
+    respond_by = DateField("Answer by", [Optional()])
+
+
+DETAIL_FORMS: dict[str, type[Form]] = {
+    "submission": SubmissionForm,
+    "approval": ApprovalForm,
+    "denial": DenialForm,
+    "pend": PendForm,
+}
+
+
+class UsageForm(Form):
+    used_on = DateField("Date given", [InputRequired("Enter the date.")])
+    units = IntegerField(
+        "Units given", [InputRequired("Enter the units."), NumberRange(min=1, max=100_000)]
+    )
+
+
+def _state_label(state: str) -> str:
+    return STATE_LABELS.get(CaseState(state), state)
+
+
+def _wrong_state(record: CaseRecord, transition: table.Transition) -> tuple[str, int]:
+    return (
+        render_template(
+            "pages/error.html",
+            code=409,
+            title="Not possible in this state",
+            message=(
+                f"“{transition.label}” is not possible while the case is "
+                f"{_state_label(record.state).lower()}. Reload the case page to see what it "
+                "needs now."
+            ),
+            back_url=url_for("cases.assessment", case_id=record.id),
+        ),
+        409,
+    )
+
+
+@bp.route("/cases/<int:case_id>/state/<name>", methods=["GET", "POST"])
+@case_action(Permission.TRANSITION, action="case.transition", page_action="case.transition_form")
+def transition(record: CaseRecord, name: str) -> View:
+    """Move a case to another state, recording what the transition needs."""
+    found = table.transition(name)
+    if found is None:
+        abort(404)
+    who = context.user()
+    if who.role not in found.roles:
+        context.audit("case.transition", "refused", case_id=record.id, detail=name)
+        abort(403)
+    if found.details == "signature":
+        return redirect(url_for("signing.sign", case_id=record.id), code=303)
+    if record.state not in found.sources:
+        return _wrong_state(record, found)
+    if found.needs_unsigned_content and current_signature(record) is not None:
+        return (
+            render_template(
+                "pages/error.html",
+                code=409,
+                title="This version is signed already",
+                message=(
+                    "The letter as it stands carries the physician's signature. To appeal, "
+                    "first edit the case or have the physician rewrite the narrative to answer "
+                    "the payer's reason; the new version then goes for signature."
+                    if found.name == "appeal"
+                    else "The letter as it stands is signed already: submit it, or edit the "
+                    "case first."
+                ),
+                back_url=url_for("cases.assessment", case_id=record.id),
+            ),
+            409,
+        )
+    if found.needs_current_signature and current_signature(record) is None:
+        return (
+            render_template(
+                "pages/error.html",
+                code=409,
+                title="The letter needs a signature first",
+                message="The case changed after the letter was signed. Send the new version "
+                "for signature, then submit it.",
+                back_url=url_for("cases.assessment", case_id=record.id),
+            ),
+            409,
+        )
+    form_class = DETAIL_FORMS.get(found.details)
+    form = form_class(request.form if request.method == "POST" else None) if form_class else None
+    if form is not None and request.method == "GET":
+        for date_field in ("submitted_on", "decided_on"):
+            if hasattr(form, date_field):
+                getattr(form, date_field).data = context.today()
+    if request.method == "GET" or (form is not None and not form.validate()):
+        return (
+            render_template(
+                "pages/transition.html",
+                record_id=record.id,
+                state=_state_label(record.state),
+                transition=found,
+                target=_state_label(found.target.value),
+                form=form,
+                version=record.version_id,
+            ),
+            200 if request.method == "GET" else 422,
+        )
+    version = request.form.get("version", "")
+    if not version.isdigit() or int(version) != record.version_id:
+        return _conflict(record)
+    db = context.db()
+    try:
+        _apply(record, found, form)
+    except (EditConflict, casework.MissingSignature):
+        db.rollback()
+        return _conflict(record)
+    context.record("case.transition", "ok", case_id=record.id, detail=name)
+    db.commit()
+    flash(f"Done: the case is now {_state_label(found.target.value).lower()}.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+def _conflict(record: CaseRecord) -> tuple[str, int]:
+    context.record("case.transition", "conflict", case_id=record.id)
+    context.db().commit()
+    return (
+        render_template(
+            "pages/error.html",
+            code=409,
+            title="Someone changed the case first",
+            message="The case changed while this page was open, so nothing was recorded. "
+            "Open the case again to see its state, then try again if it still applies.",
+            back_url=url_for("cases.assessment", case_id=record.id),
+        ),
+        409,
+    )
+
+
+def _apply(record: CaseRecord, found: table.Transition, form: Form | None) -> None:
+    db = context.db()
+    user_id = context.user().id
+    data: dict[str, Any] = dict(form.data) if form is not None else {}
+    if found.details == "submission":
+        casework.record_submission(
+            db,
+            record,
+            casework.SubmissionDetails(
+                submitted_on=data["submitted_on"],
+                method=data["method"],
+                payer_reference=(data.get("payer_reference") or "").strip(),
+            ),
+            user_id=user_id,
+        )
+    elif found.details in ("approval", "denial", "pend"):
+        outcome = {
+            "approval": DecisionOutcome.APPROVED,
+            "denial": DecisionOutcome.DENIED,
+            "pend": DecisionOutcome.PENDED,
+        }[found.details]
+        casework.record_decision(
+            db,
+            record,
+            casework.DecisionDetails(
+                outcome=outcome,
+                decided_on=data["decided_on"],
+                authorization_number=(data.get("authorization_number") or "").strip() or None,
+                approved_units=data.get("approved_units"),
+                start_date=data.get("start_date"),
+                end_date=data.get("end_date"),
+                reason=(data.get("reason") or "").strip(),
+                respond_by=data.get("respond_by"),
+            ),
+            user_id=user_id,
+        )
+    else:
+        repository.change_state(db, record, found.target, user_id=user_id)
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/assignments")
+@case_action(Permission.ASSIGN, action="case.assign")
+def assign(record: CaseRecord) -> View:
+    """Assign a physician (to review and sign) or an advocate (to appeal) to the case."""
+    raw = request.form.get("user_id", "")
+    person = context.db().get(User, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if (
+        person is None
+        or person.organization_id != record.organization_id
+        or not person.active
+        or person.role not in ASSIGNABLE_ROLES
+    ):
+        flash("Choose a physician or an advocate of your organization.", "error")
+        return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+    db = context.db()
+    made = casework.assign(db, record, person, assigned_by_id=context.user().id)
+    context.record("case.assign", "ok", case_id=record.id, detail=f"user {person.id}")
+    db.commit()
+    flash(f"{person.name} is assigned to the case." if made else "Already assigned.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.post("/cases/<int:case_id>/assignments/<int:user_id>/remove")
+@case_action(Permission.ASSIGN, action="case.unassign")
+def unassign(record: CaseRecord, user_id: int) -> View:
+    db = context.db()
+    if not casework.unassign(db, record, user_id):
+        abort(404)
+    context.record("case.unassign", "ok", case_id=record.id, detail=f"user {user_id}")
+    db.commit()
+    flash("Assignment removed.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+# --- units used -----------------------------------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/usage")
+@case_action(Permission.USAGE_RECORD, action="usage.record")
+def usage(record: CaseRecord) -> View:
+    """Record units given under the approved authorization."""
+    if record.state != CaseState.APPROVED or casework.current_approval(record) is None:
+        return (
+            render_template(
+                "pages/error.html",
+                code=409,
+                title="No approval to count against",
+                message="Units can be recorded once the payer's approval is recorded.",
+                back_url=url_for("cases.assessment", case_id=record.id),
+            ),
+            409,
+        )
+    form = UsageForm(request.form)
+    if not form.validate():
+        flash("Enter the date and the number of units given (a whole number).", "error")
+        return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+    db = context.db()
+    casework.record_usage(
+        db, record, used_on=form.used_on.data, units=form.units.data, user_id=context.user().id
+    )
+    context.record("usage.record", "ok", case_id=record.id)
+    db.commit()
+    flash("Units recorded.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+# --- the case page's workflow panel ---------------------------------------------------------
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def panel(record: CaseRecord) -> dict[str, Any]:
+    """Plain values for the workflow part of the case page."""
+    who = context.user()
+    db = context.db()
+    users = {u.id: u for u in repository.list_users(db, record.organization_id)}
+    signature = current_signature(record)
+    actions = [
+        {
+            "name": t.name,
+            "label": t.label,
+            "url": url_for("signing.sign", case_id=record.id)
+            if t.details == "signature"
+            else url_for("workflow.transition", case_id=record.id, name=t.name),
+            "direct": t.details == "",
+            "primary": t.name not in STEPS_BACK,
+        }
+        for t in table.available(record.state, who.role)
+        if not (t.needs_current_signature and signature is None)
+        and not (t.needs_unsigned_content and signature is not None)
+    ]
+    actions.sort(key=lambda action: not action["primary"])
+    approval = casework.current_approval(record)
+    assigned_ids = {a.user_id for a in record.assignments}
+    return {
+        "state": _state_label(record.state),
+        "state_key": record.state,
+        "version": record.version_id,
+        "content_version": record.content_version,
+        "actions": actions,
+        "can_edit": has(who.role, Permission.CASE_EDIT)
+        and CaseState(record.state) in table.EDITABLE_STATES,
+        "can_edit_narrative": may(Permission.NARRATIVE_EDIT, record)
+        and CaseState(record.state) in table.EDITABLE_STATES,
+        "can_render": has(who.role, Permission.LETTER_RENDER),
+        "can_cost": has(who.role, Permission.COST_SUMMARY),
+        "can_assign": has(who.role, Permission.ASSIGN),
+        "can_record_usage": has(who.role, Permission.USAGE_RECORD)
+        and record.state == CaseState.APPROVED
+        and approval is not None,
+        "signatures": [
+            {
+                "document_id": s.document_id,
+                "signer": f"{s.signer_name}, {s.signer_credentials}",
+                "npi": s.signer_npi,
+                "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "version": s.case_version,
+                "superseded": s.superseded_at is not None,
+                "superseded_by": s.superseded_by_version,
+            }
+            for s in reversed(record.signatures)
+        ],
+        "submissions": [
+            {
+                "submitted_on": _date(s.submitted_on),
+                "method": SUBMISSION_METHOD_LABELS.get(s.method, s.method),  # type: ignore[call-overload]
+                "payer_reference": s.payer_reference,
+                "appeal": s.appeal,
+            }
+            for s in reversed(record.submissions)
+        ],
+        "decisions": [
+            {
+                "outcome": STATE_LABELS.get(CaseState(d.outcome), d.outcome),
+                "outcome_key": d.outcome,
+                "decided_on": _date(d.decided_on),
+                "authorization_number": d.authorization_number or "",
+                "approved_units": d.approved_units,
+                "start_date": _date(d.start_date),
+                "end_date": _date(d.end_date),
+                "reason": d.reason,
+                "respond_by": _date(d.respond_by),
+            }
+            for d in reversed(record.decisions)
+        ],
+        "units_used": casework.units_used(db, approval.id) if approval else None,
+        "units_approved": approval.approved_units if approval else None,
+        "assigned": [
+            {"id": uid, "name": users[uid].name, "role": users[uid].role}
+            for uid in sorted(assigned_ids)
+            if uid in users
+        ],
+        "assignable": [
+            {"id": u.id, "name": u.name, "role": u.role}
+            for u in users.values()
+            if u.active and u.role in ASSIGNABLE_ROLES and u.id not in assigned_ids
+        ],
+    }
