@@ -6,12 +6,15 @@ Run from the repository root with the project's virtualenv:
 
 It makes a throwaway SQLite database in a temporary folder, migrates it, seeds
 the demo accounts, serves the app on 127.0.0.1 (a free port) in a background
-thread, and drives Debian's headless Chromium through Playwright: log in as the
-demo billing user, choose CIDP, fill the intake form with the synthetic case in
-examples/cidp-initial-qualifies.json, submit a deliberate mistake, fix it, and
-open the assessment and the letter. Each page goes to docs/screenshots/ as a
-full-page PNG. It then renders the example's letter and cost summary with the
-`priorauth render` command and turns each PDF page into a PNG in
+thread, and drives Debian's headless Chromium through Playwright along the same
+journey the end-to-end test checks (tests/e2e/journey.py): billing staff create
+a CIDP case step by step and download the letter, the physician signs, billing
+records the submission and the denial, the advocate records the denial notice,
+attaches records and produces the appeal and the packet; the appeal is signed,
+submitted and approved, and billing starts the renewal. The steps named in
+SHOTS go to docs/screenshots/ as full-page PNGs at a laptop's width, and two
+more at a tablet's. It then renders the example's letter and cost summary with
+the `priorauth render` command and turns each PDF page into a PNG in
 docs/documents/ with pdftoppm. The PNGs already in those two folders are
 replaced. Nothing is downloaded and nothing outside those folders is kept.
 
@@ -22,112 +25,85 @@ fixed to AS_OF so the images do not change with the calendar.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "cidp-initial-qualifies.json"
+# The journey and the live server are the end-to-end tests' own.
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from e2e_support import (  # noqa: E402
+    AS_OF,
+    EXAMPLE,
+    LAPTOP,
+    TABLET,
+    chromium_problem,
+    launch,
+    new_page,
+    prepare_database,
+    serve,
+)
+from journey import Journey  # noqa: E402
+
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DOCUMENTS = ROOT / "docs" / "documents"
-
-# The date the example case is judged on (the tests' day too).
-AS_OF = dt.date(2026, 11, 20)
-VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 1280, 800  # a laptop
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PDF_DPI = 70
-TIMEOUT_MS = 30_000
 MAX_PNG_BYTES = 1_500_000  # warn above this: the README should stay light
+
+# The journey's checkpoints that become pictures, with the README's caption.
+SHOTS = {
+    "01-login": "The login page.",
+    "02-dashboard": "Billing staff's dashboard before any case exists: the work queue and "
+    "“Start a new case”.",
+    "03-step-patient": "Step 1 of the guided intake: patient, coverage and prescriber. The "
+    "step indicator shows where you are; every step is saved as a draft.",
+    "04-step-indication": "Step 2: the indication, found by searching “CIDP” (a name or an "
+    "ICD-10-CM code).",
+    "05-step-questions": "Step 3: the diagnosis code and what the payer asks about CIDP; the "
+    "readiness checklist waits for the weight and regimen.",
+    "06-step-therapies": "Step 4: two prior therapies (the second row added with “Add another "
+    "therapy”).",
+    "07-step-measurements": "Step 5: weight in pounds, height in feet and inches, product and "
+    "regimen. The checklist beside the form turned to “Ready to submit” as the fields were "
+    "filled in, without a reload: every criterion met, 160 g per course, 40 g a day in one "
+    "40 g vial.",
+    "08-review": "Step 6: the review of every answer, with a link to change each step, and "
+    "the clinical summary.",
+    "09-case": "The saved case: its workflow, the assessment of every criterion, the dose.",
+    "10-letter": "The letter page: the preview and “Download the PDF”.",
+    "11-physician-queue": "The physician's dashboard: the letter waiting for their signature.",
+    "12-sign": "Signing: the letter, the attestation, and the password asked again.",
+    "13-record-denial": "Billing records the payer's denial and its appeal deadline.",
+    "14-advocate-queue": "The advocate's dashboard: the denial and the days left to appeal.",
+    "15-denial-notice": "The advocate records the denial notice: its reasons (step therapy "
+    "not met), the reviewer's words, the level of appeal and the deadline.",
+    "16-appeal": "The appeal page: the denial, the deadline, the documents to make and the "
+    "appeal letter's preview.",
+    "17-upload-refused": "A damaged PDF is refused with the reason; the case is unchanged.",
+    "18-attachments": "The attachments: the nerve conduction study and the denial notice "
+    "attached, the enclosures checklist, the fax packet.",
+    "19-search": "Search by patient name or payer reference (posted, never in the URL).",
+    "20-case-history": "The case page after the denial: every document with its state (the "
+    "signed letter superseded by the denial, the appeal, the packet) and the history of "
+    "who did what and when.",
+    "21-approved": "The appeal approved: the authorization, its units and dates.",
+    "22-continuation": "“Start a continuation”: the renewal starts from the approved case, "
+    "the baseline INCAT carried over and only the new measures left to fill in.",
+}
+TABLET_SHOTS = {
+    "23-tablet-measurements": "At a tablet's width (820 px): the continuation's weight and "
+    "regimen step, the checklist above the form.",
+    "24-tablet-case": "At a tablet's width: the case page.",
+}
 
 
 class ScreenshotError(Exception):
     """A step did not show what it should; the message says which and why."""
-
-
-# --- the throwaway app ----------------------------------------------------------------------
-
-
-def prepare_database(folder: Path) -> str:
-    """Create, migrate and seed a SQLite database in ``folder``; return its URL."""
-    from priorauth.store import db, seed
-
-    url = f"sqlite:///{folder / 'priorauth.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    try:
-        with db.session_factory(engine)() as session:
-            seed.seed_demo(session)
-    finally:
-        engine.dispose()
-    return url
-
-
-@contextmanager
-def serve(database_url: str) -> Iterator[str]:
-    """Serve the app on 127.0.0.1 and a free port in a thread; yield its base URL."""
-    from werkzeug.serving import make_server
-
-    from priorauth.web import create_app
-
-    app = create_app(
-        {
-            "SECRET_KEY": "screenshots-only-not-a-real-key",
-            "PRIORAUTH_DATABASE_URL": database_url,
-            "PRIORAUTH_TODAY": AS_OF,
-            # Plain http on 127.0.0.1: a Secure cookie would depend on the browser's
-            # leniency for localhost. CSRF stays on, as in a clinic.
-            "SESSION_COOKIE_SECURE": False,
-        }
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="priorauth-screenshots")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        state = app.extensions.get("priorauth")
-        if state is not None:
-            state.engine.dispose()
-
-
-# --- driving the browser --------------------------------------------------------------------
-
-
-def example_case() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    case: dict[str, Any] = data.get("case", data)
-    return case  # a bare case, or an example wrapper around one
-
-
-def example_formdata() -> list[tuple[str, str]]:
-    """The intake form's field names and values for the example case."""
-    from priorauth.web.intake import formdata_for_case
-
-    return list(formdata_for_case(example_case()).items(multi=True))
 
 
 def shoot(page: Any, name: str, taken: list[Path]) -> None:
@@ -137,160 +113,42 @@ def shoot(page: Any, name: str, taken: list[Path]) -> None:
     print(f"  {path.relative_to(ROOT)}  ({path.stat().st_size // 1024} kB)  {page.title()}")
 
 
-def expect_status(response: Any, expected: int, step: str) -> None:
-    status = response.status if response is not None else None
-    if status != expected:
-        raise ScreenshotError(f"{step}: expected HTTP {expected}, got {status} at {response.url}")
-
-
-def submit(page: Any, button: Any, expected: int, step: str) -> None:
-    """Click a submit button and check the status of the page it lands on."""
-    with page.expect_navigation() as navigation:
-        button.click()
-    expect_status(navigation.value, expected, step)
-    page.wait_for_load_state("load")
-
-
-def fill_field(page: Any, name: str, value: str) -> None:
-    """Set one form control by its name, whatever kind of control it is."""
-    controls = page.locator(f'[name="{name}"]')
-    if controls.count() == 0:
-        raise ScreenshotError(f"intake form: no field named {name!r}")
-    kind = controls.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-    if kind == "input:hidden":
-        return  # set by the page itself (form_request_type, version)
-    if kind in ("input:radio", "input:checkbox"):
-        option = page.locator(f'[name="{name}"][value="{value}"]')
-        if option.count() == 0 and kind == "input:checkbox" and controls.count() == 1:
-            option = controls  # a lone box (pregnant) posts "y"
-        if option.count() != 1:
-            raise ScreenshotError(f"intake form: {name!r} has no option {value!r}")
-        option.check()
-    elif kind.startswith("select"):
-        controls.select_option(value)
-    else:
-        controls.fill(value)
-
-
-def fill_intake(page: Any, step: str) -> None:
-    """Fill the intake form with the example, adding therapy rows with the form's button."""
-    pairs = example_formdata()
-    therapy_rows = 1 + max(
-        (int(name.split("-")[1]) for name, _ in pairs if name.startswith("prior_therapies-")),
-        default=-1,
-    )
-    needs_row = [
-        (n, v) for n, v in pairs if n.startswith("prior_therapies-") and not _on_page(page, n)
-    ]
-    for name, value in pairs:
-        if (name, value) not in needs_row:
-            fill_field(page, name, value)
-    add = page.get_by_role("button", name="Add another therapy")
-    while page.locator('[name$="-agent"][name^="prior_therapies-"]').count() < therapy_rows:
-        before = page.locator('[name="patient-last_name"]').input_value()
-        submit(page, add, 200, f"{step}: add another therapy")
-        if page.locator('[name="patient-last_name"]').input_value() != before:
-            raise ScreenshotError(f"{step}: adding a therapy row lost what was typed")
-    for name, value in needs_row:
-        fill_field(page, name, value)
-
-
-def _console(message: Any, problems: list[str]) -> None:
-    """Keep the browser's console errors, except the 422 the deliberate mistake causes."""
-    if message.type == "error" and "status of 422" not in message.text:
-        problems.append(f"console {message.type}: {message.text}")
-
-
-def _on_page(page: Any, name: str) -> bool:
-    return bool(page.locator(f'[name="{name}"]').count() > 0)
-
-
-def drive(base_url: str) -> list[Path]:
+def drive(base_url: str, downloads: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    from priorauth.store.seed import DEMO_ACCOUNTS
-
-    billing = next(account for account in DEMO_ACCOUNTS if account.role == "billing")
     taken: list[Path] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = browser.new_context(
-                viewport={"width": VIEWPORT_WIDTH, "height": VIEWPORT_HEIGHT},
-                device_scale_factor=1,
-                locale="en-US",
-                timezone_id="UTC",
-                color_scheme="light",
-                reduced_motion="reduce",
+
+    def checkpoint(page: Any, name: str) -> None:
+        if name in SHOTS:
+            # No focus ring on the last field typed in, and from the top: the picture is
+            # of the page (a sticky checklist would otherwise sit where it was scrolled).
+            page.evaluate(
+                "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)"
             )
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            problems: list[str] = []
-            page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-            page.on("console", lambda message: _console(message, problems))
+            shoot(page, name, taken)
 
-            # 1. Login page.
-            expect_status(page.goto(f"{base_url}/login"), 200, "login page")
-            shoot(page, "01-login", taken)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = new_page(browser, LAPTOP)
+            journey = Journey(page, base_url, checkpoint, downloads)
+            try:
+                journey.run()
+            except AssertionError as error:
+                raise ScreenshotError(f"the journey stopped at {page.url}: {error}") from error
+            page.context.close()
 
-            # 2. Dashboard, logged in as the demo billing user.
-            page.fill('[name="email"]', billing.email)
-            page.fill('[name="password"]', billing.password)
-            submit(page, page.get_by_role("button", name="Log in"), 200, "log in")
-            if page.url.rstrip("/") != base_url:
-                raise ScreenshotError(f"log in: landed on {page.url}, not the dashboard")
-            shoot(page, "02-dashboard", taken)
-
-            # 3. Choose the indication: search for CIDP.
-            page.get_by_role("link", name="Start a new case").click()
-            page.wait_for_load_state("load")
-            page.fill("#q", "CIDP")
-            submit(page, page.get_by_role("button", name="Search"), 200, "search CIDP")
-            if page.locator("#rt-cidp").count() != 1:
-                raise ScreenshotError("choose page: searching 'CIDP' did not list CIDP")
-            shoot(page, "03-choose-indication", taken)
-
-            # 4. The intake form, filled with the example case.
-            page.select_option("#rt-cidp", "initial")
-            start = page.locator('form[aria-labelledby="ind-cidp"] button[type="submit"]')
-            submit(page, start, 200, "start the CIDP case")
-            fill_intake(page, "intake form")
-            # No focus ring on the last field typed in: the picture is of the form.
-            page.evaluate("document.activeElement && document.activeElement.blur()")
-            shoot(page, "04-intake-form", taken)
-
-            # 5. A deliberate mistake: weight 0 gives a field error and the summary.
-            save = page.get_by_role("button", name="Save and check the case")
-            weight = page.locator('[name="measurements-weight"]')
-            good_weight = weight.input_value()
-            weight.fill("0")
-            submit(page, save, 422, "save with weight 0")
-            if page.locator(".error-summary").count() != 1:
-                raise ScreenshotError("weight 0: no error summary on the page")
-            if page.locator("#measurements-weight-error").count() != 1:
-                raise ScreenshotError("weight 0: no error beside the weight field")
-            shoot(page, "05-intake-error", taken)
-
-            # 6. Fixed and saved: the assessment.
-            page.locator('[name="measurements-weight"]').fill(good_weight)
-            submit(page, page.get_by_role("button", name="Save and check the case"), 200, "save")
-            shoot(page, "06-assessment", taken)
-
-            # 7. The letter page with its preview frame, and 8. the preview on its own.
-            page.get_by_role("link", name="Preview the letter").click()
-            page.wait_for_load_state("load")
-            frame = page.frame_locator("iframe.letter-frame")
-            frame.locator("body").wait_for()
-            shoot(page, "07-letter-page", taken)
-            preview_url = page.locator("iframe.letter-frame").get_attribute("src")
-            expect_status(page.goto(f"{base_url}{preview_url}"), 200, "letter preview")
-            shoot(page, "08-letter-preview", taken)
-
-            if problems:
-                print("  the browser reported:", *problems, sep="\n    ")
-            context.close()
+            tablet = new_page(browser, TABLET)
+            other = Journey(tablet, base_url, lambda _page, _name: None, downloads)
+            other.login("billing", "tablet-dashboard")
+            continuation = tablet.get_by_role("link", name="Continue:").first
+            href = continuation.get_attribute("href") or ""
+            step = href.rsplit("/", 1)[0] + "/measurements"
+            other.open(f"{base_url}{step}", "the continuation's measurements")
+            shoot(tablet, "23-tablet-measurements", taken)
+            other.open(journey.case_url, "the case page")
+            shoot(tablet, "24-tablet-case", taken)
+            tablet.context.close()
         finally:
             browser.close()
     return taken
@@ -331,7 +189,7 @@ def render_documents(folder: Path) -> list[Path]:
             ["pdftoppm", "-png", "-r", str(PDF_DPI), str(pdf), str(DOCUMENTS / document)],
             check=True,
         )
-        pages = sorted(DOCUMENTS.glob(f"{document}-*.png"), key=_page_number)
+        pages = sorted(DOCUMENTS.glob(f"{document}-[0-9]*.png"), key=_page_number)
         if not pages:
             raise ScreenshotError(f"pdftoppm made no page images from {document}.pdf")
         for path in pages:
@@ -347,10 +205,12 @@ def _page_number(path: Path) -> int:
 # --- main -----------------------------------------------------------------------------------
 
 
-def clear_pngs(folder: Path) -> None:
+def clear_pngs(folder: Path, patterns: tuple[str, ...] = ("*.png",)) -> None:
+    """Remove the pictures this script makes (docs/documents also holds others')."""
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
+    for pattern in patterns:
+        for old in folder.glob(pattern):
+            old.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,13 +226,19 @@ def main(argv: list[str] | None = None) -> int:
         made: list[Path] = []
         try:
             if not args.skip_app:
+                problem = chromium_problem()
+                if problem is not None:
+                    raise ScreenshotError(problem)
                 clear_pngs(SCREENSHOTS)
                 print("screenshots of the app:")
                 url = prepare_database(folder)
-                with serve(url) as base_url:
-                    made += drive(base_url)
+                downloads = folder / "downloads"
+                downloads.mkdir()
+                with serve(url, folder / "instance") as base_url:
+                    made += drive(base_url, downloads)
             if not args.skip_documents:
-                clear_pngs(DOCUMENTS)
+                # Only its own pages: scripts/document_images.py makes the others.
+                clear_pngs(DOCUMENTS, ("letter-[0-9]*.png", "cost-summary-[0-9]*.png"))
                 print("pages of the example documents:")
                 made += render_documents(folder)
         except (ScreenshotError, subprocess.CalledProcessError) as error:

@@ -98,7 +98,9 @@ def _reset_postgres(url: str) -> None:
     demo_emails = [account.email for account in DEMO_ACCOUNTS]
     try:
         with Session(engine) as session, session.begin():
-            session.execute(text("TRUNCATE cases, audit_events, login_attempts CASCADE"))
+            session.execute(
+                text("TRUNCATE cases, intake_drafts, audit_events, login_attempts CASCADE")
+            )
             session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))
             session.execute(delete(User).where(User.email.not_in(demo_emails)))
             session.execute(delete(Organization).where(Organization.name != DEMO_ORGANIZATION))

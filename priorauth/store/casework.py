@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import (
+    AttachmentRecord,
     CaseAssignment,
     CaseRecord,
     CaseState,
     Decision,
     DecisionOutcome,
+    DenialRecord,
     Submission,
     UnitUsage,
     User,
@@ -166,3 +168,92 @@ def unassign(session: Session, record: CaseRecord, user_id: int) -> bool:
             session.flush()
             return True
     return False
+
+
+# --- denials and attachments (the appeal and the packet) ------------------------------------
+
+
+def last_denied_decision(record: CaseRecord) -> Decision | None:
+    """The payer's last decision if it is a denial (a later approval or pend ends it)."""
+    if not record.decisions:
+        return None
+    last = record.decisions[-1]
+    return last if last.outcome == DecisionOutcome.DENIED.value else None
+
+
+def current_denial(record: CaseRecord) -> DenialRecord | None:
+    """The recorded notice of the case's current denial, if one was recorded for it."""
+    decision = last_denied_decision(record)
+    if decision is None:
+        return None
+    for denial in reversed(record.denials):
+        if denial.decision_id == decision.id:
+            return denial
+    return None
+
+
+def active_attachments(record: CaseRecord) -> list[AttachmentRecord]:
+    """The case's uploaded files that were not removed, in the order they were added."""
+    return [a for a in record.attachments if a.removed_at is None]
+
+
+@dataclass(frozen=True)
+class AttachmentDetails:
+    """A file as the documents layer checked it (``CheckedUpload``), to be kept."""
+
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    pages: int
+    enclosure_id: str | None
+    title: str
+    data: bytes
+
+
+def add_attachment(
+    session: Session, record: CaseRecord, details: AttachmentDetails, *, user_id: int
+) -> AttachmentRecord:
+    list(record.attachments)
+    attachment = AttachmentRecord(
+        case_id=record.id,
+        filename=details.filename,
+        media_type=details.media_type,
+        size_bytes=details.size_bytes,
+        sha256=details.sha256,
+        pages=details.pages,
+        enclosure_id=details.enclosure_id,
+        title=details.title,
+        data=details.data,
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(attachment)
+    record.attachments.append(attachment)
+    session.flush()
+    return attachment
+
+
+def get_attachment(
+    session: Session, organization_id: int, case_id: int, attachment_id: int
+) -> AttachmentRecord | None:
+    """An attachment of a case of the organization, or None."""
+    return session.scalar(
+        select(AttachmentRecord)
+        .join(CaseRecord, AttachmentRecord.case_id == CaseRecord.id)
+        .where(
+            AttachmentRecord.id == attachment_id,
+            AttachmentRecord.case_id == case_id,
+            CaseRecord.organization_id == organization_id,
+        )
+    )
+
+
+def remove_attachment(session: Session, attachment: AttachmentRecord, *, user_id: int) -> bool:
+    """Mark an attachment removed (kept for the record); False if it already was."""
+    if attachment.removed_at is not None:
+        return False
+    attachment.removed_at = utcnow()
+    attachment.removed_by_id = user_id
+    session.flush()
+    return True

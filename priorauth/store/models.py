@@ -182,6 +182,9 @@ class CaseRecord(Base):
     # Counts changes to what the letter says (the case data and the narrative);
     # documents and signatures name the content version they were made from.
     content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The case this one renews (a continuation started from it), if any. A plain
+    # integer like the audit trail's: the link is for finding, not for integrity.
+    continues_case_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -195,6 +198,8 @@ class CaseRecord(Base):
     assignments: Mapped[list[CaseAssignment]] = relationship(
         order_by="CaseAssignment.id", cascade="all, delete-orphan"
     )
+    denials: Mapped[list[DenialRecord]] = relationship(order_by="DenialRecord.id")
+    attachments: Mapped[list[AttachmentRecord]] = relationship(order_by="AttachmentRecord.id")
 
     __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy reads it
 
@@ -216,6 +221,9 @@ class Document(Base):
     definition_versions: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     assessment: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     case_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    # What the renderer reports produced it (priorauth.documents.output.document_record):
+    # the denial, the attachments and the narrative too. None for the plain letter.
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -391,6 +399,85 @@ class UnitUsage(Base):
     units: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IntakeDraft(Base):
+    """A new case being filled in step by step: the form's values as typed, not yet a Case.
+
+    ``formdata`` is the list of (field name, value) pairs the intake form posts,
+    so a draft keeps whatever was typed, a wrong value included, and the form
+    shows it back exactly. It becomes a case when its review step is saved, and
+    is deleted then.
+    """
+
+    __tablename__ = "intake_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    indication_id: Mapped[str | None] = mapped_column(String(60), default=None)
+    request_type: Mapped[str] = mapped_column(String(20), default="initial")
+    # The case a continuation draft was started from (a plain integer, like the case's).
+    continues_case_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    formdata: Mapped[list[list[str]]] = mapped_column(JSONDoc)
+    # The steps saved at least once: their errors are shown when the step is opened again.
+    steps_saved: Mapped[list[str]] = mapped_column(JSONDoc)
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy reads it
+
+
+class DenialRecord(Base):
+    """The payer's denial notice as recorded for an appeal (``Denial.model_dump(mode="json")``).
+
+    Each recording is a new row; the last one is the denial the appeal answers.
+    Recording one makes a new content version of the case, since the appeal
+    letter says what it says.
+    """
+
+    __tablename__ = "denials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), default=None)
+    case_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttachmentType(StrEnum):
+    PDF = "application/pdf"
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+
+
+class AttachmentRecord(Base):
+    """An uploaded file for the packet, kept as checked (type, size, pages) with its bytes.
+
+    Removing one only marks it removed: a packet made with it names its SHA-256.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (_enum_check("media_type", "media_type", AttachmentType),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    enclosure_id: Mapped[str | None] = mapped_column(String(60), default=None)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class LoginAttempt(Base):

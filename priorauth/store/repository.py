@@ -19,6 +19,7 @@ from .models import (
     CaseAssignment,
     CaseRecord,
     CaseState,
+    DenialRecord,
     Document,
     Signature,
     User,
@@ -233,6 +234,39 @@ def update_narrative(
     return superseded
 
 
+def record_denial(
+    session: Session,
+    record: CaseRecord,
+    *,
+    expected_version: int | None,
+    user_id: int,
+    data: Mapping[str, Any],
+    decision_id: int | None,
+) -> tuple[DenialRecord, list[Signature]]:
+    """Record the denial notice an appeal answers: a new content version of the case.
+
+    The appeal letter is made from it, so the letter the payer denied no longer
+    says what the case says: its signature is superseded (returned), and the
+    appeal goes for a new signature. The same versioning as ``update_case``.
+    """
+    if expected_version is None or record.version_id != expected_version:
+        raise EditConflict(record.version_id, record.updated_at)
+    superseded = _new_content(session, record, user_id)
+    list(record.denials)  # loaded before the change: no autoflush half-way
+    denial = DenialRecord(
+        case_id=record.id,
+        decision_id=decision_id,
+        case_version=record.content_version,
+        data=dict(data),
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(denial)
+    record.denials.append(denial)
+    flush_or_conflict(session, record)
+    return denial, superseded
+
+
 def change_state(session: Session, record: CaseRecord, target: CaseState, *, user_id: int) -> None:
     """Move the case to another state (the caller checked the transition table)."""
     record.state = target.value
@@ -252,7 +286,9 @@ def add_document(
     assessment: Mapping[str, Any],
     case_snapshot: Mapping[str, Any],
     user_id: int,
+    record_data: Mapping[str, Any] | None = None,
 ) -> Document:
+    """Store a rendered PDF; ``record_data`` is what the renderer says produced it."""
     document = Document(
         case_id=record.id,
         kind=kind,
@@ -264,6 +300,7 @@ def add_document(
         definition_versions=dict(definition_versions),
         assessment=dict(assessment),
         case_snapshot=dict(case_snapshot),
+        record=dict(record_data) if record_data is not None else None,
         created_by_id=user_id,
     )
     session.add(document)
@@ -272,15 +309,25 @@ def add_document(
 
 
 def reusable_document(
-    record: CaseRecord, *, kind: str, letter_date: dt.date, definition_versions: Mapping[str, str]
+    record: CaseRecord,
+    *,
+    kind: str,
+    letter_date: dt.date,
+    definition_versions: Mapping[str, str],
+    record_data: Mapping[str, Any] | None = None,
 ) -> Document | None:
-    """A stored document made from this very case version, date and definitions, if any."""
+    """A stored document made from this very case version, date and definitions, if any.
+
+    With ``record_data``, the stored document's record must be the same too (an
+    appeal or a packet also depends on the attachments).
+    """
     for document in reversed(record.documents):
         if (
             document.kind == kind
             and document.case_version == record.content_version
             and document.letter_date == letter_date
             and document.definition_versions == dict(definition_versions)
+            and (record_data is None or document.record == dict(record_data))
         ):
             return document
     return None
@@ -350,5 +397,19 @@ def list_users(session: Session, organization_id: int) -> list[User]:
     return list(
         session.scalars(
             select(User).where(User.organization_id == organization_id).order_by(User.name)
+        )
+    )
+
+
+def continuations_of(session: Session, record: CaseRecord) -> list[int]:
+    """The ids of the organization's cases that renew this one."""
+    return list(
+        session.scalars(
+            select(CaseRecord.id)
+            .where(
+                CaseRecord.continues_case_id == record.id,
+                CaseRecord.organization_id == record.organization_id,
+            )
+            .order_by(CaseRecord.id)
         )
     )

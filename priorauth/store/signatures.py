@@ -22,12 +22,21 @@ from .models import CaseRecord, CaseState, Document, Signature, utcnow
 from .repository import flush_or_conflict
 
 SIGNED_LETTER = "signed_letter"
+# After a denial, what the physician signs is the appeal letter.
+SIGNED_APPEAL = "signed_appeal"
 
 # What the physician attests to by signing (the signature's "meaning", 21 CFR 11.50).
 ATTESTATION = (
     "I have read this letter of medical necessity in full. The clinical information in it "
     "is accurate and complete to the best of my knowledge, the treatment requested is "
     "medically necessary for this patient, and I am the physician requesting it."
+)
+
+
+APPEAL_ATTESTATION = (
+    "I have read this appeal in full. The clinical information in it is accurate and "
+    "complete to the best of my knowledge, the treatment requested is medically necessary "
+    "for this patient, and I am the physician requesting it."
 )
 
 

@@ -19,7 +19,20 @@ from priorauth.rules.loader import load_library
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 
-from . import admin, auth, cases, context, errors, intake, permissions, reference, signing, workflow
+from . import (
+    admin,
+    appeals,
+    auth,
+    cases,
+    context,
+    errors,
+    guided,
+    intake,
+    permissions,
+    reference,
+    signing,
+    workflow,
+)
 
 STATIC_DIR = PACKAGE_DIR / "static"
 SECRET_KEY_FILE = "secret_key"
@@ -164,6 +177,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.teardown_appcontext(context.close_db)
 
+    # Before CSRF reads the form: an upload may be larger than any other request.
+    app.before_request(appeals.upload_limit)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py
@@ -186,6 +201,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(signing.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(reference.bp)
+    app.register_blueprint(guided.bp)
+    app.register_blueprint(appeals.bp)
     errors.register(app)
+    app.register_error_handler(413, appeals.too_large)
     permissions.check_every_endpoint_declares(app)
     return app

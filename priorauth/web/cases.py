@@ -17,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,23 +31,29 @@ from werkzeug.wrappers import Response
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_letter
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType, SiteOfCare
 from priorauth.domain.dosing import BASIS_LABELS
-from priorauth.domain.identifiers import normalise_icd10
 from priorauth.rules.engine import STATUS_LABELS, VERDICT_LABELS, Assessment, evaluate
 from priorauth.rules.schema import IndicationDefinition
-from priorauth.store import repository
-from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState
+from priorauth.store import casework, drafts, repository
+from priorauth.store.models import ROLE_LABELS, STATE_LABELS, AuditEvent, CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
 from priorauth.store.signatures import SIGNED_LETTER
 from priorauth.store.workflow import EDITABLE_STATES
 
-from . import context, intake, workqueue
+from . import context, intake, readiness, steps, workqueue
 from .permissions import Permission, case_action, may, reach, requires
 
 bp = Blueprint("cases", __name__)
 
 LETTER = "letter"
 MAX_NARRATIVE_CHARS = 20_000
-DOCUMENT_LABELS = {LETTER: "Letter (unsigned)", SIGNED_LETTER: "Signed letter"}
+DOCUMENT_LABELS = {
+    LETTER: "Letter of medical necessity (unsigned)",
+    SIGNED_LETTER: "Signed letter",
+    "signed_appeal": "Signed appeal letter",
+    "appeal": "Appeal letter (unsigned)",
+    "peer_to_peer": "Peer-to-peer preparation sheet",
+    "packet": "Fax packet",
+}
 MAX_QUERY_CHARS = 100
 # Content-Security-Policy of the letter preview frame: the letter carries its
 # print stylesheet inline and nothing else; no script, no fetch, no form.
@@ -56,6 +63,14 @@ LETTER_PREVIEW_CSP = (
 )
 
 View = Response | str | tuple[str, int]
+# The print stylesheet names its fonts by the renderer's own scheme (asset:...), which
+# a browser cannot load; in a preview they become the same fonts installed locally.
+_ASSET_FONT = re.compile(r'url\(\s*"?asset:fonts/([A-Za-z0-9_-]+)\.ttf"?\s*\)')
+
+
+def for_browser(html: str) -> str:
+    """A document's preview HTML with its fonts named as a browser can find them."""
+    return _ASSET_FONT.sub(lambda match: f'local("{match.group(1)}")', html)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -112,15 +127,43 @@ def _case_heading(data: Mapping[str, Any], record: CaseRecord | None = None) -> 
     }
 
 
+def _document_state(document: Any, signature: Any, record: CaseRecord) -> tuple[str, str]:
+    """What a stored document is now, in words, and a key for its style."""
+    if signature is not None:
+        if signature.superseded_at is not None:
+            return "Superseded: the case changed after signing", "superseded"
+        return "Signed, current", "signed"
+    if document.case_version != record.content_version:
+        return "Made before the last change to the case", "old"
+    if document.kind == LETTER and record.state == CaseState.READY_FOR_SIGNATURE:
+        return "Draft, waiting for the physician's signature", "waiting"
+    return "Draft, matches the case", "current"
+
+
 def _documents(record: CaseRecord) -> list[dict[str, Any]]:
     signatures = {s.document_id: s for s in record.signatures}
+    can_sign = may(Permission.SIGN, record) and record.state == CaseState.READY_FOR_SIGNATURE
     rows = []
     for document in reversed(record.documents):
         signature = signatures.get(document.id)
+        state, state_key = _document_state(document, signature, record)
         rows.append(
             {
                 "id": document.id,
                 "kind": document.kind,
+                "state": state,
+                "state_key": state_key,
+                "download_url": url_for(
+                    "cases.document", case_id=record.id, document_id=document.id
+                ),
+                "view_url": url_for(
+                    "cases.document_view", case_id=record.id, document_id=document.id
+                ),
+                "sign_url": url_for("signing.sign", case_id=record.id)
+                if can_sign
+                and document.kind == LETTER
+                and document.case_version == record.content_version
+                else "",
                 "label": DOCUMENT_LABELS.get(document.kind, document.kind.replace("_", " ")),
                 "letter_date": document.letter_date.isoformat(),
                 "created_at": document.created_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -175,11 +218,18 @@ def _render_intake(
     conflict: bool = False,
 ) -> tuple[str, int]:
     definition = form.definition
+    library = context.library()
+    # The checklist reads the form's values on a form of its own: its errors are
+    # the checklist's, not the page's.
+    whole = intake.make_form(definition, library, MultiDict(intake.form_pairs(form)))
+    checked = readiness.summarize(whole, library, context.today(), lambda anchor: f"#{anchor}")
     return (
         render_template(
             "pages/intake.html",
             form=form,
             definition=definition,
+            readiness=checked,
+            readiness_url=url_for("cases.readiness", indication_id=definition.id),
             errors=intake.error_summary(form),
             record_id=record.id if record else None,
             action=url_for("cases.edit", case_id=record.id)
@@ -214,10 +264,14 @@ def _form_from_post(definition: IndicationDefinition) -> tuple[intake.IntakeForm
 # --- pages ----------------------------------------------------------------------------------
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @requires(Permission.SESSION)
 def dashboard() -> View:
-    """The cases this person reaches, and what needs them (the work queue)."""
+    """The cases this person reaches, what needs them (the work queue), and a search.
+
+    The search is posted, never put in the URL: a patient's name must not land in
+    browser history, server logs or a Referer header.
+    """
     who = context.user()
     rows = []
     records = []
@@ -229,6 +283,7 @@ def dashboard() -> View:
         heading["verdict"] = VERDICT_LABELS.get(verdict, "") if verdict else ""
         heading["verdict_key"] = verdict or ""
         heading["updated_at"] = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+        heading["references"] = _payer_references(record)
         rows.append(heading)
     queue = workqueue.build(
         context.db(),
@@ -238,25 +293,118 @@ def dashboard() -> View:
         decision_days=int(current_app.config["PRIORAUTH_DECISION_DAYS"]),
         names={r["id"]: r["patient_name"] for r in rows},
     )
-    if records:
-        context.audit("case.list", "ok", detail=f"{len(records)} cases")
-    return render_template("pages/dashboard.html", cases=rows, queue=queue)
+    search = _search_terms()
+    payers = sorted({r["payer_name"] for r in rows if r["payer_name"]}, key=str.lower)
+    shown = [r for r in rows if _matches(r, search)] if search.active else rows
+    unfinished = _unfinished(search) if may(Permission.CASE_CREATE) else []
+    if records or search.active:
+        context.audit(
+            "case.search" if search.active else "case.list",
+            "ok",
+            detail=f"{len(shown)} of {len(records)} cases",
+        )
+    return render_template(
+        "pages/dashboard.html",
+        cases=shown,
+        total=len(rows),
+        queue=queue,
+        search=search,
+        states=[(state.value, label) for state, label in STATE_LABELS.items()],
+        payers=payers,
+        unfinished=unfinished,
+    )
+
+
+MAX_SEARCH_CHARS = 100
+
+
+class SearchTerms:
+    """What the dashboard's search form asked for (posted; empty on a plain GET)."""
+
+    def __init__(self, text: str = "", state: str = "", payer: str = "") -> None:
+        self.text = text
+        self.state = state
+        self.payer = payer
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.state or self.payer)
+
+
+def _search_terms() -> SearchTerms:
+    if request.method != "POST" or request.form.get("action") == "clear":
+        return SearchTerms()
+    text = " ".join(request.form.get("q", "").split())[:MAX_SEARCH_CHARS]
+    state = request.form.get("state", "")[:40]
+    if state not in {s.value for s in CaseState} and state != INTAKE_STATE:
+        state = ""
+    payer = request.form.get("payer", "").strip()[:MAX_SEARCH_CHARS]
+    return SearchTerms(text, state, payer)
+
+
+INTAKE_STATE = "intake"
+
+
+def _payer_references(record: CaseRecord) -> list[str]:
+    """The payer's numbers for this case: submission references, denial references, auths."""
+    found = [s.payer_reference for s in record.submissions if s.payer_reference]
+    found += [str(d.data.get("payer_reference", "")) for d in record.denials]
+    found += [d.authorization_number for d in record.decisions if d.authorization_number]
+    return list(dict.fromkeys(ref for ref in found if ref))
+
+
+def _matches(row: Mapping[str, Any], search: SearchTerms) -> bool:
+    if search.state and row["state_key"] != search.state:
+        return False
+    if search.payer and row["payer_name"] != search.payer:
+        return False
+    if search.text:
+        wanted = search.text.casefold()
+        names = [row["patient_name"], *row.get("references", ())]
+        if not any(wanted in str(name).casefold() for name in names):
+            return False
+    return True
+
+
+def _draft_name(pairs: Any) -> str:
+    values = {name: value for name, value in pairs}
+    name = f"{values.get('patient-first_name', '')} {values.get('patient-last_name', '')}"
+    return name.strip() or "(no name yet)"
+
+
+def _unfinished(search: SearchTerms) -> list[dict[str, Any]]:
+    """The organization's intake drafts, as the dashboard lists them."""
+    if (search.state and search.state != INTAKE_STATE) or search.payer:
+        return []
+    library = context.library()
+    rows = []
+    for draft in drafts.list_drafts(context.db(), context.user().organization_id):
+        name = _draft_name(draft.formdata)
+        if search.text and search.text.casefold() not in name.casefold():
+            continue
+        definition = library.indications.get(draft.indication_id or "")
+        saved = [step for step in steps.STEPS if step.key in draft.steps_saved]
+        following = next(
+            (step for step in steps.STEPS if step.key not in draft.steps_saved), steps.STEPS[-1]
+        )
+        rows.append(
+            {
+                "id": draft.id,
+                "patient_name": name,
+                "indication": definition.short_name or definition.name if definition else "",
+                "continues": draft.continues_case_id,
+                "steps_done": len(saved),
+                "steps_total": len(steps.STEPS),
+                "next_title": following.title,
+                "url": url_for("drafts.step", draft_id=draft.id, step=following.key),
+                "updated_at": draft.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            }
+        )
+    return rows
 
 
 def _matching_indications(query: str) -> list[IndicationDefinition]:
-    """Indications whose name, short name or ICD-10-CM codes match what was typed."""
-    definitions = sorted(context.library().indications.values(), key=lambda d: d.name.lower())
-    words = query.strip().lower()
-    if not words:
-        return definitions
-    code = re.sub(r"[^A-Z0-9]", "", normalise_icd10(words))
-    found = []
-    for definition in definitions:
-        names = f"{definition.name} {definition.short_name} {definition.id}".lower()
-        codes = [c.code.replace(".", "") for c in definition.codes]
-        if words in names or (len(code) >= 2 and any(c.startswith(code) for c in codes)):
-            found.append(definition)
-    return found
+    return intake.matching_indications(context.library(), query)
 
 
 @bp.get("/cases/new")
@@ -313,6 +461,69 @@ def create(indication_id: str) -> View:
     db.commit()
     flash("Case saved.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.post("/intake/<indication_id>/readiness", endpoint="readiness")
+@requires(Permission.CASE_EDIT, action="intake.readiness")
+def readiness_check(indication_id: str) -> Response:
+    """The readiness checklist for the intake form's current values, as JSON (and HTML).
+
+    The form is read exactly as saving reads it; nothing is stored, and nothing
+    stored is read (a draft's id only decides where the error links point).
+    """
+    from . import guided
+
+    definition = _definition_or_404(indication_id)
+    library = context.library()
+    formdata: MultiDict[str, str] = MultiDict(
+        [(k, v) for k, v in request.form.items(multi=True) if k not in steps.BOOKKEEPING]
+    )
+    form = intake.make_form(definition, library, formdata)
+    posted_draft = request.form.get("draft_id", "")
+
+    def link(anchor: str) -> str:
+        return f"#{anchor}"
+
+    if posted_draft.isdigit() and len(posted_draft) < 10:
+        draft = drafts.get_draft(context.db(), context.user().organization_id, int(posted_draft))
+        if draft is not None:
+            draft_id = draft.id
+
+            def link(anchor: str) -> str:
+                return guided.step_url(draft_id, anchor)
+
+    result = readiness.summarize(form, library, context.today(), link)
+    html = render_template("pages/readiness_fragment.html", readiness=result)
+    return jsonify({**result.as_json(), "html": html})
+
+
+@bp.post("/cases/<int:case_id>/continuation")
+@case_action(Permission.CASE_CREATE, action="case.continue")
+def continuation(record: CaseRecord) -> View:
+    """Start the renewal: a continuation draft filled from this case, new measures left empty."""
+    definition = _definition_or_404(record.indication_id)
+    formdata = intake.continuation_formdata(record.data, definition)
+    who = context.user()
+    db = context.db()
+    draft = drafts.create_draft(
+        db,
+        organization_id=record.organization_id,
+        user_id=who.id,
+        formdata=list(formdata.items(multi=True)),
+        indication_id=definition.id,
+        request_type=RequestType.CONTINUATION.value,
+        continues_case_id=record.id,
+        steps_saved=["patient", "indication", "therapies"],
+    )
+    context.record("case.continue", "ok", case_id=record.id, detail=f"draft {draft.id}")
+    db.commit()
+    flash(
+        f"Continuation started from case {record.id}: the patient, coverage, prescriber, codes, "
+        "therapies, regimen and baseline measures are filled in. Enter the current measures "
+        "here, then today's weight.",
+        "success",
+    )
+    return redirect(url_for("drafts.step", draft_id=draft.id, step="questions"), code=303)
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
@@ -493,6 +704,8 @@ def assessment(record: CaseRecord) -> View:
     if case is None or case.indication_id not in context.library().indications:
         return render_template("pages/unreadable.html", heading=heading, case_id=record.id), 409
     result = _assess(case)
+    history, views = case_history(record)
+    continued_by = repository.continuations_of(context.db(), record)
     return render_template(
         "pages/assessment.html",
         heading=heading,
@@ -502,7 +715,115 @@ def assessment(record: CaseRecord) -> View:
         basis_labels=BASIS_LABELS,
         documents=_documents(record),
         panel=workflow.panel(record),
+        history=history,
+        history_views=views,
+        continues=record.continues_case_id,
+        continued_by=continued_by,
+        appeal=_appeal_summary(record),
+        attachments_count=len(casework.active_attachments(record)),
     )
+
+
+def _appeal_summary(record: CaseRecord) -> dict[str, Any] | None:
+    """For a denied case: whether the denial notice is recorded, and what to do next."""
+    decision = casework.last_denied_decision(record)
+    if decision is None:
+        return None
+    stored = casework.current_denial(record)
+    return {
+        "recorded": stored is not None,
+        "respond_by": decision.respond_by.isoformat() if decision.respond_by else "",
+        "can_record": may(Permission.DENIAL_RECORD, record) and record.state == CaseState.DENIED,
+    }
+
+
+# --- the case's history, from the audit trail ------------------------------------------------
+
+# What each recorded change reads as. Reads (views, previews, downloads) are counted, not listed.
+HISTORY_LABELS = {
+    "case.create": "Created the case",
+    "case.update": "Edited the case",
+    "narrative.update": "Rewrote the letter's narrative",
+    "case.sign": "Signed the letter",
+    "document.create": "Made a PDF",
+    "signature.supersede": "The signature no longer matches the case (superseded)",
+    "case.assign": "Assigned someone to the case",
+    "case.unassign": "Removed an assignment",
+    "usage.record": "Recorded units given",
+    "denial.record": "Recorded the denial notice",
+    "attachment.add": "Attached a file",
+    "attachment.remove": "Removed an attachment",
+    "case.continue": "Started a continuation",
+}
+TRANSITION_HISTORY = {
+    "send_for_signature": "Sent the letter to the physician for signature",
+    "return_to_draft": "Sent the case back to draft",
+    "submit": "Recorded the submission to the payer",
+    "approve": "Recorded the payer's approval",
+    "deny": "Recorded the payer's denial",
+    "pend": "Recorded the payer's request for more information",
+    "appeal": "Sent the appeal for signature",
+    "close": "Closed the case",
+    "close_without_appeal": "Closed the case without an appeal",
+}
+OUTCOME_NOTES = {
+    "conflict": "not done: someone changed the case first",
+    "refused": "refused",
+    "invalid": "not done: what was sent needed correcting",
+    "failed": "failed",
+}
+MAX_HISTORY = 200
+
+
+def case_history(record: CaseRecord) -> tuple[list[dict[str, str]], int]:
+    """Who did what to the case, and when, newest first; and how many reads there were.
+
+    Built from the audit trail alone, which names people and actions and never
+    patient data; the people's names come from the accounts.
+    """
+    db = context.db()
+    people = {u.id: u for u in repository.list_users(db, record.organization_id)}
+    kinds = {d.id: DOCUMENT_LABELS.get(d.kind, d.kind) for d in record.documents}
+    rows = []
+    views = 0
+    events: list[AuditEvent] = repository.list_events(
+        db, record.organization_id, case_id=record.id, limit=2000
+    )
+    for event in events:
+        if event.action == "case.transition":
+            what = TRANSITION_HISTORY.get(event.detail, "Changed the case's state")
+        elif event.action in HISTORY_LABELS:
+            what = HISTORY_LABELS[event.action]
+            if event.action == "document.create" and event.document_id in kinds:
+                what = f"Made a PDF: {kinds[event.document_id].lower()}"
+            if event.action in ("case.assign", "case.unassign"):
+                # "user 7": a colleague's account, never patient data.
+                named = event.detail.removeprefix("user ")
+                colleague = people.get(int(named)) if named.isdigit() else None
+                if colleague is not None:
+                    verb = "Assigned" if event.action == "case.assign" else "Unassigned"
+                    what = f"{verb} {colleague.name}"
+        else:
+            if event.outcome == "ok":
+                views += 1
+            continue
+        if event.outcome != "ok":
+            what = f"{what} ({OUTCOME_NOTES.get(event.outcome, event.outcome)})"
+        person = people.get(event.user_id) if event.user_id is not None else None
+        rows.append(
+            {
+                "when": event.at.strftime("%Y-%m-%d %H:%M UTC"),
+                "who": person.name if person else "Someone outside the organization",
+                "role": ROLE_LABELS.get(event.role, event.role or "")  # type: ignore[call-overload]
+                if event.role
+                else "",
+                "what": what,
+                "outcome": event.outcome,
+            }
+        )
+        if len(rows) >= MAX_HISTORY:
+            break
+    return rows, views
 
 
 def _letter_for(record: CaseRecord) -> tuple[Case, Assessment]:
@@ -540,7 +861,7 @@ def letter_preview(record: CaseRecord) -> Response:
         )
     except DocumentTooLarge:
         abort(413)
-    response = Response(rendered.preview_html, mimetype="text/html")
+    response = Response(for_browser(rendered.preview_html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = LETTER_PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -604,6 +925,31 @@ def document(record: CaseRecord, document_id: int) -> Response:
         etag=stored.sha256,
     )
     response.headers["Cache-Control"] = "no-store"  # a letter about a patient: keep no copy
+    return response
+
+
+# Chromium shows a PDF in its own viewer; the page's usual policy would block it.
+PDF_VIEW_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>/view")
+@case_action(Permission.CASE_READ, action="document.view")
+def document_view(record: CaseRecord, document_id: int) -> Response:
+    """A stored document shown in the browser (the same bytes as the download)."""
+    stored = repository.get_document(context.db(), record.organization_id, record.id, document_id)
+    if stored is None:
+        context.audit("document.view", "refused", case_id=record.id, document_id=document_id)
+        abort(404)
+    response = send_file(
+        BytesIO(stored.pdf),
+        mimetype="application/pdf",
+        as_attachment=False,
+        download_name=f"{stored.kind}-case-{record.id}-document-{document_id}.pdf",
+        etag=stored.sha256,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = PDF_VIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 
@@ -714,7 +1060,7 @@ def cost_summary_preview(record: CaseRecord) -> Response:
         abort(409)
     html = render_html(COST_SUMMARY_TEMPLATE, summary)
     html = html.replace("</head>", f"<style>{print_stylesheet_text()}</style></head>", 1)
-    response = Response(html, mimetype="text/html")
+    response = Response(for_browser(html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = LETTER_PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -233,6 +234,17 @@ class PrescriberForm(Form):
     practice_address = _text("Practice address")
 
 
+# The height may be typed in feet and inches; the Case holds inches then (the
+# domain knows cm and in only), converted here before the Case is built.
+FEET_AND_INCHES = "ft_in"
+HEIGHT_UNIT_LABELS = {
+    HeightUnit.CM.value: "cm",
+    HeightUnit.IN.value: "in",
+    FEET_AND_INCHES: "ft + in",
+}
+MAX_FEET = 9
+
+
 class MeasurementsForm(Form):
     weight = _number("Weight")
     weight_unit = _select(
@@ -242,9 +254,9 @@ class MeasurementsForm(Form):
         "Height",
         description="Needed when the payer doses on ideal or adjusted body weight.",
     )
-    height_unit = _select(
-        "Height unit", [(u.value, u.value) for u in HeightUnit], blank=None, default="cm"
-    )
+    height_unit = _select("Height unit", list(HEIGHT_UNIT_LABELS.items()), blank=None, default="cm")
+    height_feet = _number("Feet", inputmode="numeric")
+    height_inches = _number("Inches")
     measured_on = _date("Date measured")
     pregnant = BooleanField("Pregnant")
     pre_pregnancy_weight = _number(
@@ -331,6 +343,25 @@ class QuestionView:
     required: bool
 
 
+def coverage_form_class(library: Library) -> type[Form]:
+    """The coverage section: its payer rules are the library's payer profiles."""
+
+    class CoverageForm(Form):
+        payer_name = _text("Payer name", description="The insurer, as on the member's card.")
+        payer_profile = _select(
+            "Payer rules",
+            [(p.id, p.name) for p in sorted(library.payers.values(), key=lambda p: p.name)],
+            blank=None,
+            default="reference",
+            description="Whose coverage and dosing-weight rules to check against.",
+        )
+        plan_type = _select("Plan type", [(p.value, label) for p, label in PLAN_LABELS.items()])
+        member_id = _text("Member ID", render_kw={"autocomplete": "off"})
+        group_number = _text("Group number")
+
+    return CoverageForm
+
+
 # --- the form -------------------------------------------------------------------------------
 
 
@@ -368,19 +399,7 @@ def build_form_class(
     questions = definition.questions_for(request_type)
     answer_fields = {q.fact: ADAPTERS[FACTS[q.fact].kind](FACTS[q.fact], q) for q in questions}
     answers_form = type("AnswersForm", (Form,), answer_fields)
-
-    class CoverageForm(Form):
-        payer_name = _text("Payer name", description="The insurer, as on the member's card.")
-        payer_profile = _select(
-            "Payer rules",
-            [(p.id, p.name) for p in sorted(library.payers.values(), key=lambda p: p.name)],
-            blank=None,
-            default="reference",
-            description="Whose coverage and dosing-weight rules to check against.",
-        )
-        plan_type = _select("Plan type", [(p.value, label) for p, label in PLAN_LABELS.items()])
-        member_id = _text("Member ID", render_kw={"autocomplete": "off"})
-        group_number = _text("Group number")
+    CoverageForm = coverage_form_class(library)
 
     products = sorted(library.products.values(), key=lambda p: p.name)
     dosing = [
@@ -609,6 +628,9 @@ class _Reading:
 
     data: dict[str, Any] = field(default_factory=dict)
     therapy_rows: list[int] = field(default_factory=list)
+    # Where a domain location's message goes instead of its own field (the
+    # height typed in feet and inches has no single field).
+    redirects: dict[tuple[str | int, ...], Field] = field(default_factory=dict)
 
 
 _PATIENT = ("first_name", "last_name", "date_of_birth", "sex")
@@ -697,10 +719,68 @@ def _read_answers(form: IntakeForm) -> dict[str, Any]:
     return answers
 
 
+def _typed_decimal(item: Field, message: str) -> Decimal | bool | None:
+    """The number typed in a field; None when blank, False (and an error) when not a number."""
+    text = _value(item)
+    if item.errors:
+        return False
+    if text is None:
+        return None
+    try:
+        number = Decimal(str(text).replace(" ", ""))
+    except ArithmeticError:
+        _add_error(item, message)
+        return False
+    if not number.is_finite():
+        _add_error(item, message)
+        return False
+    return number
+
+
+def feet_and_inches(sub: Form) -> Decimal | None:
+    """The height in inches from the feet and inches fields; None when blank or wrong.
+
+    A wrong value gets its message on its own field; the total keeps the
+    precision typed (5 ft 7.5 in is 67.5 in).
+    """
+    feet = _typed_decimal(sub["height_feet"], "Enter the feet as a whole number, for example 5.")
+    inches = _typed_decimal(
+        sub["height_inches"], "Enter the inches as a number, for example 7 or 7.5."
+    )
+    if feet is False or inches is False or (feet is None and inches is None):
+        return None
+    assert not isinstance(feet, bool) and not isinstance(inches, bool)
+    if feet is not None and (feet != feet.to_integral_value() or not 0 <= feet <= MAX_FEET):
+        _add_error(sub["height_feet"], f"Enter whole feet from 0 to {MAX_FEET}, for example 5.")
+        return None
+    if inches is not None and not 0 <= inches < 12:
+        _add_error(
+            sub["height_inches"],
+            "Inches go from 0 to 11.9 here; for a height in inches only, choose the unit in.",
+        )
+        return None
+    total = (feet if feet is not None else Decimal(0)) * 12
+    return total + inches if inches is not None else total
+
+
 def _read(form: IntakeForm) -> _Reading:
     reading = _Reading()
-    measurements = _section(form.measurements.form, _MEASUREMENTS)
-    measurements["pregnant"] = bool(form.measurements.form.pregnant.data)
+    sub = form.measurements.form
+    measurements = _section(sub, _MEASUREMENTS)
+    measurements["pregnant"] = bool(sub.pregnant.data)
+    if measurements.get("height_unit") == FEET_AND_INCHES:
+        # The domain knows inches: convert before the Case is built.
+        measurements["height_unit"] = HeightUnit.IN.value
+        measurements.pop("height", None)
+        total = feet_and_inches(sub)
+        if total is not None:
+            measurements["height"] = total
+        only_inches = not (sub.height_feet.data or "").strip() and bool(
+            (sub.height_inches.data or "").strip()
+        )
+        reading.redirects[("measurements", "height")] = (
+            sub.height_inches if only_inches else sub.height_feet
+        )
     therapies = []
     for position, entry in enumerate(form.prior_therapies.entries):
         therapy = _section(entry.form, _THERAPY)
@@ -772,8 +852,8 @@ def _split_path(dotted: str) -> list[str | int]:
     return [int(part) if part.isdigit() else part for part in dotted.split(".") if part]
 
 
-def _place(form: IntakeForm, path: Sequence[str | int], rows: Sequence[int], message: str) -> None:
-    target = field_at(form, path, rows)
+def _place(form: IntakeForm, path: Sequence[str | int], reading: _Reading, message: str) -> None:
+    target = reading.redirects.get(tuple(path)) or field_at(form, path, reading.therapy_rows)
     if target is None:
         if message not in form.general_errors:
             form.general_errors.append(message)
@@ -790,14 +870,16 @@ def read_case(form: IntakeForm, library: Library, today: dt.date) -> Case | None
         case = Case.model_validate(reading.data, context={"today": today})
     except ValidationError as error:
         for detail in error.errors():
-            target = field_at(form, detail["loc"], reading.therapy_rows)
-            _place(form, detail["loc"], reading.therapy_rows, _message_for(detail, target))
+            target = reading.redirects.get(tuple(detail["loc"])) or field_at(
+                form, detail["loc"], reading.therapy_rows
+            )
+            _place(form, detail["loc"], reading, _message_for(detail, target))
     if case is not None:
         for problem in case_problems(case, library):
             _place(
                 form,
                 _split_path(problem.field),
-                reading.therapy_rows,
+                reading,
                 _sentence(problem.message),
             )
     if not shape_ok or case is None or has_errors(form):
@@ -844,6 +926,11 @@ def _leaves(form: Form, prefix: str) -> Iterator[tuple[Field, str]]:
             yield item, f"{prefix}: {text}" if prefix else text
 
 
+def leaves(form: Form) -> Iterator[tuple[Field, str]]:
+    """Every visible field in page order, with the label the error summary gives it."""
+    return _leaves(form, "")
+
+
 def has_errors(form: IntakeForm) -> bool:
     return bool(form.general_errors) or any(item.errors for item, _ in _leaves(form, ""))
 
@@ -855,3 +942,122 @@ def error_summary(form: IntakeForm) -> list[ErrorLink]:
         for message in item.errors or ():
             links.append(ErrorLink(anchor_id(item), label, str(message)))
     return links
+
+
+# --- drafts: the form as pairs, the first step, a continuation -----------------------------
+
+
+def form_pairs(form: Form) -> list[tuple[str, str]]:
+    """The form's current values as the (name, value) pairs a browser would post.
+
+    A draft stores these; building the form from them shows it again as it was,
+    rows added or removed included.
+    """
+    pairs: list[tuple[str, str]] = []
+
+    def emit(item: Field) -> None:
+        if isinstance(item, BooleanField):
+            if item.data:
+                pairs.append((item.name, "y"))
+        elif isinstance(item, SelectMultipleField):
+            pairs.extend((item.name, str(value)) for value in item.data or ())
+        else:
+            value = item.data
+            pairs.append((item.name, "" if value is None else str(value)))
+
+    def walk(node: Form) -> None:
+        for item in node:
+            if isinstance(item, FormField):
+                walk(item.form)
+            elif isinstance(item, FieldList):
+                for entry in item.entries:
+                    if isinstance(entry, FormField):
+                        walk(entry.form)
+                    else:
+                        emit(entry)
+            else:
+                emit(item)
+
+    walk(form)
+    return pairs
+
+
+def patient_step_form(library: Library, formdata: MultiDict[str, str]) -> IntakeForm:
+    """The patient, coverage and prescriber sections alone, before an indication is chosen."""
+    attrs: dict[str, Any] = {
+        "patient": FormField(PatientForm, label="Patient"),
+        "coverage": FormField(coverage_form_class(library), label="Coverage"),
+        "prescriber": FormField(PrescriberForm, label="Prescriber"),
+        "questions": [],
+    }
+    form_class = type("PatientStepForm", (IntakeForm,), attrs)
+    return form_class(formdata)
+
+
+def read_patient_step(form: IntakeForm, today: dt.date) -> bool:
+    """Check the first step with the domain's own models; errors go beside their fields."""
+    from priorauth.domain.case import Coverage, Patient, Prescriber
+
+    shape_ok = form.validate()
+    reading = _Reading()
+    for section, names, model in (
+        ("patient", _PATIENT, Patient),
+        ("coverage", _COVERAGE, Coverage),
+        ("prescriber", _PRESCRIBER, Prescriber),
+    ):
+        data = _section(form[section].form, names)
+        try:
+            model.model_validate(data, context={"today": today})
+        except ValidationError as error:
+            for detail in error.errors():
+                path = (section, *detail["loc"])
+                target = field_at(form, path, ())
+                _place(form, path, reading, _message_for(detail, target))
+    return shape_ok and not has_errors(form)
+
+
+def continuation_formdata(
+    data: Mapping[str, Any], definition: IndicationDefinition
+) -> MultiDict[str, str]:
+    """A continuation's starting values, from the case it renews.
+
+    Patient, coverage, prescriber, codes, site, therapies, regimen and the
+    summary carry over; so do the answers asked of both request types (the
+    baseline measures). What a continuation must show anew is left empty: the
+    current measures and the other continuation questions, the weight and its
+    date (the dose must be computed on today's weight), the start date and the
+    dosing phase.
+    """
+    initial = {q.fact for q in definition.questions_for(RequestType.INITIAL)}
+    continuation = {q.fact for q in definition.questions_for(RequestType.CONTINUATION)}
+    keep = initial & continuation
+    renewed = {key: value for key, value in data.items() if key not in ("answers",)}
+    renewed["request_type"] = RequestType.CONTINUATION.value
+    renewed["answers"] = {k: v for k, v in (data.get("answers") or {}).items() if k in keep}
+    measurements = dict(data.get("measurements") or {})
+    for key in ("weight", "measured_on", "pre_pregnancy_weight", "pregnant"):
+        measurements.pop(key, None)
+    renewed["measurements"] = measurements
+    regimen = dict(data.get("regimen") or {})
+    for key in ("phase", "start_date"):
+        regimen.pop(key, None)
+    renewed["regimen"] = regimen
+    return formdata_for_case(renewed)
+
+
+def matching_indications(library: Library, query: str) -> list[IndicationDefinition]:
+    """Indications whose name, short name or ICD-10-CM codes match what was typed."""
+    from priorauth.domain.identifiers import normalise_icd10
+
+    definitions = sorted(library.indications.values(), key=lambda d: d.name.lower())
+    words = query.strip().lower()
+    if not words:
+        return definitions
+    code = re.sub(r"[^A-Z0-9]", "", normalise_icd10(words))
+    found = []
+    for definition in definitions:
+        names = f"{definition.name} {definition.short_name} {definition.id}".lower()
+        codes = [c.code.replace(".", "") for c in definition.codes]
+        if words in names or (len(code) >= 2 and any(c.startswith(code) for c in codes)):
+            found.append(definition)
+    return found

@@ -49,6 +49,10 @@ class Permission(StrEnum):
     TRANSITION = "case.transition"  # the workflow table decides which ones
     ASSIGN = "case.assign"
     USAGE_RECORD = "usage.record"
+    DENIAL_RECORD = "denial.record"  # the payer's denial notice, for the appeal
+    APPEAL_PREPARE = "appeal.prepare"  # store the appeal letter and peer-to-peer sheet PDFs
+    ATTACHMENTS_MANAGE = "attachments.manage"  # upload and remove files for the packet
+    PACKET_ASSEMBLE = "packet.assemble"  # store the fax packet PDF
     VERIFY = "document.verify"
     REFERENCE_READ = "reference.read"
     ACCOUNTS_MANAGE = "accounts.manage"
@@ -75,6 +79,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.TRANSITION,
         P.ASSIGN,
         P.USAGE_RECORD,
+        P.DENIAL_RECORD,
+        P.APPEAL_PREPARE,
+        P.ATTACHMENTS_MANAGE,
+        P.PACKET_ASSEMBLE,
     },
     Role.PHYSICIAN: _EVERYONE
     | {
@@ -85,8 +93,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.COST_SUMMARY,
         P.SIGN,
         P.TRANSITION,
+        P.APPEAL_PREPARE,
     },
-    Role.ADVOCATE: _EVERYONE | {P.CASE_LIST, P.CASE_READ, P.COST_SUMMARY, P.TRANSITION},
+    Role.ADVOCATE: _EVERYONE
+    | {
+        P.CASE_LIST,
+        P.CASE_READ,
+        P.COST_SUMMARY,
+        P.TRANSITION,
+        P.DENIAL_RECORD,
+        P.APPEAL_PREPARE,
+        P.ATTACHMENTS_MANAGE,
+        P.PACKET_ASSEMBLE,
+    },
     Role.ADMIN: _EVERYONE | {P.ACCOUNTS_MANAGE, P.AUDIT_READ, P.PAYERS_READ},
 }
 
@@ -190,6 +209,40 @@ def case_action(
     return decorate
 
 
+def draft_action(
+    permission: Permission, *, action: str, page_action: str | None = None
+) -> Callable[[F], F]:
+    """Declare an intake draft endpoint: check role and organization; audit the outcome.
+
+    The view receives the draft in place of ``draft_id``. A draft of another
+    organization answers 404, like one that does not exist. Requests are audited
+    like a case's (``detail`` names the draft; a draft has no case yet).
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(draft_id: int, **kwargs: Any) -> Any:
+            from priorauth.store.drafts import get_draft
+
+            who = context.user()
+            detail = f"draft {draft_id}"
+            if not has(who.role, permission):
+                context.audit(action, "refused", detail=detail)
+                abort(403)
+            draft = get_draft(context.db(), who.organization_id, draft_id)
+            if draft is None:
+                context.audit(action, "refused", detail=detail)
+                abort(404)
+            reading = request.method in ("GET", "HEAD") and page_action is not None
+            g.priorauth_draft_action = page_action if reading else action
+            return view(draft, **kwargs)
+
+        setattr(wrapper, PERMISSION_ATTRIBUTE, permission)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def _outcome(status: int) -> str:
     if status < 400:
         return "ok"
@@ -203,7 +256,13 @@ def _outcome(status: int) -> str:
 
 
 def audit_unrecorded_case_request(response: Any) -> Any:
-    """After a case request, record it if the view did not (reads, invalid input)."""
+    """After a case or draft request, record it if the view did not (reads, invalid input)."""
+    draft_action_name = g.pop("priorauth_draft_action", None)
+    if draft_action_name is not None and not g.get("priorauth_audited"):
+        draft_id = (request.view_args or {}).get("draft_id")
+        outcome = _outcome(response.status_code)
+        context.audit(draft_action_name, outcome, detail=f"draft {draft_id}")
+        return response
     action = g.pop("priorauth_case_action", None)
     if action is None or g.get("priorauth_audited"):
         return response

@@ -28,7 +28,9 @@ from priorauth.store import repository
 from priorauth.store.models import CaseRecord, CaseState, utcnow
 from priorauth.store.repository import EditConflict
 from priorauth.store.signatures import (
+    APPEAL_ATTESTATION,
     ATTESTATION,
+    SIGNED_APPEAL,
     SIGNED_LETTER,
     AlreadySigned,
     PdfStatus,
@@ -70,21 +72,63 @@ class VerifyForm(Form):
     )
 
 
+def _appeal_denial(record: CaseRecord) -> Any:
+    """The recorded denial when what awaits signature is its appeal, else None."""
+    from .appeals import current_denial
+
+    return current_denial(record)
+
+
 def _sign_page(
     record: CaseRecord, form: SignForm, *, error: str = "", status: int = 200
 ) -> tuple[str, int]:
+    appeal = _appeal_denial(record) is not None
     return (
         render_template(
             "pages/sign.html",
             heading=_case_heading(record.data, record),
             form=form,
-            attestation=ATTESTATION,
+            attestation=APPEAL_ATTESTATION if appeal else ATTESTATION,
+            appeal=appeal,
+            preview_url=url_for("appeals.appeal_preview", case_id=record.id)
+            if appeal
+            else url_for("cases.letter_preview", case_id=record.id),
             error=error,
             content_version=record.content_version,
             signer=context.user(),
         ),
         status,
     )
+
+
+def _render_for_signature(
+    record: CaseRecord, case: Any, result: Any, letter_date: dt.date
+) -> tuple[Any, str, str, dict[str, Any] | None]:
+    """What is signed: the appeal when the case is appealing a denial, else the letter.
+
+    Returns the rendered document, the stored kind, the attestation and the record.
+    """
+    denial = _appeal_denial(record)
+    if denial is None:
+        letter = render_letter(
+            case, result, context.library(), letter_date=letter_date, narrative=narrative_of(record)
+        )
+        return letter, SIGNED_LETTER, ATTESTATION, None
+    from priorauth.documents.appeal import render_appeal
+
+    from .appeals import _appeal_narrative, _appeal_rules, _attachments, _domain_attachment
+
+    rendered = render_appeal(
+        case,
+        result,
+        context.library(),
+        denial,
+        letter_date=letter_date,
+        rules=_appeal_rules(),
+        attachments=tuple(_domain_attachment(a) for a in _attachments(record)),
+        narrative=_appeal_narrative(record),
+    )
+    return rendered, SIGNED_APPEAL, APPEAL_ATTESTATION, dict(rendered.record)
 
 
 def signature_page_pdf(fields: dict[str, Any], title: str) -> bytes:
@@ -164,8 +208,8 @@ def sign(record: CaseRecord) -> View:
     signed_at = utcnow()
     letter_date = context.today()
     try:
-        rendered = render_letter(
-            case, result, context.library(), letter_date=letter_date, narrative=narrative_of(record)
+        rendered, kind, attestation, rendered_record = _render_for_signature(
+            record, case, result, letter_date
         )
         letter_sha = hashlib.sha256(rendered.pdf).hexdigest()
         title = rendered.context.pdf_title
@@ -175,7 +219,7 @@ def sign(record: CaseRecord) -> View:
                 "signer_credentials": who.credentials,
                 "signer_npi": who.npi or "",
                 "signed_at": signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                "attestation": ATTESTATION,
+                "attestation": attestation,
                 "organization": who.organization_name,
                 "case_id": record.id,
                 "case_version": record.content_version,
@@ -192,13 +236,14 @@ def sign(record: CaseRecord) -> View:
         document = repository.add_document(
             db,
             record,
-            kind=SIGNED_LETTER,
+            kind=kind,
             pdf=pdf,
             letter_date=letter_date,
             definition_versions=dict(result.definition_versions),
             assessment=result.model_dump(mode="json"),
             case_snapshot=case.model_dump(mode="json"),
             user_id=who.id,
+            record_data=rendered_record,
         )
         record_signature(
             db,
@@ -209,6 +254,7 @@ def sign(record: CaseRecord) -> View:
             signer_credentials=who.credentials,
             signer_npi=who.npi or "",
             signed_at=signed_at,
+            attestation=attestation,
         )
         context.record("case.sign", "ok", case_id=record.id, document_id=document.id)
         db.commit()
@@ -219,7 +265,8 @@ def sign(record: CaseRecord) -> View:
             "Another signature of this version was recorded first, or the case changed "
             "while you were signing. Nothing was signed twice; open the case to see it.",
         )
-    flash("Signed. The signed letter is stored with the case and cannot be changed.", "success")
+    what = "appeal" if kind == SIGNED_APPEAL else "letter"
+    flash(f"Signed. The signed {what} is stored with the case and cannot be changed.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
 
 

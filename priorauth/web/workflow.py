@@ -28,7 +28,7 @@ from priorauth.store.models import (
     User,
 )
 from priorauth.store.repository import EditConflict
-from priorauth.store.signatures import current_signature
+from priorauth.store.signatures import SIGNED_APPEAL, current_signature
 
 from . import context
 from .intake import options
@@ -398,12 +398,17 @@ def panel(record: CaseRecord) -> dict[str, Any]:
         "can_render": has(who.role, Permission.LETTER_RENDER),
         "can_cost": has(who.role, Permission.COST_SUMMARY),
         "can_assign": has(who.role, Permission.ASSIGN),
+        "can_continue": has(who.role, Permission.CASE_CREATE)
+        and record.state in (CaseState.APPROVED, CaseState.CLOSED),
         "can_record_usage": has(who.role, Permission.USAGE_RECORD)
         and record.state == CaseState.APPROVED
         and approval is not None,
         "signatures": [
             {
                 "document_id": s.document_id,
+                "label": "Signed appeal letter"
+                if s.document.kind == SIGNED_APPEAL
+                else "Signed letter",
                 "signer": f"{s.signer_name}, {s.signer_credentials}",
                 "npi": s.signer_npi,
                 "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),

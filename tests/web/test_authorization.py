@@ -26,7 +26,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from web_helpers import another_valid_npi, build_case, cidp_formdata, demo_account, log_in
+from web_helpers import (
+    another_valid_npi,
+    blank_pdf,
+    build_case,
+    cidp_formdata,
+    demo_account,
+    log_in,
+)
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
@@ -45,6 +52,8 @@ class World:
     advocate_id: int
     target_user_id: int  # an account an administrator may switch off (own or other org)
     counter: int
+    draft_id: int | None = None  # an intake draft of the same organization as the case
+    draft_version: int | None = None
 
 
 Data = Callable[[World], dict[str, Any]]
@@ -64,6 +73,8 @@ class Row:
     args: dict[str, Any] = field(default_factory=dict)
     # For routes about an account, not a case: "own" and "other" name its organization.
     about_user: bool = False
+    # For routes about an intake draft: "own" and "other" name its organization.
+    about_draft: bool = False
 
     @property
     def key(self) -> str:
@@ -146,6 +157,53 @@ def _usage(_world: World) -> dict[str, Any]:
     return {"used_on": "2026-11-20", "units": "10"}
 
 
+def _search(_world: World) -> dict[str, Any]:
+    return {"q": "Testpatient", "state": "", "payer": ""}
+
+
+def _readiness(_world: World) -> dict[str, Any]:
+    formdata = cidp_formdata()
+    return {key: formdata.getlist(key) for key in formdata}
+
+
+def _first_step(_world: World) -> dict[str, Any]:
+    return {
+        "patient-first_name": "Jordan",
+        "patient-last_name": "Sample",
+        "coverage-payer_profile": "reference",
+        "action": "later",
+    }
+
+
+def _draft_step(world: World) -> dict[str, Any]:
+    return {
+        **_first_step(world),
+        "draft_id": str(world.draft_id),
+        "draft_version": str(world.draft_version),
+    }
+
+
+def _denial_notice(world: World) -> dict[str, Any]:
+    return {
+        **_version(world),
+        "date": "2026-11-18",
+        "payer_reference": "PA-2026-0002",
+        "reasons": ["step_therapy_not_met"],
+        "reviewer_words": "A corticosteroid trial is required first (synthetic).",
+        "level": "first_internal",
+    }
+
+
+def _upload(_world: World) -> dict[str, Any]:
+    import io
+
+    return {
+        "file": (io.BytesIO(blank_pdf()), "ncs-report.pdf", "application/pdf"),
+        "enclosure": "ncs_report",
+        "title": "",
+    }
+
+
 def _verify_sha(world: World) -> dict[str, Any]:
     return {"sha256": world.record.documents[-1].sha256}
 
@@ -207,6 +265,25 @@ BILLING_AND_ADVOCATE_POST = {
     "other": "404 404 404 403",
 }
 
+# Routes with a permission of billing and advocates only (no workflow table involved):
+# a physician or an administrator is refused before the case is looked up.
+BILLING_AND_ADVOCATE_CASE_GET = {
+    "own": "200 403 200 403",
+    "unassigned": "200 403 403 403",
+    "other": "404 403 404 403",
+}
+BILLING_AND_ADVOCATE_CASE_POST = {
+    "own": "303 403 303 403",
+    "unassigned": "303 403 403 403",
+    "other": "404 403 404 403",
+}
+# The appeal letter and the peer-to-peer sheet: the physician prepares them too.
+APPEAL_DOCUMENT_POST = {
+    "own": "303 303 303 403",
+    "unassigned": "303 403 403 403",
+    "other": "404 404 404 403",
+}
+
 TABLE: list[Row] = [
     # --- public, and pages of every logged-in person ---
     Row("static", "GET", every="200 200 200 200", args={"filename": "app.css"}),
@@ -214,6 +291,8 @@ TABLE: list[Row] = [
     Row("auth.login", "POST", every="302 302 302 302", data=lambda _w: {}),
     Row("auth.logout", "POST", every="302 302 302 302", data=lambda _w: {}),
     Row("cases.dashboard", "GET", every="200 200 200 200"),
+    # The search is posted (no patient name in a URL); it lists only what each person reaches.
+    Row("cases.dashboard", "POST", every="200 200 200 200", data=_search),
     Row("reference.index", "GET", every="200 200 200 200"),
     Row("reference.show", "GET", every="200 200 200 200", args={"indication_id": "cidp"}),
     Row("signing.verify", "GET", every="200 200 200 200"),
@@ -237,6 +316,42 @@ TABLE: list[Row] = [
         args={"indication_id": "cidp"},
         data=_create,
     ),
+    # The live readiness check reads the posted form only: no stored case is involved.
+    Row(
+        "cases.readiness",
+        "POST",
+        every="200 403 403 403",
+        args={"indication_id": "cidp"},
+        data=_readiness,
+    ),
+    # --- the guided intake: drafts of new cases (billing staff) ---
+    Row("drafts.start", "GET", every="200 403 403 403"),
+    Row("drafts.begin", "POST", every="303 403 403 403", data=_first_step),
+    Row(
+        "drafts.step",
+        "GET",
+        own="200 403 403 403",
+        other="404 403 403 403",
+        args={"step": "patient"},
+        about_draft=True,
+    ),
+    Row(
+        "drafts.save_step",
+        "POST",
+        own="303 403 403 403",
+        other="404 403 403 403",
+        args={"step": "patient"},
+        data=_draft_step,
+        about_draft=True,
+    ),
+    Row(
+        "drafts.discard",
+        "POST",
+        own="303 403 403 403",
+        other="404 403 403 403",
+        data=lambda _w: {},
+        about_draft=True,
+    ),
     # --- a case: reading ---
     Row("cases.assessment", "GET", **READ),
     Row("cases.letter", "GET", **READ),
@@ -245,6 +360,11 @@ TABLE: list[Row] = [
     Row("cases.cost_summary", "GET", **READ),
     Row("cases.cost_summary_preview", "GET", **READ),
     Row("cases.cost_summary_pdf", "GET", **READ),
+    Row("cases.document_view", "GET", setup="draft+document", **READ),
+    Row("appeals.appeal", "GET", setup="denied+notice", **READ),
+    Row("appeals.appeal_preview", "GET", setup="denied+notice", **READ),
+    Row("appeals.attachments", "GET", **READ),
+    Row("appeals.attachment", "GET", setup="draft+attachment", **READ),
     # --- a case: changing it ---
     Row("cases.edit", "GET", **BILLING_GET),
     Row("cases.edit", "POST", data=_edit, **BILLING_POST),
@@ -261,6 +381,41 @@ TABLE: list[Row] = [
     Row("signing.sign", "GET", setup="ready", **PHYSICIAN_GET),
     Row("signing.sign", "POST", setup="ready", data=_sign, **PHYSICIAN_POST),
     Row("workflow.assign", "POST", data=_assign, **BILLING_POST),
+    # Renewal: a continuation draft from the case (billing staff start cases).
+    Row("cases.continuation", "POST", setup="approved", data=lambda _w: {}, **BILLING_POST),
+    # --- denials, appeals, attachments, packets: billing and advocates; the appeal's
+    # documents physicians too ---
+    Row("appeals.denial", "GET", setup="denied", **BILLING_AND_ADVOCATE_CASE_GET),
+    Row(
+        "appeals.denial",
+        "POST",
+        setup="denied",
+        data=_denial_notice,
+        **BILLING_AND_ADVOCATE_CASE_POST,
+    ),
+    Row(
+        "appeals.appeal_pdf",
+        "POST",
+        setup="denied+notice",
+        data=lambda _w: {},
+        **APPEAL_DOCUMENT_POST,
+    ),
+    Row(
+        "appeals.peer_to_peer_pdf",
+        "POST",
+        setup="denied+notice",
+        data=lambda _w: {},
+        **APPEAL_DOCUMENT_POST,
+    ),
+    Row("appeals.packet_pdf", "POST", data=lambda _w: {}, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row("appeals.upload", "POST", data=_upload, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row(
+        "appeals.remove_attachment",
+        "POST",
+        setup="draft+attachment",
+        data=lambda _w: {},
+        **BILLING_AND_ADVOCATE_CASE_POST,
+    ),
     Row(
         "workflow.unassign",
         "POST",
@@ -339,7 +494,7 @@ def _answers(spec: str) -> dict[str, int]:
 
 
 def _is_case_row(row: Row) -> bool:
-    return not row.every and not row.about_user
+    return not row.every and not row.about_user and not row.about_draft
 
 
 def test_every_route_has_a_row(app: Flask) -> None:
@@ -429,6 +584,7 @@ class _Fixture:
                 assign_ids=assign,
             )
             list(record.documents)
+            list(record.attachments)
             number = next(self.counter)
             target = User(
                 organization_id=self.other_org if kind == "other" else self.demo_org,
@@ -438,14 +594,28 @@ class _Fixture:
                 password_hash="not-a-hash",
             )
             session.add(target)
+            draft_id = draft_version = None
+            if row.about_draft:
+                from priorauth.store.drafts import create_draft
+
+                draft = create_draft(
+                    session,
+                    organization_id=org,
+                    user_id=creator.id,
+                    formdata=[("patient-first_name", "Jordan"), ("patient-last_name", "Sample")],
+                    steps_saved=["patient"],
+                )
+                draft_id, draft_version = draft.id, draft.version_id
             session.commit()
-            return World(record, self.users["advocate"].id, target.id, number)
+            return World(
+                record, self.users["advocate"].id, target.id, number, draft_id, draft_version
+            )
 
     def url(self, row: Row, world: World | None) -> str:
         values = dict(row.args)
         if world is not None:
             values.setdefault("case_id", world.record.id)
-            if row.endpoint == "cases.document":
+            if row.endpoint in ("cases.document", "cases.document_view"):
                 values["document_id"] = world.record.documents[-1].id
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = world.advocate_id
@@ -453,6 +623,11 @@ class _Fixture:
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}
+            if row.endpoint in ("appeals.attachment", "appeals.remove_attachment"):
+                values["attachment_id"] = world.record.attachments[-1].id
+            if row.about_draft:
+                values.pop("case_id", None)
+                values["draft_id"] = world.draft_id
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(row.endpoint, values, method=row.method)
 

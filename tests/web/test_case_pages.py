@@ -96,7 +96,9 @@ def test_letter_pdf_contains_the_essentials_and_is_stored(
     again = logged_in.post(f"/cases/{case_id}/letter.pdf")
     assert again.headers["Location"] == made.headers["Location"]
     assert len(_stored(app, Document, case_id=case_id)) == 1
-    assert "Letter dated 2026-11-20" in page_text(logged_in.get(f"/cases/{case_id}").text)
+    assert "Letter of medical necessity (unsigned) version 1, dated 2026-11-20" in page_text(
+        logged_in.get(f"/cases/{case_id}").text
+    )
 
 
 def test_markup_in_free_text_is_literal_in_the_pdf(logged_in: FlaskClient) -> None:

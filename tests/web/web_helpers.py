@@ -90,14 +90,44 @@ def create_case(client: FlaskClient, formdata: MultiDict[str, str] | None = None
 WORKFLOW_SETUPS = (
     "draft",
     "draft+document",
+    "draft+attachment",
     "ready",
     "signed",
     "submitted",
     "approved",
     "denied",
     "denied+edited",
+    "denied+notice",
     "pended",
 )
+
+# A recorded denial notice for "denied+notice" (the domain's shape, as JSON).
+DENIAL_NOTICE = {
+    "date": TODAY.isoformat(),
+    "payer_reference": "PA-2026-0001",
+    "reasons": [
+        {
+            "category": "step_therapy_not_met",
+            "reviewer_words": "A trial of corticosteroids is required first (synthetic).",
+        }
+    ],
+    "reviewer_words": "Step therapy not met (synthetic).",
+    "level": "first_internal",
+}
+
+
+def blank_pdf(pages: int = 1) -> bytes:
+    """A small, valid, synthetic PDF of blank US Letter pages."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def another_valid_npi(not_this: str = "1234567893") -> str:
@@ -151,7 +181,26 @@ def build_case(
             case_snapshot=data,
             user_id=creator_id,
         )
-    decided = ("approved", "denied", "denied+edited", "pended")
+    decided = ("approved", "denied", "denied+edited", "denied+notice", "pended")
+    if setup == "draft+attachment":
+        import hashlib
+
+        data_pdf = blank_pdf()
+        casework.add_attachment(
+            session,
+            record,
+            casework.AttachmentDetails(
+                filename="ncs-report.pdf",
+                media_type="application/pdf",
+                size_bytes=len(data_pdf),
+                sha256=hashlib.sha256(data_pdf).hexdigest(),
+                pages=1,
+                enclosure_id="ncs_report",
+                title="",
+                data=data_pdf,
+            ),
+            user_id=creator_id,
+        )
     if setup in ("ready", "signed", "submitted", *decided):
         repository.change_state(session, record, CaseState.READY_FOR_SIGNATURE, user_id=creator_id)
     if setup in ("signed", "submitted", *decided):
@@ -198,6 +247,15 @@ def build_case(
                 respond_by=TODAY + dt.timedelta(days=30) if setup != "approved" else None,
             ),
             user_id=creator_id,
+        )
+    if setup == "denied+notice":
+        repository.record_denial(
+            session,
+            record,
+            expected_version=record.version_id,
+            user_id=creator_id,
+            data=DENIAL_NOTICE,
+            decision_id=record.decisions[-1].id,
         )
     if setup == "denied+edited":
         # Rewritten to answer the denial: the signature is superseded, ready to appeal.

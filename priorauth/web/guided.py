@@ -1,0 +1,517 @@
+# mypy: disallow-subclassing-any=False
+"""The guided intake: a new case in steps, each saved as a draft, then reviewed and saved.
+
+Patient and coverage → indication → diagnosis and questions → prior therapies →
+weight, height and regimen → review (``steps.STEPS``). Every "Save and
+continue" stores the form's values as typed in the draft, so a person can
+leave and come back; a step that still has problems says so and lets them go
+on. Each step page carries the other steps' values as hidden fields, so the
+form posted is always the whole intake form: the live readiness check and the
+final save read it exactly as the one-page form is read (``intake.read_case``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField
+
+from priorauth.domain.case import RequestType
+from priorauth.rules.schema import IndicationDefinition
+from priorauth.store import drafts, repository
+from priorauth.store.models import CaseRecord, IntakeDraft
+from priorauth.store.repository import EditConflict
+
+from . import context, intake, readiness, steps
+from .permissions import Permission, draft_action, requires
+
+bp = Blueprint("drafts", __name__)
+
+View = Response | str | tuple[str, int]
+MAX_QUERY_CHARS = 100
+CONFLICT_MESSAGE = (
+    "This draft was saved from another page after you opened this one, so what you "
+    "changed here is NOT saved yet. It is shown below: save again to keep it."
+)
+
+
+# --- building the form from a draft --------------------------------------------------------
+
+
+def _definition(draft: IntakeDraft) -> IndicationDefinition | None:
+    if draft.indication_id is None:
+        return None
+    return context.library().indications.get(draft.indication_id)
+
+
+def _formdata(pairs: Sequence[Sequence[str]]) -> MultiDict[str, str]:
+    return MultiDict([(str(n), str(v)) for n, v in pairs if n not in steps.BOOKKEEPING])
+
+
+def _build(draft: IntakeDraft, formdata: MultiDict[str, str]) -> intake.IntakeForm:
+    """The whole intake form for the draft's indication, or the first step's alone."""
+    definition = _definition(draft)
+    library = context.library()
+    if definition is None:
+        return intake.patient_step_form(library, formdata)
+    default = RequestType(draft.request_type)
+    return intake.make_form(definition, library, formdata, default_request_type=default)
+
+
+def _check(form: intake.IntakeForm, draft: IntakeDraft) -> Any:
+    """Run the domain's and the rules' checks, errors onto fields; the Case when it is one."""
+    if _definition(draft) is None:
+        intake.read_patient_step(form, context.today())
+        return None
+    return intake.read_case(form, context.library(), context.today())
+
+
+def step_url(draft_id: int, anchor: str = "", key: str | None = None) -> str:
+    """Where a field is shown: its step's page, at the field."""
+    step = steps.BY_KEY[key] if key else steps.step_of(anchor)
+    url = url_for("drafts.step", draft_id=draft_id, step=step.key)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _errors_by_step(form: intake.IntakeForm) -> dict[str, list[intake.ErrorLink]]:
+    found: dict[str, list[intake.ErrorLink]] = {}
+    for error in intake.error_summary(form):
+        key = steps.step_of(error.anchor).key if error.anchor else "review"
+        found.setdefault(key, []).append(error)
+    return found
+
+
+def _hidden(draft: IntakeDraft, step: steps.Step | None, form: intake.IntakeForm) -> list[Any]:
+    """The draft's values this page does not show, carried along as hidden fields."""
+    shown_by_form = "form_request_type" in form._fields
+    return [
+        (name, value)
+        for name, value in draft.formdata
+        if name not in steps.BOOKKEEPING
+        and not (shown_by_form and name == "form_request_type")
+        and (step is None or not step.owns(name))
+    ]
+
+
+def _indicator(
+    draft: IntakeDraft | None, current: str, problems: dict[str, list[intake.ErrorLink]]
+) -> list[dict[str, Any]]:
+    chosen = draft is not None and draft.indication_id is not None
+    items = []
+    for number, step in enumerate(steps.STEPS, start=1):
+        saved = draft is not None and step.key in draft.steps_saved
+        # A saved step's problems; the review lists everything, so it counts none itself.
+        count = len(problems.get(step.key, ())) if saved and step.key != "review" else 0
+        reachable = draft is not None and (step.key in ("patient", "indication") or chosen)
+        items.append(
+            {
+                "key": step.key,
+                "number": number,
+                "title": step.title,
+                "current": step.key == current,
+                "saved": saved,
+                "problems": count,
+                "url": url_for("drafts.step", draft_id=draft.id, step=step.key)
+                if reachable and draft is not None
+                else "",
+            }
+        )
+    return items
+
+
+def _previous_weight(draft: IntakeDraft) -> str:
+    """For a continuation: the weight on the case it renews, to be measured again."""
+    if draft.continues_case_id is None:
+        return ""
+    previous = repository.get_case(
+        context.db(), context.user().organization_id, draft.continues_case_id
+    )
+    measurements = (previous.data.get("measurements") or {}) if previous else {}
+    if not measurements.get("weight"):
+        return ""
+    return (
+        f"Weigh the patient again: the dose is computed on today's weight. Case "
+        f"{draft.continues_case_id} used {measurements['weight']} "
+        f"{measurements.get('weight_unit', 'kg')}, measured on {measurements.get('measured_on')}."
+    )
+
+
+# --- the review: every answer on one page -------------------------------------------------
+
+
+def _shown_value(item: Field) -> str:
+    """A field's value as the person chose it (the option's label, not its code)."""
+    data = item.data
+    if isinstance(item, BooleanField):
+        return "Yes" if data else ""
+    if isinstance(item, SelectMultipleField):
+        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
+        return ", ".join(labels.get(str(v), str(v)) for v in data or ())
+    if isinstance(item, (SelectField, RadioField)):
+        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
+        text = labels.get(str(data), "" if data is None else str(data))
+        return "" if text in ("Choose…", "Not answered", "Usual for this request type") else text
+    return "" if data is None else str(data).strip()
+
+
+def _choices(item: Field) -> Iterator[tuple[Any, Any]]:
+    for choice in item.iter_choices():
+        # WTForms 3.3 yields (value, label, selected, render_kw); older versions three items.
+        yield choice[0], choice[1]
+
+
+# Shown as part of another field's value (the weight with its unit, the height in
+# whichever unit it was typed).
+_SHOWN_WITH_ANOTHER = frozenset(
+    {
+        "clinical_summary",
+        "measurements-weight_unit",
+        "measurements-height_unit",
+        "measurements-height_feet",
+        "measurements-height_inches",
+    }
+)
+
+
+def _measures_with_units(form: intake.IntakeForm) -> dict[str, str]:
+    """The weight and height as typed, each with its unit."""
+    if "measurements" not in form._fields:
+        return {}
+    sub = form.measurements.form
+    shown: dict[str, str] = {}
+    weight = (sub.weight.data or "").strip()
+    if weight:
+        shown["measurements-weight"] = f"{weight} {sub.weight_unit.data}"
+    if sub.height_unit.data == intake.FEET_AND_INCHES:
+        feet = (sub.height_feet.data or "").strip()
+        inches = (sub.height_inches.data or "").strip()
+        if feet or inches:
+            shown["measurements-height"] = f"{feet or 0} ft {inches or 0} in"
+        else:
+            shown["measurements-height"] = ""
+    elif (sub.height.data or "").strip():
+        shown["measurements-height"] = f"{sub.height.data.strip()} {sub.height_unit.data}"
+    return shown
+
+
+def review_sections(form: intake.IntakeForm) -> list[dict[str, Any]]:
+    """Each step's answers as (label, value) rows, empty ones left out."""
+    rows: dict[str, list[tuple[str, str]]] = {step.key: [] for step in steps.STEPS}
+    with_units = _measures_with_units(form)
+    for item, label in intake.leaves(form):
+        value = with_units.get(item.name, _shown_value(item))
+        if not value or item.name in _SHOWN_WITH_ANOTHER:
+            continue
+        rows[steps.step_of(item.name).key].append((label, value))
+    return [
+        {"key": step.key, "title": step.title, "rows": rows[step.key]}
+        for step in steps.STEPS
+        if step.key not in ("indication", "review")
+    ]
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _render_step(
+    draft: IntakeDraft | None,
+    step: steps.Step,
+    form: intake.IntakeForm,
+    *,
+    show_errors: bool,
+    status: int = 200,
+    notices: Sequence[str] = (),
+) -> tuple[str, int]:
+    library = context.library()
+    today = context.today()
+    definition = _definition(draft) if draft is not None else None
+    # The checklist and the step indicator read the whole draft, on a form of their
+    # own: the page's form shows only the errors its own step may show.
+    problems: dict[str, list[intake.ErrorLink]] = {}
+    checked = readiness.NO_INDICATION
+    if draft is not None:
+        whole = _build(draft, _formdata(draft.formdata))
+        case = _check(whole, draft)
+        problems = _errors_by_step(whole)
+        if definition is not None:
+            checked = readiness.summarize_read(
+                whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
+            )
+    errors: list[intake.ErrorLink] = []
+    if show_errors:
+        errors = [
+            e
+            for e in intake.error_summary(form)
+            if (steps.step_of(e.anchor).key == step.key if e.anchor else step.key == "review")
+        ]
+    return (
+        render_template(
+            "pages/draft_step.html",
+            draft=draft,
+            step=step,
+            number=steps.STEP_KEYS.index(step.key) + 1,
+            total=len(steps.STEPS),
+            form=form,
+            definition=definition,
+            errors=errors,
+            notices=[*form.notices, *notices],
+            hidden=_hidden(draft, step, form) if draft is not None else [],
+            indicator=_indicator(draft, step.key, problems),
+            readiness=checked,
+            readiness_url=url_for("cases.readiness", indication_id=definition.id)
+            if definition is not None
+            else "",
+            post_url=url_for("drafts.save_step", draft_id=draft.id, step=step.key)
+            if draft is not None
+            else url_for("drafts.begin"),
+            previous_weight=_previous_weight(draft)
+            if draft is not None and step.key == "measurements"
+            else "",
+            review=review_sections(form) if step.key == "review" and definition else [],
+        ),
+        status,
+    )
+
+
+@bp.get("/cases/start")
+@requires(Permission.CASE_CREATE, action="draft.start")
+def start() -> View:
+    """The first step of a new case, before anything is saved."""
+    form = intake.patient_step_form(
+        context.library(), MultiDict([("coverage-payer_profile", "reference")])
+    )
+    return _render_step(None, steps.BY_KEY["patient"], form, show_errors=False)
+
+
+@bp.post("/cases/start")
+@requires(Permission.CASE_CREATE, action="draft.create")
+def begin() -> View:
+    """Save the first step as a new draft, then go on to choosing the indication."""
+    form = intake.patient_step_form(context.library(), MultiDict(request.form))
+    who = context.user()
+    db = context.db()
+    draft = drafts.create_draft(
+        db,
+        organization_id=who.organization_id,
+        user_id=who.id,
+        formdata=intake.form_pairs(form),
+        steps_saved=["patient"],
+    )
+    context.record("draft.create", "ok", detail=f"draft {draft.id}")
+    db.commit()
+    return _after_save(draft, steps.BY_KEY["patient"], form, request.form.get("action", ""))
+
+
+def _after_save(
+    draft: IntakeDraft, step: steps.Step, form: intake.IntakeForm, action: str
+) -> Response:
+    """Where a saved step goes: the next step, back, elsewhere, or itself to fix problems."""
+    if action == "later":
+        flash("Draft saved. It is listed under “Unfinished intakes” on the Cases page.", "success")
+        return redirect(url_for("cases.dashboard"), code=303)
+    if action.startswith("goto:") and action[5:] in steps.BY_KEY:
+        return redirect(step_url(draft.id, key=action[5:]), code=303)
+    if action == "back":
+        previous = steps.previous_step(step.key)
+        return redirect(step_url(draft.id, key=(previous or step).key), code=303)
+    _check(form, draft)
+    mine = [
+        e
+        for e in intake.error_summary(form)
+        if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
+    ]
+    following = steps.next_step(step.key)
+    if mine:
+        flash(
+            f"Saved as a draft. {len(mine)} thing{'s' if len(mine) != 1 else ''} on this step "
+            "still need attention: fix them now, or go on and come back later.",
+            "info",
+        )
+        return redirect(step_url(draft.id, key=step.key), code=303)
+    return redirect(step_url(draft.id, key=(following or step).key), code=303)
+
+
+@bp.get("/drafts/<int:draft_id>/<step>")
+@draft_action(Permission.CASE_CREATE, action="draft.view")
+def step(draft: IntakeDraft, step: str) -> View:
+    found = steps.BY_KEY.get(step)
+    if found is None:
+        abort(404)
+    if found.key == "indication":
+        return _indication_page(draft)
+    if found.key != "patient" and _definition(draft) is None:
+        return redirect(step_url(draft.id, key="indication"), code=303)
+    form = _build(draft, _formdata(draft.formdata))
+    show = found.key in draft.steps_saved or found.key == "review"
+    if show:
+        _check(form, draft)
+    return _render_step(draft, found, form, show_errors=show)
+
+
+@bp.post("/drafts/<int:draft_id>/<step>")
+@draft_action(Permission.CASE_CREATE, action="draft.save")
+def save_step(draft: IntakeDraft, step: str) -> View:
+    found = steps.BY_KEY.get(step)
+    if found is None:
+        abort(404)
+    if found.key == "indication":
+        return _choose_indication(draft)
+    if found.key != "patient" and _definition(draft) is None:
+        return redirect(step_url(draft.id, key="indication"), code=303)
+    action = request.form.get("action", "continue")
+    form = _build(draft, _formdata(list(request.form.items(multi=True))))
+    row_action = _definition(draft) is not None and intake.apply_row_action(form, action)
+    db = context.db()
+    try:
+        drafts.save_draft(
+            db,
+            draft,
+            expected_version=_posted_version(),
+            user_id=context.user().id,
+            formdata=intake.form_pairs(form),
+            step=found.key,
+        )
+    except EditConflict:
+        db.rollback()
+        context.record("draft.save", "conflict", detail=f"draft {draft.id}")
+        db.commit()
+        fresh = drafts.get_draft(db, context.user().organization_id, draft.id)
+        if fresh is None:
+            abort(404)
+        return _render_step(
+            fresh, found, form, show_errors=False, status=409, notices=[CONFLICT_MESSAGE]
+        )
+    context.record("draft.save", "ok", detail=f"draft {draft.id}")
+    db.commit()
+    if row_action:
+        return redirect(step_url(draft.id, key=found.key), code=303)
+    if found.key == "review" and action == "finish":
+        return _finish(draft, form)
+    return _after_save(draft, found, form, action)
+
+
+def _posted_version() -> int | None:
+    posted = request.form.get("draft_version", "")
+    return int(posted) if posted.isdigit() and len(posted) < 10 else None
+
+
+def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
+    """Turn the reviewed draft into a case; on a problem, back to the review that lists it."""
+    case = intake.read_case(form, context.library(), context.today())
+    if case is None:
+        flash(
+            "Not saved as a case yet: the review lists what to fix. The draft keeps everything.",
+            "error",
+        )
+        return redirect(step_url(draft.id, key="review"), code=303)
+    from priorauth.rules.engine import evaluate
+
+    who = context.user()
+    db = context.db()
+    record: CaseRecord = repository.create_case(
+        db,
+        organization_id=who.organization_id,
+        user_id=who.id,
+        data=case.model_dump(mode="json"),
+        assessment=evaluate(case, context.library(), context.today()).model_dump(mode="json"),
+    )
+    record.continues_case_id = draft.continues_case_id
+    draft_id = draft.id
+    drafts.delete_draft(db, draft)
+    context.record("case.create", "ok", case_id=record.id, detail=f"from draft {draft_id}")
+    db.commit()
+    flash("Case saved.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.post("/drafts/<int:draft_id>/discard")
+@draft_action(Permission.CASE_CREATE, action="draft.discard")
+def discard(draft: IntakeDraft) -> View:
+    db = context.db()
+    draft_id = draft.id
+    drafts.delete_draft(db, draft)
+    context.record("draft.discard", "ok", detail=f"draft {draft_id}")
+    db.commit()
+    flash("Draft discarded.", "success")
+    return redirect(url_for("cases.dashboard"), code=303)
+
+
+# --- the indication step ---------------------------------------------------------------------
+
+
+def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> tuple[str, int]:
+    query = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    choices = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "summary": d.summary.strip(),
+            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
+            "coverage": d.coverage.value,
+        }
+        for d in intake.matching_indications(context.library(), query)
+    ]
+    current = _definition(draft)
+    whole = _build(draft, _formdata(draft.formdata))
+    _check(whole, draft)
+    return (
+        render_template(
+            "pages/draft_indication.html",
+            draft=draft,
+            step=steps.BY_KEY["indication"],
+            number=steps.STEP_KEYS.index("indication") + 1,
+            total=len(steps.STEPS),
+            indicator=_indicator(draft, "indication", _errors_by_step(whole)),
+            query=query,
+            choices=choices,
+            current=current,
+            request_types=list(intake.REQUEST_TYPE_LABELS.items()),
+            chosen_request_type=draft.request_type,
+            error=error,
+        ),
+        status,
+    )
+
+
+def _choose_indication(draft: IntakeDraft) -> View:
+    """Record the indication and request type; answers of another indication are dropped."""
+    indication_id = request.form.get("indication_id", "")[:MAX_QUERY_CHARS]
+    definition = context.library().indications.get(indication_id)
+    try:
+        request_type = RequestType(request.form.get("request_type", ""))
+    except ValueError:
+        request_type = RequestType.INITIAL
+    if definition is None:
+        return _indication_page(draft, 422, "Choose one of the indications listed.")
+    changed = indication_id != draft.indication_id
+    pairs = [
+        (name, value)
+        for name, value in draft.formdata
+        if name not in ("request_type", "form_request_type")
+        and not (changed and (name == "icd10_codes" or name.startswith("answers-")))
+    ]
+    pairs += [("request_type", request_type.value), ("form_request_type", request_type.value)]
+    if changed and len(definition.codes) == 1:
+        pairs.append(("icd10_codes", definition.codes[0].code))  # the only code: tick it
+    db = context.db()
+    try:
+        drafts.save_draft(
+            db,
+            draft,
+            expected_version=_posted_version(),
+            user_id=context.user().id,
+            formdata=pairs,
+            step="indication",
+            indication_id=definition.id,
+            request_type=request_type.value,
+        )
+    except EditConflict:
+        db.rollback()
+        return _indication_page(draft, 409, CONFLICT_MESSAGE)
+    context.record("draft.save", "ok", detail=f"draft {draft.id}")
+    db.commit()
+    return redirect(step_url(draft.id, key="questions"), code=303)

@@ -1,0 +1,176 @@
+"""Live readiness: what the engine says about the intake form as it stands, as plain values.
+
+The same path as saving: the form's values → ``intake.read_case`` (the domain's
+validation, the rules' problems) → ``evaluate``. When the values do not make a
+Case yet, the answer is the list of what still needs filling in, each linking
+to its field; when they do, it is every criterion's status, the verdict, and
+the dose in grams and vials. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from priorauth.domain.case import Case
+from priorauth.domain.quantities import split_dose_g
+from priorauth.domain.vials import plan_vials
+from priorauth.rules.engine import STATUS_LABELS, CriterionResult, evaluate
+from priorauth.rules.loader import Library
+
+from . import intake
+
+MAX_FIX_LINES = 12
+
+
+@dataclass(frozen=True)
+class Line:
+    """One criterion on the checklist."""
+
+    title: str
+    status: str
+    status_label: str
+    required: bool
+    children: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True)
+class FixLine:
+    """Something to fill in or correct before the criteria can be checked."""
+
+    label: str
+    message: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The checklist's values; ``state`` is a verdict, "incomplete" or "no_indication"."""
+
+    state: str
+    summary: str
+    verdict_label: str = ""
+    verdict_reasons: tuple[str, ...] = ()
+    criteria: tuple[Line, ...] = ()
+    met: int = 0
+    required: int = 0
+    dose_lines: tuple[str, ...] = ()
+    to_fix: tuple[FixLine, ...] = ()
+    more_to_fix: int = 0
+    dose_findings: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _line(result: CriterionResult) -> Line:
+    return Line(
+        title=result.title,
+        status=result.status.value,
+        status_label=STATUS_LABELS[result.status],
+        required=result.required,
+        children=tuple(_line(child) for child in result.children),
+    )
+
+
+def dose_lines(case: Case, library: Library, per_course_g: Decimal, days: int) -> tuple[str, ...]:
+    """The course dose split over its days, and the vials each day opens."""
+    product = library.products.get(case.regimen.product_id)
+    lines = []
+    doses = split_dose_g(per_course_g, days)
+    # Days with the same dose are said once ("Days 1–4: 40 g").
+    groups: list[tuple[int, int, Decimal]] = []
+    for number, dose in enumerate(doses, start=1):
+        if groups and groups[-1][2] == dose:
+            groups[-1] = (groups[-1][0], number, dose)
+        else:
+            groups.append((number, number, dose))
+    for first, last, dose in groups:
+        days_text = f"Day {first}" if first == last else f"Days {first}–{last}"
+        text = f"{days_text}: {_plain(dose)} g"
+        if product is not None and product.vial_sizes_g:
+            plan = plan_vials(dose, product)
+            vials = "vial" if plan.vial_count == 1 else "vials"
+            text += f", {plan.vial_count} {vials} ({plan.describe()})"
+            if plan.waste_g > 0:
+                text += f", {_plain(plan.waste_g)} g left over"
+        lines.append(text)
+    return tuple(lines)
+
+
+def summarize(
+    form: intake.IntakeForm,
+    library: Library,
+    today: dt.date,
+    link: Callable[[str], str],
+) -> Readiness:
+    """Check the form's values as saving would, and say how ready the request is.
+
+    ``link`` turns a field's id into the URL of the place it is shown.
+    """
+    return summarize_read(form, intake.read_case(form, library, today), library, today, link)
+
+
+def summarize_read(
+    form: intake.IntakeForm,
+    case: Case | None,
+    library: Library,
+    today: dt.date,
+    link: Callable[[str], str],
+) -> Readiness:
+    """``summarize`` for a form ``intake.read_case`` has already read (into ``case``)."""
+    if case is None:
+        errors = intake.error_summary(form)
+        lines = tuple(
+            FixLine(e.label or "The case", e.message, link(e.anchor) if e.anchor else "")
+            for e in errors[:MAX_FIX_LINES]
+        )
+        count = len(errors)
+        return Readiness(
+            state="incomplete",
+            summary=(
+                f"Not checked yet: {count} thing{'s' if count != 1 else ''} to fill in or "
+                "correct before the criteria can be checked."
+            ),
+            to_fix=lines,
+            more_to_fix=max(0, count - MAX_FIX_LINES),
+        )
+    result = evaluate(case, library, today)
+    required = [c for c in result.criteria if c.required]
+    met = sum(1 for c in required if c.status.value == "met")
+    dose = result.dose.dose
+    dose_text: tuple[str, ...] = ()
+    if dose is not None:
+        weight = dose.dosing_weight
+        dose_text = (
+            f"{_plain(dose.per_course_g)} g per course: {_plain(dose.dose_g_per_kg)} g/kg × "
+            f"{_plain(weight.weight_kg)} kg dosing weight",
+            *dose_lines(case, library, dose.per_course_g, dose.days_per_course),
+        )
+    return Readiness(
+        state=result.verdict.value,
+        summary=(
+            f"{result.verdict_label}: {met} of {len(required)} required criteria met"
+            + (f"; dose {_plain(dose.per_course_g)} g per course." if dose else ".")
+        ),
+        verdict_label=result.verdict_label,
+        verdict_reasons=result.verdict_reasons,
+        criteria=tuple(_line(c) for c in result.criteria),
+        met=met,
+        required=len(required),
+        dose_lines=dose_text,
+        dose_findings=tuple(f.message for f in result.dose.findings),
+    )
+
+
+NO_INDICATION = Readiness(
+    state="no_indication",
+    summary="Choose the indication next: its criteria are checked as you answer.",
+)
