@@ -108,7 +108,15 @@ class ScreenshotError(Exception):
 
 def shoot(page: Any, name: str, taken: list[Path]) -> None:
     path = SCREENSHOTS / f"{name}.png"
+    # Chromium does not paint an iframe that lies below the viewport into a full-page
+    # capture (the appeal's preview came out blank): make the viewport as tall as the
+    # page first, then put it back.
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(250)
     page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    page.set_viewport_size(size)
     taken.append(path)
     print(f"  {path.relative_to(ROOT)}  ({path.stat().st_size // 1024} kB)  {page.title()}")
 
