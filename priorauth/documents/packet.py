@@ -328,8 +328,13 @@ def build_packet(
     fax_to: str = "",
     attention: str = "",
     rules: AppealRules | None = None,
+    signed_pdf: bytes | None = None,
 ) -> Packet:
-    """Assemble the fax packet; raise UploadRejected before rendering if an upload is bad."""
+    """Assemble the fax packet; raise UploadRejected before rendering if an upload is bad.
+
+    ``signed_pdf`` is the physician's signed PDF of the main document; when given,
+    the packet carries it instead of a fresh rendering, which would be unsigned.
+    """
     from . import render_letter
     from .appeal import render_appeal
     from .cost_summary import CostSummaryUnavailable, render_cost_summary
@@ -374,7 +379,12 @@ def build_packet(
             case, assessment, library, letter_date=packet_date, narrative=narrative
         )
     parts: list[tuple[str, str, list[PageObject], str]] = [
-        (main_title, document.value, _pages(main.pdf), "")
+        (
+            main_title,
+            document.value,
+            _pages(signed_pdf if signed_pdf is not None else main.pdf),
+            "signed by the physician" if signed_pdf is not None else "",
+        )
     ]
 
     cost_note = ""

@@ -49,6 +49,12 @@ from priorauth.rules.engine import Assessment
 from priorauth.store import casework, repository
 from priorauth.store.models import STATE_LABELS, AttachmentRecord, CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
+from priorauth.store.signatures import (
+    SIGNED_APPEAL,
+    SIGNED_LETTER,
+    binding_holds,
+    current_signature,
+)
 
 from . import context, intake
 from .cases import (
@@ -728,6 +734,17 @@ def packet_pdf(record: CaseRecord) -> Response:
     stored = _attachments(record)
     uploads = [CheckedUpload(attachment=_domain_attachment(a), data=a.data) for a in stored]
     narrative = _appeal_narrative(record) if denial_model else _letter_narrative(record)
+    # Fax what the physician signed when the signature still covers this content and
+    # is of the document the packet leads with; otherwise a fresh, unsigned rendering.
+    signature = current_signature(record)
+    wanted_kind = SIGNED_APPEAL if denial_model else SIGNED_LETTER
+    signed_pdf = (
+        signature.document.pdf
+        if signature is not None
+        and signature.document.kind == wanted_kind
+        and binding_holds(signature, signature.document)
+        else None
+    )
     try:
         packet = build_packet(
             case,
@@ -739,6 +756,7 @@ def packet_pdf(record: CaseRecord) -> Response:
             uploads=uploads,
             price_tables=_price_tables(),
             rules=_appeal_rules(),
+            signed_pdf=signed_pdf,
         )
     except UploadRejected as error:
         context.audit("document.create", "invalid", case_id=record.id)

@@ -458,6 +458,14 @@ def test_after_a_recorded_denial_the_physician_signs_the_appeal(
     assert submitted.status_code == 303
     assert _record(sessions, case_id).submissions[-1].appeal is True
 
+    # The fax packet carries what the physician signed, signature page included,
+    # not a fresh unsigned rendering.
+    made = clients["billing"].post(f"/cases/{case_id}/packet.pdf")
+    assert made.status_code == 303
+    packet_text = _pdf_text(clients["billing"].get(made.headers["Location"]).data)
+    assert "I have read this appeal in full" in packet_text
+    assert "signed by the physician" in packet_text
+
 
 def test_a_file_name_never_travels_in_the_session_cookie(
     clients: dict[str, FlaskClient], sessions: Sessions
