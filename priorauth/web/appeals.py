@@ -300,6 +300,35 @@ def _reused(record: CaseRecord, kind: str, result: Assessment, data: Mapping[str
     )
 
 
+def _open_reused(record: CaseRecord, document: Any) -> Response:
+    """Send the person to a document already stored for exactly this content and day."""
+    context.audit("document.create", "ok", case_id=record.id, document_id=document.id)
+    return redirect(url_for("cases.document", case_id=record.id, document_id=document.id), code=303)
+
+
+def _keep(
+    record: CaseRecord,
+    *,
+    kind: str,
+    rendered_pdf: bytes,
+    result: Assessment,
+    case: Case,
+    record_data: Mapping[str, Any],
+) -> Response:
+    """Store a rendered document, unless the same one is already stored today."""
+    reused = _reused(record, kind, result, record_data)
+    if reused is not None:
+        return _open_reused(record, reused)
+    return _store(
+        record,
+        kind=kind,
+        rendered_pdf=rendered_pdf,
+        result=result,
+        case=case,
+        record_data=record_data,
+    )
+
+
 # --- the denial notice ---------------------------------------------------------------------
 
 
@@ -652,10 +681,7 @@ def appeal_pdf(record: CaseRecord) -> Response:
     )
     reused = _reused(record, "appeal", result, expected)
     if reused is not None:
-        context.audit("document.create", "ok", case_id=record.id, document_id=reused.id)
-        return redirect(
-            url_for("cases.document", case_id=record.id, document_id=reused.id), code=303
-        )
+        return _open_reused(record, reused)
     try:
         rendered = render_appeal(
             case,
@@ -705,13 +731,7 @@ def peer_to_peer_pdf(record: CaseRecord) -> Response:
         abort(409)
     except DocumentTooLarge:
         abort(413)
-    reused = _reused(record, "peer_to_peer", result, rendered.record)
-    if reused is not None:
-        context.audit("document.create", "ok", case_id=record.id, document_id=reused.id)
-        return redirect(
-            url_for("cases.document", case_id=record.id, document_id=reused.id), code=303
-        )
-    return _store(
+    return _keep(
         record,
         kind="peer_to_peer",
         rendered_pdf=rendered.pdf,
@@ -766,13 +786,7 @@ def packet_pdf(record: CaseRecord) -> Response:
         abort(409)
     except DocumentTooLarge:
         abort(413)
-    reused = _reused(record, "packet", result, packet.record)
-    if reused is not None:
-        context.audit("document.create", "ok", case_id=record.id, document_id=reused.id)
-        return redirect(
-            url_for("cases.document", case_id=record.id, document_id=reused.id), code=303
-        )
-    return _store(
+    return _keep(
         record,
         kind="packet",
         rendered_pdf=packet.pdf,
