@@ -20,6 +20,14 @@ def lb_to_kg(weight_lb: Decimal) -> Decimal:
     return weight_lb * KG_PER_LB
 
 
+INCHES_PER_FOOT = Decimal(12)
+
+
+def feet_inches_to_in(feet: Decimal | None, inches: Decimal | None) -> Decimal:
+    """A height typed as feet and inches, in inches; a blank part counts as zero."""
+    return (feet or Decimal(0)) * INCHES_PER_FOOT + (inches or Decimal(0))
+
+
 def in_to_cm(height_in: Decimal) -> Decimal:
     return height_in * CM_PER_IN
 

@@ -55,6 +55,7 @@ from priorauth.domain.case import (
     parse_answer,
 )
 from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, Fact, FactKind
+from priorauth.domain.quantities import feet_inches_to_in
 from priorauth.rules.engine import case_problems
 from priorauth.rules.loader import Library
 from priorauth.rules.schema import IndicationDefinition, Question
@@ -759,8 +760,7 @@ def feet_and_inches(sub: Form) -> Decimal | None:
             "Inches go from 0 to 11.9 here; for a height in inches only, choose the unit in.",
         )
         return None
-    total = (feet if feet is not None else Decimal(0)) * 12
-    return total + inches if inches is not None else total
+    return feet_inches_to_in(feet, inches)
 
 
 def _read(form: IntakeForm) -> _Reading:

@@ -258,3 +258,14 @@ def test_dose_is_monotonic_in_weight(
     light_dose = course_dose(dosing_weight(measured(lighter, height), sex, policy), plan, step)
     heavy_dose = course_dose(dosing_weight(measured(heavier, height), sex, policy), plan, step)
     assert light_dose.per_course_g <= heavy_dose.per_course_g
+
+
+def test_feet_and_inches_become_inches() -> None:
+    from decimal import Decimal
+
+    from priorauth.domain.quantities import feet_inches_to_in
+
+    assert feet_inches_to_in(Decimal(5), Decimal(7)) == Decimal(67)
+    assert feet_inches_to_in(Decimal(5), Decimal("7.5")) == Decimal("67.5")
+    assert feet_inches_to_in(Decimal(6), None) == Decimal(72)
+    assert feet_inches_to_in(None, Decimal(30)) == Decimal(30)
