@@ -26,8 +26,10 @@ from pydantic import ValidationError
 
 from priorauth import __version__
 from priorauth.domain.case import Case, SiteOfCare
-from priorauth.rules.engine import Assessment, Verdict, case_problems, evaluate
-from priorauth.rules.loader import DefinitionError, Library, load_library
+from priorauth.rules.assessment import Assessment, Verdict
+from priorauth.rules.engine import case_problems, evaluate
+from priorauth.rules.library import Library, load_library
+from priorauth.rules.loader import DefinitionError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -224,7 +226,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     assessment = assess_case_file(case_file, library)
     try:
         from priorauth.documents import DocumentTooLarge, render_letter
-        from priorauth.documents.cost_summary import CostSummaryUnavailable, render_cost_summary
+        from priorauth.documents.cost_summary import render_cost_summary
+        from priorauth.rules.estimate import CostSummaryUnavailable
     except ImportError as error:
         raise CommandError(
             f"cannot render documents: the documents layer is unavailable ({error})",
@@ -240,15 +243,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     document_date = args.letter_date or case_file.as_of
     try:
         if args.document == "cost-summary":
-            from priorauth.rules.prices import load_price_tables
-
             if args.product and args.product not in library.products:
                 raise CommandError(f"--product: unknown product {args.product!r}")
             letter: Any = render_cost_summary(
                 case_file.case,
                 assessment,
                 library,
-                load_price_tables(library.root),
+                library.prices,
                 prepared_on=document_date,
                 product_id=args.product,
                 site=SiteOfCare(args.site) if args.site else None,
@@ -355,15 +356,7 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
         count = len(error.problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return EXIT_FAILED
-    from priorauth.rules.prices import load_price_tables
-
-    try:
-        tables = load_price_tables(library.root)
-    except DefinitionError as error:
-        for problem in error.problems:
-            print(problem)
-        print(f"{len(error.problems)} problem(s) found in price tables", file=sys.stderr)
-        return EXIT_FAILED
+    tables = library.prices
     criteria = sum(len(d.all_criteria()) for d in library.indications.values())
     print(
         f"OK: {library.root}: {len(library.indications)} indications "

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from priorauth.cli import CaseFile, CommandError, validation_messages
 from priorauth.domain.denial import Attachment, Denial, Justification
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import DefinitionError, Library
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.library import Library
+from priorauth.rules.loader import DefinitionError
 
 EXTRA_DOCUMENTS = ("appeal", "exception", "peer-to-peer", "packet", "pdfa")
 _EXTENSION_TYPES = {
@@ -151,13 +152,12 @@ def render_document(
     from priorauth.documents.pdfa import render_pdfa
     from priorauth.documents.peer_to_peer import render_peer_to_peer
     from priorauth.documents.uploads import UploadRejected
-    from priorauth.rules.appeals import load_appeal_rules
 
     extras = read_extras(case_file)
     case = case_file.case
     path = case_file.path
     try:
-        rules = load_appeal_rules(library.root)
+        rules = library.appeal_rules
     except DefinitionError as error:
         raise CommandError(
             "the appeal definitions cannot be loaded", error.problems, status=1

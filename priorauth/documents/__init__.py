@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from priorauth.domain.case import Case
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.library import Library
 
 from .context import NARRATIVE_SECTIONS, LetterContext, build_letter_context
 from .pdf import DocumentTooLarge, Fetch, convert, html_to_pdf, print_stylesheet_text

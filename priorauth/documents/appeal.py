@@ -36,10 +36,9 @@ from priorauth.rules.appeals import (
     appeal_deadline,
     denial_problems,
     fill,
-    load_appeal_rules,
 )
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.library import Library
 
 from .context import (
     MAX_NARRATIVE_CHARS,
@@ -264,7 +263,7 @@ def build_appeal_context(
     narrative: Mapping[str, str] | None = None,
 ) -> AppealContext:
     """Gather what the appeal says from the denial, the case, its assessment and the rules."""
-    rules = rules or load_appeal_rules(library.root)
+    rules = rules or library.appeal_rules
     definition = library.indications[assessment.indication_id]
     problems = denial_problems(denial, definition)
     if problems:

@@ -12,7 +12,6 @@ carries an ``unverified`` mark that the template shows.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ from priorauth.domain.case import (
 from priorauth.domain.catalog import Product, Route
 from priorauth.domain.dosing import BASIS_LABELS, Dose
 from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
-from priorauth.domain.quantities import ceil_units
-from priorauth.rules.engine import Assessment, CitationRef, CriterionResult, Status, Verdict
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment, CitationRef, CriterionResult, Status, Verdict
+from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus, IndicationDefinition
 
 # Sections a physician may rewrite (a later issue's editor); anything else is a typo.
@@ -206,14 +204,6 @@ def _plural(count: int | Decimal, word: str) -> str:
     return f"{format_number(Decimal(count))} {word}{'' if count == 1 else 's'}"
 
 
-def _add_months(start: dt.date, months: int) -> dt.date:
-    """The last day of a period of whole months that begins on ``start``."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return dt.date(year, month, day) - dt.timedelta(days=1)
-
-
 def _in_sentence(name: str) -> str:
     """Lower a name's first letter for use mid-sentence, unless it starts an acronym."""
     if len(name) > 1 and name[0].isupper() and name[1].islower():
@@ -331,10 +321,8 @@ def _treatment_rows(
     """The treatment block's rows, the dosing paragraphs, their references and marks."""
     regimen = case.regimen
     product = library.products.get(regimen.product_id)
-    payer = library.payers.get(assessment.payer_id)
-    weight_unverified = payer.dosing_weight_unverified if payer is not None else True
-    rows = _product_rows(product, regimen.product_id)
     check = assessment.dose
+    rows = _product_rows(product, regimen.product_id)
     dosing: list[str] = []
     dose = check.dose
     if dose is None:
@@ -343,9 +331,11 @@ def _treatment_rows(
     else:
         weight = dose.dosing_weight
         units = ""
-        if product is not None:
-            count = ceil_units(dose.per_course_g * 1000, Decimal(product.billing_unit_mg))
-            units = f"{count} billing units of {product.billing_unit_mg} mg ({product.hcpcs})"
+        if product is not None and check.billing_units is not None:
+            units = (
+                f"{check.billing_units} billing units of {product.billing_unit_mg} mg "
+                f"({product.hcpcs})"
+            )
         measured = f"Actual weight {format_number(weight.actual_kg)} kg"
         if weight.bmi is not None:
             measured += f", BMI {format_number(weight.bmi)}"
@@ -366,7 +356,7 @@ def _treatment_rows(
                 "Dosing weight",
                 f"{format_number(weight.weight_kg)} kg ({BASIS_LABELS[weight.basis]})",
                 note=measured,
-                unverified=weight_unverified,
+                unverified=check.weight_unverified,
             ),
         ]
         dosing.append(
@@ -386,8 +376,8 @@ def _treatment_rows(
         duration.append(_plural(regimen.months_requested, "month"))
     rows.append(Row("Duration requested", " / ".join(duration)))
     rows.append(Row("Requested start", format_date(regimen.start_date)))
-    if assessment.authorization_months is not None:
-        end = _add_months(regimen.start_date, assessment.authorization_months)
+    end = assessment.authorization_end
+    if assessment.authorization_months is not None and end is not None:
         rows.append(
             Row(
                 "Authorization period",
@@ -398,17 +388,12 @@ def _treatment_rows(
         )
     rows.append(Row("Site of care", SITE_LABELS[case.site_of_care]))
 
-    limit = definition.dosing_for(case.request_type, regimen.phase)
     dosing_refs: tuple[int, ...] = ()
     limit_unverified = False
     # Claim the dose is within the regimen only when the engine found nothing to say.
-    if dose is not None and limit is not None and not check.findings and check.limit_text:
-        citations = [
-            CitationRef(id=c.id, text=c.text, date=c.date, url=c.url, unverified=c.unverified)
-            for c in (definition.citation(ref) for ref in limit.citations)
-        ]
-        dosing_refs = refs.cite(citations)
-        limit_unverified = limit.unverified
+    if check.within_limits:
+        dosing_refs = refs.cite(check.limit_citations)
+        limit_unverified = check.limit_unverified
         dosing.append(
             f"This is within the {check.limit_label.lower()} regimen for "
             f"{definition.short_name or definition.name}: {check.limit_text}."

@@ -21,25 +21,19 @@ from priorauth.domain.costs import (
     LINE_KIND_LABELS,
     PRICE_KIND_LABELS,
     SITE_OF_CARE_SOURCE,
-    CostInputs,
     CostLine,
     CostSummary,
     Horizon,
     PatientPlan,
     PriceTable,
     ProductOption,
-    allowed_products,
-    compare_products,
-    compare_sites,
-    select_price_table,
-    summarize_costs,
 )
 from priorauth.domain.dosing import BASIS_LABELS
-from priorauth.domain.safety import SafetyInputs, patient_risks, safety_inputs_from_case
+from priorauth.domain.safety import SafetyInputs
 from priorauth.domain.vials import NO_ROUNDING, VialRounding
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import Library
-from priorauth.rules.prices import load_price_tables
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.estimate import estimate_costs
+from priorauth.rules.library import Library
 
 from .context import format_date, format_number
 from .pdf import convert
@@ -69,10 +63,6 @@ RATE_FIELD_LABELS = {
     "max_mg_per_kg_per_min": "maximum rate",
     "at_risk_max_mg_per_kg_per_min": "maximum rate for patients at risk",
 }
-
-
-class CostSummaryUnavailable(ValueError):
-    """The case lacks what a cost estimate needs (a dose, a known product)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,15 +203,6 @@ def _option_money(amount: Decimal, option: ProductOption) -> str:
     return format_money(amount)
 
 
-def _period_months(case: Case, assessment: Assessment) -> int | None:
-    """The months this request covers: as requested, but never past the payer's period."""
-    requested = case.regimen.months_requested
-    allowed = assessment.authorization_months
-    if requested is not None and allowed is not None:
-        return min(requested, allowed)
-    return requested or allowed
-
-
 def _same_day(a: DayRow, b: DayRow) -> bool:
     return replace(a, days="") == replace(b, days="")
 
@@ -328,49 +309,23 @@ def build_cost_summary_context(
     price_table_id: str | None = None,
 ) -> CostSummaryContext:
     """Build the cost summary's context for an assessed case, a product and a site of care."""
-    dose_check = assessment.dose
-    dose = dose_check.dose
-    if dose is None:
-        reason = dose_check.findings[0].message if dose_check.findings else "no dose"
-        raise CostSummaryUnavailable(f"no dose can be computed: {reason}")
-    chosen_id = product_id or case.regimen.product_id
-    product = library.products.get(chosen_id)
-    if product is None:
-        raise CostSummaryUnavailable(f"unknown product {chosen_id!r}")
-    site = site or case.site_of_care
-    plan_type = case.coverage.plan_type
-    payer = library.payers.get(assessment.payer_id) or library.payers["reference"]
-    definition = library.indications[case.indication_id]
-
-    if prices is None:
-        tables = list(load_price_tables(library.root).values())
-    elif isinstance(prices, Mapping):
-        tables = list(prices.values())
-    else:
-        tables = list(prices)
-    if price_table_id is not None:
-        table = next((t for t in tables if t.id == price_table_id), None)
-        if table is None:
-            raise CostSummaryUnavailable(f"unknown price table {price_table_id!r}")
-    else:
-        table = select_price_table(tables, prepared_on, payer.id, plan_type)
-
-    safety = safety or safety_inputs_from_case(case)
-    home_codes = set(getattr(payer, "home_infusion_codes", ()) or ())
-    inputs = CostInputs(
-        indication_id=case.indication_id,
-        plan_type=plan_type,
-        dose=dose,
-        rate_weight_kg=dose.dosing_weight.weight_kg,
-        start_date=case.regimen.start_date,
-        period_months=_period_months(case, assessment),
-        courses_in_period=case.regimen.courses_requested,
-        rounding=rounding,
-        risks=patient_risks(safety),
-        medicare_home_benefit=bool(home_codes & set(case.icd10_codes)),
+    estimate = estimate_costs(
+        case,
+        assessment,
+        library,
+        prices,
+        prepared_on=prepared_on,
+        product_id=product_id,
+        site=site,
         patient_plan=patient_plan,
+        rounding=rounding,
+        safety=safety,
+        price_table_id=price_table_id,
     )
-    summary = summarize_costs(product, site, table, inputs)
+    dose, product, site, table = estimate.dose, estimate.product, estimate.site, estimate.table
+    summary = estimate.summary
+    plan_type = case.coverage.plan_type
+    definition = library.indications[case.indication_id]
     sources = _Sources()
     if table is not None:
         sources.cite(
@@ -455,14 +410,8 @@ def build_cost_summary_context(
             f"({patient_plan.source})."
         )
 
-    candidates, products_note = allowed_products(
-        library.products.values(),
-        case.indication_id,
-        product.route,
-        payer.preferred_products,
-        payer.excluded_products,
-    )
-    options = compare_products(candidates, product, site, table, inputs, payer.preferred_products)
+    options = estimate.product_options
+    products_note = estimate.products_note
     chosen_option = [o for o in options if o.chosen]
 
     def partial(option: ProductOption) -> bool:
@@ -506,7 +455,7 @@ def build_cost_summary_context(
             available=o.available,
             note=o.note,
         )
-        for o in compare_sites(product, site, table, inputs)
+        for o in estimate.site_options
     )
 
     site_source = (

@@ -11,13 +11,11 @@ written up as met. The wording around the evidence comes from forms/appeals.toml
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from priorauth.domain.case import OUTCOME_LABELS, SITE_LABELS, Case, RequestType, SiteOfCare
-from priorauth.domain.costs import SITE_OF_CARE_SOURCE, site_preference
+from priorauth.domain.case import OUTCOME_LABELS, SITE_LABELS, Case, RequestType
 from priorauth.domain.denial import (
     DOSE_GROUND_LABELS,
     MEDIA_TYPE_LABELS,
@@ -26,9 +24,8 @@ from priorauth.domain.denial import (
     Attachment,
     Justification,
 )
-from priorauth.domain.safety import Severity, assess_safety, safety_inputs_from_case
-from priorauth.rules.engine import Assessment, CitationRef, CriterionResult, Status
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment, CitationRef, CriterionResult, Status
+from priorauth.rules.library import Library
 from priorauth.rules.schema import (
     AnyOfCriterion,
     CoverageStatus,
@@ -111,12 +108,6 @@ class Section:
     unverified: bool
 
 
-def walk_results(results: Iterable[CriterionResult]) -> Iterable[CriterionResult]:
-    for result in results:
-        yield result
-        yield from walk_results(result.children)
-
-
 def _contains(criterion: CriterionBase, kind: type[CriterionBase]) -> bool:
     if isinstance(criterion, kind):
         return True
@@ -144,17 +135,14 @@ class _Evidence:
         self.definition: IndicationDefinition = self.library.indications[
             self.assessment.indication_id
         ]
-        self.product = self.library.products.get(self.case.regimen.product_id)
-        self.payer = self.library.payers.get(self.assessment.payer_id)
         self.indication = self.definition.short_name or self.definition.name
-        self.product_name = self.product.name if self.product else self.case.regimen.product_id
+        found = self.assessment.product
+        self.product_name = found.name if found is not None else self.case.regimen.product_id
 
     # ------------------------------------------------------------------ helpers
 
     def result(self, criterion_id: str) -> CriterionResult | None:
-        return next(
-            (r for r in walk_results(self.assessment.criteria) if r.id == criterion_id), None
-        )
+        return self.assessment.result(criterion_id)
 
     def met_item(self, result: CriterionResult) -> EvidenceItem:
         line = _met_line(result, self.refs)
@@ -178,9 +166,7 @@ class _Evidence:
         return tuple(self.met_item(r) for r in met)
 
     def unmet_required(self) -> tuple[str, ...]:
-        return tuple(
-            r.title for r in self.assessment.criteria if r.required and r.status is not Status.MET
-        )
+        return self.assessment.unmet_required()
 
     def measures(self) -> tuple[MeasureRow, ...]:
         if self.case.request_type is not RequestType.CONTINUATION:
@@ -190,67 +176,26 @@ class _Evidence:
     def dose_within_item(self) -> EvidenceItem | None:
         """The regimen is within the indication's limits, when the engine found nothing."""
         check = self.assessment.dose
-        limit = self.definition.dosing_for(self.case.request_type, self.case.regimen.phase)
-        if check.dose is None or check.findings or limit is None or not check.limit_text:
+        if not check.within_limits:
             return None
         return EvidenceItem(
             f"Dose within the {check.limit_label.lower()} regimen for {self.indication}",
             check.limit_text,
-            self.cite(limit.citations),
-            limit.unverified,
+            self.refs.cite(check.limit_citations),
+            check.limit_unverified,
         )
-
-    def dose_excess(self) -> tuple[str, ...]:
-        """Where the regimen goes beyond the indication's limits: dose, interval, daily dose."""
-        limit = self.definition.dosing_for(self.case.request_type, self.case.regimen.phase)
-        if limit is None:
-            return ()
-        regimen = self.case.regimen
-        label = limit.label.lower()
-        found = []
-        per_course = limit.g_per_kg_per_course
-        if per_course.max is not None and regimen.dose_g_per_kg > per_course.max:
-            found.append(
-                f"{_fmt(regimen.dose_g_per_kg)} g/kg per course, above the {label} dose of "
-                f"{per_course.describe('g/kg')}"
-            )
-        interval = limit.interval_weeks
-        if interval.min is not None and regimen.interval_weeks < interval.min:
-            found.append(
-                f"every {_fmt(regimen.interval_weeks)} weeks, more often than the {label} "
-                f"interval of {interval.describe('weeks')}"
-            )
-        daily = regimen.dose_g_per_kg / regimen.days_per_course
-        cap = limit.max_g_per_kg_per_day
-        if cap is not None and daily > cap:
-            found.append(
-                f"{_fmt(daily.quantize(Decimal('0.01')))} g/kg per infusion day, above "
-                f"{_fmt(cap)} g/kg per day"
-            )
-        return tuple(found)
 
     def product_not_preferred(self) -> bool:
-        if self.product is None or self.payer is None:
-            return False
-        if self.product.id in self.payer.excluded_products:
-            return True
-        return bool(self.payer.preferred_products) and (
-            self.product.id not in self.payer.preferred_products
-        )
+        found = self.assessment.product
+        return found is not None and found.known and found.not_preferred
 
     def site_not_preferred(self) -> bool:
-        return site_preference(self.case.site_of_care, self.case.coverage.plan_type) == (
-            "non-preferred site"
-        )
+        return self.assessment.site is not None and self.assessment.site.not_preferred
 
     def _safety_items(self) -> list[EvidenceItem]:
-        if self.product is None:
-            return []
-        report = assess_safety(safety_inputs_from_case(self.case), self.product)
         return [
             EvidenceItem(flag.title, f"{flag.message} Source: {flag.source}.", (), flag.unverified)
-            for flag in report.flags
-            if flag.severity is not Severity.INFO
+            for flag in self.assessment.safety.serious()
         ]
 
     # ------------------------------------------------------------------ answers
@@ -319,7 +264,7 @@ class _Evidence:
         if check.dose is None:
             reason = "; ".join(f.message for f in check.findings) or "the dose cannot be computed"
             return Part(rows=dose_rows, supported=False, unsupported=(reason,))
-        excess = self.dose_excess()
+        excess = check.excess
         issues = (
             tuple(f"Requested: {text}." for text in excess)
             if excess
@@ -334,15 +279,14 @@ class _Evidence:
                 note=dose_reduction_text(self.case),
                 unverified=dosing_unverified,
             )
-        limit = self.definition.dosing_for(self.case.request_type, self.case.regimen.phase)
         items = [EvidenceItem(DOSE_GROUND_LABELS[g]) for g in self.justification.dose]
-        if limit is not None and check.limit_text:
+        if check.limit_text:
             items.append(
                 EvidenceItem(
-                    f"The {limit.label.lower()} regimen for {self.indication}",
+                    f"The {check.limit_label.lower()} regimen for {self.indication}",
                     check.limit_text,
-                    self.cite(limit.citations),
-                    limit.unverified,
+                    self.refs.cite(check.limit_citations),
+                    check.limit_unverified,
                 )
             )
         narrative = _paragraphs(self.justification.dose_details)
@@ -375,13 +319,14 @@ class _Evidence:
                     numbers,
                 )
             )
-            if self.product is not None and self.product.labeled_for(self.definition.id):
+            found = self.assessment.product
+            if found is not None and found.labeled:
                 items.append(
                     EvidenceItem(
-                        f"{self.product.name}'s label lists {self.indication}",
+                        f"{found.name}'s label lists {self.indication}",
                         "",
                         (),
-                        self.product.is_unverified("labeled_indications"),
+                        found.labeled_unverified,
                     )
                 )
             items.extend(self.met_items(self.assessment.criteria))
@@ -397,24 +342,22 @@ class _Evidence:
         )
 
     def site(self) -> Part:
-        site: SiteOfCare = self.case.site_of_care
-        rows = [Row("Site of care requested", SITE_LABELS[site])]
-        preference = site_preference(site, self.case.coverage.plan_type)
-        if preference:
+        found = self.assessment.site
+        rows = [Row("Site of care requested", SITE_LABELS[self.case.site_of_care])]
+        preference = found.preference if found is not None else ""
+        if found is not None and preference:
             rows.append(
-                Row("Site-of-care programs", preference.capitalize(), note=SITE_OF_CARE_SOURCE)
+                Row("Site-of-care programs", preference.capitalize(), note=found.preference_source)
             )
-        if self.payer is not None:
-            for payer_note in self.payer.notes:
-                if re.search(r"site[- ]of[- ]care", payer_note.text, re.IGNORECASE):
-                    rows.append(
-                        Row(
-                            f"{self.payer.name} policy",
-                            payer_note.text,
-                            note=f"{payer_note.source}, {payer_note.as_of}",
-                            unverified=payer_note.unverified,
-                        )
-                    )
+        for payer_note in found.payer_notes if found is not None else ():
+            rows.append(
+                Row(
+                    f"{self.assessment.payer_name} policy",
+                    payer_note.text,
+                    note=f"{payer_note.source}, {payer_note.as_of}",
+                    unverified=payer_note.unverified,
+                )
+            )
         items = [EvidenceItem(SITE_GROUND_LABELS[g]) for g in self.justification.site_of_care]
         items += self._safety_items()
         narrative = _paragraphs(self.justification.site_of_care_details)
@@ -431,22 +374,21 @@ class _Evidence:
 
     def product_choice(self) -> Part:
         rows = []
-        if self.product is not None:
-            rows.append(Row("Product requested", f"{self.product.name} ({self.product.hcpcs})"))
-        payer = self.payer
-        if payer is not None:
-            source = payer.products_source
-            if self.product is not None and self.product.id in payer.excluded_products:
+        found = self.assessment.product
+        if found is not None and found.known:
+            rows.append(Row("Product requested", f"{found.name} ({found.hcpcs})"))
+            if found.excluded:
                 rows.append(
-                    Row(f"{payer.name}", f"Does not cover {self.product.name}", note=source)
+                    Row(
+                        self.assessment.payer_name,
+                        f"Does not cover {found.name}",
+                        note=found.source,
+                    )
                 )
-            if payer.preferred_products:
-                names = [
-                    self.library.products[p].name
-                    for p in payer.preferred_products
-                    if p in self.library.products
-                ]
-                rows.append(Row("Preferred products", ", ".join(names), note=source))
+        if found is not None and found.preferred_names:
+            rows.append(
+                Row("Preferred products", ", ".join(found.preferred_names), note=found.source)
+            )
         items = [EvidenceItem(PRODUCT_GROUND_LABELS[g]) for g in self.justification.product]
         for therapy in self.case.prior_therapies:
             if therapy.therapy_class != "immune_globulin":
@@ -462,12 +404,7 @@ class _Evidence:
         items += self._safety_items()
         narrative = _paragraphs(self.justification.product_details)
         grounds = bool(self.justification.product or narrative)
-        preferred = (
-            not grounds
-            and payer is not None
-            and self.product is not None
-            and self.product.id in payer.preferred_products
-        )
+        preferred = not grounds and found is not None and found.preferred is True
         return Part(
             rows=tuple(rows),
             items=tuple(items),

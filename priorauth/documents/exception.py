@@ -20,9 +20,9 @@ from enum import StrEnum
 
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, DenialReason, Justification
-from priorauth.rules.appeals import AppealRules, ExceptionRule, fill, load_appeal_rules
-from priorauth.rules.engine import Assessment, Status
-from priorauth.rules.loader import Library
+from priorauth.rules.appeals import AppealRules, ExceptionRule, fill
+from priorauth.rules.assessment import Assessment, Status
+from priorauth.rules.library import Library
 
 from .appeal import EnclosureStatus, make_section, template_values
 from .context import (
@@ -110,7 +110,7 @@ def exception_topics(evidence: _Evidence) -> tuple[ExceptionTopic, ...]:
         found.append(ExceptionTopic.OFF_POLICY_INDICATION)
     if evidence.product_not_preferred():
         found.append(ExceptionTopic.NON_PREFERRED_PRODUCT)
-    if evidence.dose_excess():
+    if evidence.assessment.dose.excess:
         found.append(ExceptionTopic.DOSE_ABOVE_LIMIT)
     if evidence.site_not_preferred():
         found.append(ExceptionTopic.NON_PREFERRED_SITE)
@@ -144,7 +144,7 @@ def build_exception_context(
     narrative: Mapping[str, str] | None = None,
 ) -> ExceptionContext:
     """Gather what the exception request says; raise NoExceptionNeeded when nothing is."""
-    rules = rules or load_appeal_rules(library.root)
+    rules = rules or library.appeal_rules
     physician = edits(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
     evidence = _Evidence(
         case,

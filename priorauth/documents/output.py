@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
-from priorauth.rules.engine import Assessment
+from priorauth.rules.assessment import Assessment
 
 from .pdf import Fetch, print_stylesheet_text
 

@@ -34,9 +34,10 @@ from priorauth.domain.denial import (
     Justification,
     MediaType,
 )
-from priorauth.rules.appeals import AppealRules, load_appeal_rules
-from priorauth.rules.engine import Assessment, Status
-from priorauth.rules.loader import DefinitionError, Library
+from priorauth.rules.appeals import AppealRules
+from priorauth.rules.assessment import Assessment, Status
+from priorauth.rules.library import Library
+from priorauth.rules.loader import DefinitionError
 
 from .context import Row, format_date
 from .evidence import DENIAL_NOTICE_ENCLOSURE
@@ -335,9 +336,11 @@ def build_packet(
     ``signed_pdf`` is the physician's signed PDF of the main document; when given,
     the packet carries it instead of a fresh rendering, which would be unsigned.
     """
+    from priorauth.rules.estimate import CostSummaryUnavailable
+
     from . import render_letter
     from .appeal import render_appeal
-    from .cost_summary import CostSummaryUnavailable, render_cost_summary
+    from .cost_summary import render_cost_summary
     from .exception import render_exception_request
     from .output import document_record
 
@@ -347,7 +350,7 @@ def build_packet(
         document = PacketDocument.APPEAL if denial is not None else PacketDocument.LETTER
     if document is PacketDocument.APPEAL and denial is None:
         raise ValueError("an appeal packet needs the recorded denial")
-    rules = rules or load_appeal_rules(library.root)
+    rules = rules or library.appeal_rules
     main_title = DOCUMENT_TITLES[document]
 
     if document is PacketDocument.APPEAL:
@@ -390,9 +393,7 @@ def build_packet(
     cost_note = ""
     if cost_summary:
         try:
-            from priorauth.rules.prices import load_price_tables
-
-            tables = price_tables if price_tables is not None else load_price_tables(library.root)
+            tables = price_tables if price_tables is not None else library.prices
             summary = render_cost_summary(
                 case, assessment, library, tables, prepared_on=packet_date
             )

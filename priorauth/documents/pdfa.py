@@ -22,8 +22,8 @@ from typing import Any
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
 from priorauth.rules.appeals import AppealRules
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.library import Library
 
 from . import LETTER_TEMPLATE, build_letter_context
 from .appeal import APPEAL_TEMPLATE, build_appeal_context

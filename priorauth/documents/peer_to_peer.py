@@ -22,9 +22,9 @@ from priorauth.domain.denial import (
     Denial,
     Justification,
 )
-from priorauth.rules.appeals import AppealRules, appeal_deadline, fill, load_appeal_rules
-from priorauth.rules.engine import STATUS_LABELS, Assessment, CriterionResult, Status
-from priorauth.rules.loader import Library
+from priorauth.rules.appeals import AppealRules, appeal_deadline, fill
+from priorauth.rules.assessment import STATUS_LABELS, Assessment, CriterionResult, Status
+from priorauth.rules.library import Library
 
 from .appeal import answer, template_values
 from .context import (
@@ -139,7 +139,7 @@ def build_peer_to_peer_context(
     attachments: Sequence[Attachment] = (),
 ) -> PeerToPeerContext:
     """Gather the sheet's contents from the case, its assessment and, if any, the denial."""
-    rules = rules or load_appeal_rules(library.root)
+    rules = rules or library.appeal_rules
     letter = build_letter_context(case, assessment, library, letter_date=prepared_on)
     refs = _Refs()
     evidence = _Evidence(

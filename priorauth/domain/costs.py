@@ -33,9 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .case import SITE_LABELS, PlanType, SiteOfCare
 from .catalog import Product, RiskKind, Route
+from .dates import add_months
 from .dosing import Dose
 from .infusion import InfusionPlan, plan_infusion
-from .quantities import ceil_units, round_money, split_dose_g
+from .quantities import ceil_units, plain_number, round_money, split_dose_g
 from .vials import NO_ROUNDING, VialPlan, VialRounding, billed_lines, plan_vials
 
 SCHEMA_VERSION = 1
@@ -588,18 +589,6 @@ def estimate_out_of_pocket(allowed: Decimal, plan: PatientPlan) -> OutOfPocket:
 # --------------------------------------------------------------------------- horizons
 
 
-def _plain(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def add_months(start: dt.date, months: int) -> dt.date:
-    """The same day some months later, or the month's last day when it is shorter."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def courses_between(start: dt.date, months: int, interval_weeks: Decimal) -> int:
     """Courses that start within some months from the first course, one every interval."""
     days = Decimal((add_months(start, months) - start).days)
@@ -761,7 +750,7 @@ def summarize_costs(
             if note not in notes:
                 notes.append(note)
     notes.append(
-        f"Per year assumes the same dose every {_plain(interval)} weeks for 12 months from "
+        f"Per year assumes the same dose every {plain_number(interval)} weeks for 12 months from "
         f"{inputs.start_date.isoformat()}."
     )
     missing = tuple(

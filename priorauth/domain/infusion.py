@@ -22,7 +22,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from .catalog import Product, RateSchedule, RiskKind, Route
-from .quantities import round_minutes, round_rate_ml_per_h, round_volume_ml
+from .quantities import plain_number, round_minutes, round_rate_ml_per_h, round_volume_ml
 
 MINUTES_PER_HOUR = Decimal(60)
 MG_PER_G = Decimal(1000)
@@ -230,14 +230,14 @@ def plan_infusion(
         elif covered:
             cap = schedule.at_risk_max_mg_per_kg_per_min
             notes.append(
-                f"Patient at risk of {named}: rate capped at {_plain(cap)} mg/kg/min, the "
+                f"Patient at risk of {named}: rate capped at {plain_number(cap)} mg/kg/min, the "
                 "label's maximum for patients at risk."
             )
         else:
             label_kinds = " and ".join(RISK_LABELS[r] for r in schedule.at_risk_kinds)
             notes.append(
                 f"Patient at risk of {named}: the label's lower maximum "
-                f"({_plain(schedule.at_risk_max_mg_per_kg_per_min)} mg/kg/min) is stated for "
+                f"({plain_number(schedule.at_risk_max_mg_per_kg_per_min)} mg/kg/min) is stated for "
                 f"{label_kinds} risk only; confirm the rate with the prescriber."
             )
     if schedule.note:
@@ -260,7 +260,3 @@ def plan_infusion(
         unverified_fields=unverified,
         notes=tuple(notes),
     )
-
-
-def _plain(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")

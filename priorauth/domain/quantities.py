@@ -16,6 +16,17 @@ DOSE_DISPLAY_STEP_G = Decimal("0.1")
 WEIGHT_DISPLAY_STEP_KG = Decimal("0.1")
 
 
+def plain_number(value: Decimal) -> str:
+    """Write a Decimal without trailing zeros or exponent: 160.0 → 160, 0.500 → 0.5.
+
+    The one way a number is written in evidence, messages and documents.
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
 def lb_to_kg(weight_lb: Decimal) -> Decimal:
     return weight_lb * KG_PER_LB
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .case import Case, LabResult
 from .catalog import CONDITION_LABELS, Condition, Excipient, Product, RiskKind
+from .quantities import plain_number
 
 # No source in the reference notes sets an eGFR cut-off for IVIG renal risk; 60 is
 # where chronic kidney disease stage 3 begins (KDIGO). Shown as unverified.
@@ -153,7 +154,7 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
         why = []
         if inputs.egfr_ml_min is not None and inputs.egfr_ml_min < RENAL_RISK_EGFR_ML_MIN:
             why.append(
-                f"eGFR {_plain(inputs.egfr_ml_min)} mL/min/1.73 m² (below "
+                f"eGFR {plain_number(inputs.egfr_ml_min)} mL/min/1.73 m² (below "
                 f"{RENAL_RISK_EGFR_ML_MIN}, a threshold not in the reference notes)"
             )
         if inputs.renal_impairment:
@@ -244,7 +245,3 @@ def safety_inputs_from_case(case: Case, **recorded: Any) -> SafetyInputs:
     }
     data.update(recorded)
     return SafetyInputs.model_validate(data)
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")

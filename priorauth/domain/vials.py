@@ -28,7 +28,7 @@ from math import gcd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .catalog import Product
-from .quantities import ceil_units, floor_units, round_dose_g
+from .quantities import ceil_units, floor_units, plain_number, round_dose_g
 
 MG_PER_G = Decimal(1000)
 # Bounds the search table: about 2,000 g in 0.05 g steps, beyond any real infusion.
@@ -130,11 +130,7 @@ class VialPlan(BaseModel):
         return self.units_administered + self.units_discarded
 
     def describe(self) -> str:
-        return " + ".join(f"{v.count} × {_g(v.size_g)} g" for v in self.vials)
-
-
-def _g(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+        return " + ".join(f"{v.count} × {plain_number(v.size_g)} g" for v in self.vials)
 
 
 def _scale(values: list[Decimal]) -> int:
@@ -166,7 +162,7 @@ class _Grid:
         dose_steps = int(self.to_grid(up_to_g).to_integral_value(rounding=ROUND_CEILING))
         self.limit = dose_steps + max(self.sizes)
         if self.limit > MAX_GRID_STEPS:
-            raise ValueError(f"{_g(up_to_g)} g is far beyond any single infusion")
+            raise ValueError(f"{plain_number(up_to_g)} g is far beyond any single infusion")
         self.fewest: list[int | None] = [None] * (self.limit + 1)
         self.last: list[int] = [0] * (self.limit + 1)
         self.fewest[0] = 0
@@ -233,9 +229,10 @@ def rounded_dose_g(
         assert rounding.step_g is not None
         stepped = round_dose_g(dose_g, rounding.step_g)
         if stepped <= 0:
-            return dose_g, f"Dose not rounded: {_g(dose_g)} g is below half a step."
+            return dose_g, f"Dose not rounded: {plain_number(dose_g)} g is below half a step."
         return stepped, (
-            f"Dose {_g(dose_g)} g {rounding.describe()}: {_g(stepped)} g{source}{mark}."
+            f"Dose {plain_number(dose_g)} g {rounding.describe()}: "
+            f"{plain_number(stepped)} g{source}{mark}."
         )
     assert rounding.tolerance_percent is not None
     grid = _Grid(vial_sizes_g, dose_g)
@@ -253,13 +250,16 @@ def rounded_dose_g(
     if not within:
         return dose_g, (
             f"Dose not rounded: no whole-vial amount is within {rounding.tolerance_percent}% "
-            f"of {_g(dose_g)} g."
+            f"of {plain_number(dose_g)} g."
         )
     # Nearest wins; on a tie the lower amount, as the policies speak of rounding down.
     chosen = min(within, key=lambda c: (abs(c - dose_g), c))
     if chosen == dose_g:
-        return dose_g, f"Dose {_g(dose_g)} g is already a whole number of vials."
-    return chosen, (f"Dose {_g(dose_g)} g {rounding.describe()}: {_g(chosen)} g{source}{mark}.")
+        return dose_g, f"Dose {plain_number(dose_g)} g is already a whole number of vials."
+    return chosen, (
+        f"Dose {plain_number(dose_g)} g {rounding.describe()}: "
+        f"{plain_number(chosen)} g{source}{mark}."
+    )
 
 
 def plan_vials(dose_g: Decimal, product: Product, rounding: VialRounding = NO_ROUNDING) -> VialPlan:
@@ -293,7 +293,7 @@ def billed_lines(plan: VialPlan, hcpcs: str) -> tuple[BilledLine, ...]:
                 modifier=Modifier.JW,
                 units=plan.units_discarded,
                 discarded=True,
-                note=f"{_g(plan.waste_g)} g left in opened single-dose vials, discarded",
+                note=f"{plain_number(plan.waste_g)} g left in opened single-dose vials, discarded",
             ),
         )
     if plan.waste_g > 0:
@@ -303,8 +303,8 @@ def billed_lines(plan: VialPlan, hcpcs: str) -> tuple[BilledLine, ...]:
                 modifier=Modifier.JZ,
                 units=plan.units_administered,
                 discarded=False,
-                note=f"{_g(plan.waste_g)} g left over is less than one billing unit, so no "
-                "units are billable as waste; whether JZ fits a sub-unit remainder is "
+                note=f"{plain_number(plan.waste_g)} g left over is less than one billing unit, "
+                "so no units are billable as waste; whether JZ fits a sub-unit remainder is "
                 "unverified: check with the contractor",
                 unverified=True,
             ),

@@ -1,6 +1,7 @@
 """Coverage rules: load the definitions in forms/, evaluate a case against them."""
 
 from .engine import evaluate
-from .loader import DefinitionError, Library, load_library
+from .library import Library, load_library
+from .loader import DefinitionError
 
 __all__ = ["DefinitionError", "Library", "evaluate", "load_library"]

@@ -11,7 +11,6 @@ indication it concerns, and working out the deadline for its level of appeal.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import string
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from priorauth.domain.case import PlanType
+from priorauth.domain.dates import add_months
 from priorauth.domain.denial import (
     APPEAL_LEVEL_LABELS,
     AppealLevel,
@@ -30,7 +30,7 @@ from priorauth.domain.denial import (
 )
 from priorauth.paths import forms_dir
 
-from .loader import DefinitionError, _read_toml, _validate
+from .loader import DefinitionError, read_toml, validate_model
 from .schema import SCHEMA_VERSION, Frozen, IndicationDefinition
 
 APPEALS_FILE = "appeals.toml"
@@ -218,8 +218,10 @@ def load_appeal_rules(root: Path | None = None) -> AppealRules:
                 "forms/ folder that ships with priorauth"
             ]
         )
-    data = _read_toml(path, problems)
-    rules = _validate(AppealRules, path, "appeals", data, problems) if data is not None else None
+    data = read_toml(path, problems)
+    rules = (
+        validate_model(AppealRules, path, "appeals", data, problems) if data is not None else None
+    )
     if problems or rules is None:
         raise DefinitionError(problems or [f"{path} → cannot be loaded"])
     return rules
@@ -257,12 +259,6 @@ class Deadline:
         return None if self.date is None else (self.date - on).days
 
 
-def _add_months(start: dt.date, months: int) -> dt.date:
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def appeal_deadline(denial: Denial, plan_type: PlanType, rules: AppealRules) -> Deadline:
     """The deadline for the denial's level: the notice's own when recorded, else the rule's.
 
@@ -294,7 +290,7 @@ def appeal_deadline(denial: Denial, plan_type: PlanType, rules: AppealRules) -> 
     if rule.days is not None:
         date = start + dt.timedelta(days=rule.days)
     elif rule.months is not None:
-        date = _add_months(start, rule.months)
+        date = add_months(start, rule.months)
     note = rule.note
     if date is not None:
         note = f"Counted from {counted}. {note}".strip()

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ValidationError
 from priorauth.domain.catalog import Product
 from priorauth.domain.dosing import DosingWeightPolicy
 from priorauth.domain.facts import FACTS
-from priorauth.paths import forms_dir
 
 from . import schema
 from .schema import IndicationDefinition, PayerProfile, ProductCatalog
@@ -41,20 +40,15 @@ class DefinitionError(Exception):
 
 
 @dataclass(frozen=True)
-class Library:
-    """Everything loaded from one forms/ folder, read-only."""
+class Definitions:
+    """The indications, payer profiles and product catalog of one forms/ folder."""
 
-    root: Path
     indications: Mapping[str, IndicationDefinition]
     payers: Mapping[str, PayerProfile]
     products: Mapping[str, Product]
     catalog_as_of: str
     # Short content hash per file: a stored document records which versions made it.
     file_versions: Mapping[str, str] = field(default_factory=dict)
-
-    def versions_for(self, indication_id: str, payer_id: str) -> dict[str, str]:
-        keys = (f"indication:{indication_id}", f"payer:{payer_id}", "products")
-        return {key: self.file_versions[key] for key in keys if key in self.file_versions}
 
 
 def _all_field_names() -> set[str]:
@@ -124,7 +118,7 @@ def _breadcrumb(path: Path, what: str, data: Any, error: Mapping[str, Any]) -> s
     return " → ".join([*crumbs, f"{key}: {_hint(error)}"])
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+def read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -135,7 +129,7 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def _validate(
+def validate_model(
     model: type[BaseModel], path: Path, what: str, data: dict[str, Any], problems: list[str]
 ) -> Any:
     try:
@@ -150,9 +144,8 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def load_library(root: Path | None = None) -> Library:
+def load_definitions(root: Path) -> Definitions:
     """Load and cross-check every definition; raise DefinitionError listing all problems."""
-    root = Path(root) if root is not None else forms_dir()
     problems: list[str] = []
     if not root.is_dir():
         raise DefinitionError([f"{root} → not a folder of definitions"])
@@ -160,11 +153,11 @@ def load_library(root: Path | None = None) -> Library:
 
     indications: dict[str, IndicationDefinition] = {}
     for path in sorted((root / "indications").glob("*/definition.toml")):
-        data = _read_toml(path, problems)
+        data = read_toml(path, problems)
         if data is None:
             continue
         label = f"indication {data.get('id', path.parent.name)}"
-        definition = _validate(IndicationDefinition, path, label, data, problems)
+        definition = validate_model(IndicationDefinition, path, label, data, problems)
         if definition is None:
             continue
         if definition.id != path.parent.name:
@@ -181,9 +174,11 @@ def load_library(root: Path | None = None) -> Library:
     catalog_as_of = ""
     catalog_path = root / "products.toml"
     if catalog_path.exists():
-        data = _read_toml(catalog_path, problems)
+        data = read_toml(catalog_path, problems)
         catalog = (
-            _validate(ProductCatalog, catalog_path, "catalog", data, problems) if data else None
+            validate_model(ProductCatalog, catalog_path, "catalog", data, problems)
+            if data
+            else None
         )
         if catalog is not None:
             catalog_as_of = catalog.as_of
@@ -197,11 +192,11 @@ def load_library(root: Path | None = None) -> Library:
 
     payers: dict[str, PayerProfile] = {}
     for path in sorted((root / "payers").glob("*.toml")):
-        data = _read_toml(path, problems)
+        data = read_toml(path, problems)
         if data is None:
             continue
         label = f"payer {data.get('id', path.stem)}"
-        profile = _validate(PayerProfile, path, label, data, problems)
+        profile = validate_model(PayerProfile, path, label, data, problems)
         if profile is None:
             continue
         if profile.id != path.stem:
@@ -218,8 +213,7 @@ def load_library(root: Path | None = None) -> Library:
 
     if problems:
         raise DefinitionError(problems)
-    return Library(
-        root=root,
+    return Definitions(
         indications=indications,
         payers=payers,
         products=products,

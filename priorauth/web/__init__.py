@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from priorauth.paths import PACKAGE_DIR, forms_dir, templates_dir
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 

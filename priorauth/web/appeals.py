@@ -20,7 +20,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -45,7 +44,7 @@ from priorauth.domain.denial import (
     DenialReason,
     MediaType,
 )
-from priorauth.rules.engine import Assessment
+from priorauth.rules.assessment import Assessment
 from priorauth.store import casework, repository
 from priorauth.store.models import STATE_LABELS, AttachmentRecord, CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
@@ -180,14 +179,8 @@ def denial_form_class(criteria: Sequence[tuple[str, str]]) -> type[Form]:
 
 
 def _appeal_rules() -> Any:
-    from priorauth.rules.appeals import load_appeal_rules
-
-    key = "priorauth.appeal_rules"
-    rules = current_app.extensions.get(key)
-    if rules is None:
-        rules = load_appeal_rules(context.library().root)
-        current_app.extensions[key] = rules
-    return rules
+    """The appeal rules, loaded at start-up with the library."""
+    return context.library().appeal_rules
 
 
 def _criteria_choices(record: CaseRecord) -> list[tuple[str, str]]:

@@ -31,7 +31,8 @@ from werkzeug.wrappers import Response
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_letter
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, RequestType, SiteOfCare
 from priorauth.domain.dosing import BASIS_LABELS
-from priorauth.rules.engine import STATUS_LABELS, VERDICT_LABELS, Assessment, evaluate
+from priorauth.rules.assessment import STATUS_LABELS, VERDICT_LABELS, Assessment
+from priorauth.rules.engine import evaluate
 from priorauth.rules.schema import IndicationDefinition
 from priorauth.store import casework, drafts, repository
 from priorauth.store.models import ROLE_LABELS, STATE_LABELS, AuditEvent, CaseRecord, CaseState
@@ -955,18 +956,10 @@ def document_view(record: CaseRecord, document_id: int) -> Response:
 
 # --- cost summary ---------------------------------------------------------------------------
 
-PRICES_KEY = "priorauth.prices"
-
 
 def _price_tables() -> Mapping[str, Any]:
-    """The price tables, loaded on first use and kept on the app like the library."""
-    tables = current_app.extensions.get(PRICES_KEY)
-    if tables is None:
-        from priorauth.rules.prices import load_price_tables
-
-        tables = load_price_tables(context.library().root)
-        current_app.extensions[PRICES_KEY] = tables
-    return tables
+    """The price tables, loaded at start-up with the library."""
+    return context.library().prices
 
 
 def _cost_choices() -> tuple[str | None, SiteOfCare | None, list[str]]:
@@ -1009,7 +1002,7 @@ def _cost_context(
 @case_action(Permission.COST_SUMMARY, action="cost_summary.view")
 def cost_summary(record: CaseRecord) -> View:
     """The cost summary for a product and site of care chosen with a small GET form."""
-    from priorauth.documents.cost_summary import CostSummaryUnavailable
+    from priorauth.rules.estimate import CostSummaryUnavailable
 
     case, result = _letter_for(record)
     product_id, site, problems = _cost_choices()
@@ -1047,8 +1040,9 @@ def cost_summary(record: CaseRecord) -> View:
 def cost_summary_preview(record: CaseRecord) -> Response:
     """The cost summary as the patient reads it, for the preview frame (no script)."""
     from priorauth.documents import render_html
-    from priorauth.documents.cost_summary import COST_SUMMARY_TEMPLATE, CostSummaryUnavailable
+    from priorauth.documents.cost_summary import COST_SUMMARY_TEMPLATE
     from priorauth.documents.pdf import print_stylesheet_text
+    from priorauth.rules.estimate import CostSummaryUnavailable
 
     case, result = _letter_for(record)
     product_id, site, problems = _cost_choices()
@@ -1070,7 +1064,8 @@ def cost_summary_preview(record: CaseRecord) -> Response:
 @case_action(Permission.COST_SUMMARY, action="cost_summary.download")
 def cost_summary_pdf(record: CaseRecord) -> Response:
     """The cost summary as a PDF download; not stored with the case."""
-    from priorauth.documents.cost_summary import CostSummaryUnavailable, render_cost_summary
+    from priorauth.documents.cost_summary import render_cost_summary
+    from priorauth.rules.estimate import CostSummaryUnavailable
 
     case_id = record.id
     case, result = _letter_for(record)

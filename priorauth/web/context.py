@@ -11,7 +11,7 @@ from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 from priorauth.store.repository import Actor, record_event
 
 EXTENSION_KEY = "priorauth"

@@ -57,7 +57,7 @@ from priorauth.domain.case import (
 from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, Fact, FactKind
 from priorauth.domain.quantities import feet_inches_to_in
 from priorauth.rules.engine import case_problems
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition, Question
 
 # Shape limits. Text limits match the domain's; numbers and dates get room for

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from priorauth.domain.case import Case
-from priorauth.domain.quantities import split_dose_g
-from priorauth.domain.vials import plan_vials
-from priorauth.rules.engine import STATUS_LABELS, CriterionResult, evaluate
-from priorauth.rules.loader import Library
+from priorauth.domain.quantities import plain_number
+from priorauth.rules.assessment import STATUS_LABELS, CriterionResult, InfusionDay
+from priorauth.rules.engine import evaluate
+from priorauth.rules.library import Library
 
 from . import intake
 
@@ -66,10 +65,6 @@ class Readiness:
         return asdict(self)
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def _line(result: CriterionResult) -> Line:
     return Line(
         title=result.title,
@@ -80,27 +75,18 @@ def _line(result: CriterionResult) -> Line:
     )
 
 
-def dose_lines(case: Case, library: Library, per_course_g: Decimal, days: int) -> tuple[str, ...]:
-    """The course dose split over its days, and the vials each day opens."""
-    product = library.products.get(case.regimen.product_id)
+def dose_lines(days: tuple[InfusionDay, ...]) -> tuple[str, ...]:
+    """The course's infusion days as the engine planned them, and the vials each opens."""
     lines = []
-    doses = split_dose_g(per_course_g, days)
-    # Days with the same dose are said once ("Days 1–4: 40 g").
-    groups: list[tuple[int, int, Decimal]] = []
-    for number, dose in enumerate(doses, start=1):
-        if groups and groups[-1][2] == dose:
-            groups[-1] = (groups[-1][0], number, dose)
-        else:
-            groups.append((number, number, dose))
-    for first, last, dose in groups:
+    for day in days:
+        first, last = day.first_day, day.last_day
         days_text = f"Day {first}" if first == last else f"Days {first}–{last}"
-        text = f"{days_text}: {_plain(dose)} g"
-        if product is not None and product.vial_sizes_g:
-            plan = plan_vials(dose, product)
-            vials = "vial" if plan.vial_count == 1 else "vials"
-            text += f", {plan.vial_count} {vials} ({plan.describe()})"
-            if plan.waste_g > 0:
-                text += f", {_plain(plan.waste_g)} g left over"
+        text = f"{days_text}: {plain_number(day.dose_g)} g"
+        if day.vial_count:
+            vials = "vial" if day.vial_count == 1 else "vials"
+            text += f", {day.vial_count} {vials} ({day.vials})"
+            if day.waste_g > 0:
+                text += f", {plain_number(day.waste_g)} g left over"
         lines.append(text)
     return tuple(lines)
 
@@ -150,15 +136,16 @@ def summarize_read(
     if dose is not None:
         weight = dose.dosing_weight
         dose_text = (
-            f"{_plain(dose.per_course_g)} g per course: {_plain(dose.dose_g_per_kg)} g/kg × "
-            f"{_plain(weight.weight_kg)} kg dosing weight",
-            *dose_lines(case, library, dose.per_course_g, dose.days_per_course),
+            f"{plain_number(dose.per_course_g)} g per course: "
+            f"{plain_number(dose.dose_g_per_kg)} g/kg × "
+            f"{plain_number(weight.weight_kg)} kg dosing weight",
+            *dose_lines(result.dose.infusion_days),
         )
     return Readiness(
         state=result.verdict.value,
         summary=(
             f"{result.verdict_label}: {met} of {len(required)} required criteria met"
-            + (f"; dose {_plain(dose.per_course_g)} g per course." if dose else ".")
+            + (f"; dose {plain_number(dose.per_course_g)} g per course." if dose else ".")
         ),
         verdict_label=result.verdict_label,
         verdict_reasons=result.verdict_reasons,

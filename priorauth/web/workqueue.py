@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from priorauth.rules.engine import VERDICT_LABELS
+from priorauth.rules.assessment import VERDICT_LABELS
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState, Decision, DecisionOutcome, Role
 from priorauth.store.signatures import current_signature

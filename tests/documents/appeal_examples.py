@@ -12,8 +12,8 @@ from priorauth.documents.uploads import CheckedUpload, Upload, check_upload
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
 from priorauth.rules import evaluate
-from priorauth.rules.engine import Assessment
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment
+from priorauth.rules.library import Library
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 APPEAL_EXAMPLES = sorted(EXAMPLES_DIR.glob("appeal-*.json"))

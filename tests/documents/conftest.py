@@ -17,7 +17,7 @@ from priorauth.documents import RenderedDocument, render_letter
 from priorauth.documents.pdf import captured_weasyprint_messages
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cidp-initial-qualifies.json"

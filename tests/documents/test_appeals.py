@@ -21,7 +21,7 @@ from priorauth.documents.output import Rendered
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial, DenialReason
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 LETTER_PT = (612, 792)

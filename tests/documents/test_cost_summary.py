@@ -14,7 +14,6 @@ from pdf_inspect import squeezed, text
 
 from priorauth.documents.cost_summary import (
     CostSummaryContext,
-    CostSummaryUnavailable,
     build_cost_summary_context,
     render_cost_summary,
 )
@@ -28,7 +27,8 @@ from priorauth.domain.costs import (
 )
 from priorauth.domain.dosing import DosingWeightPolicy
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.estimate import CostSummaryUnavailable
+from priorauth.rules.library import Library
 from priorauth.rules.prices import load_price_tables
 
 TODAY = dt.date(2026, 11, 20)

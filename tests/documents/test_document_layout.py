@@ -19,7 +19,7 @@ from priorauth.documents.peer_to_peer import render_peer_to_peer
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial, Justification
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 LETTER_PX = (816.0, 1056.0)  # US Letter in CSS pixels

@@ -16,13 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from priorauth.documents import LetterContext, build_letter_context, render_html
-from priorauth.documents.context import _add_months, format_date, format_number
+from priorauth.documents.context import format_date, format_number
 from priorauth.documents.pdf import resources
 from priorauth.documents.render import environment
 from priorauth.domain.case import Case
+from priorauth.domain.dates import period_end
 from priorauth.rules import evaluate
-from priorauth.rules.engine import Status
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Status
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 TEMPLATE_TAGS = {
@@ -127,9 +128,9 @@ def test_dates_and_numbers_are_written_for_a_letter() -> None:
     assert format_number(Decimal("79.6")) == "79.6"
     assert format_number(Decimal("1E+2")) == "100"
     # A three-month authorization from December 1 ends on the last day of February.
-    assert _add_months(dt.date(2026, 12, 1), 3) == dt.date(2027, 2, 28)
-    assert _add_months(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 27)
-    assert _add_months(dt.date(2026, 6, 15), 6) == dt.date(2026, 12, 14)
+    assert period_end(dt.date(2026, 12, 1), 3) == dt.date(2027, 2, 28)
+    assert period_end(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 27)
+    assert period_end(dt.date(2026, 6, 15), 6) == dt.date(2026, 12, 14)
 
 
 def test_the_environment_escapes_and_refuses_undefined_values() -> None:

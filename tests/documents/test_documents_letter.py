@@ -12,7 +12,7 @@ import pytest
 
 from priorauth.documents import RenderedDocument
 from priorauth.documents.pdf import DEFAULT_TITLE, stylesheet_fetches
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus
 
 Render = Callable[..., RenderedDocument]

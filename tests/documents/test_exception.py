@@ -19,7 +19,7 @@ from priorauth.documents.exception import (
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Justification
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parents[2]

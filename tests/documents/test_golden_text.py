@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from golden_text import GoldenCase, golden_cases, render_text
 
 CASES = list(golden_cases())

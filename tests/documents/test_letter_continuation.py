@@ -12,7 +12,7 @@ import pdf_inspect
 from priorauth.documents import build_letter_context, render_letter
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -42,7 +42,7 @@ from priorauth.documents.uploads import (
 )
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 

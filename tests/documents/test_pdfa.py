@@ -16,7 +16,7 @@ from priorauth.documents.pdf import PDFA_VARIANT, RecordFile, convert
 from priorauth.documents.pdfa import RECORD_NAME, render_pdfa
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate
-from priorauth.rules.loader import Library
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 

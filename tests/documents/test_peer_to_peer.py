@@ -13,8 +13,8 @@ from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial
 from priorauth.rules import evaluate
 from priorauth.rules.appeals import load_appeal_rules
-from priorauth.rules.engine import STATUS_LABELS
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import STATUS_LABELS
+from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
 

@@ -39,7 +39,7 @@ from priorauth.domain.dosing import (
     course_dose,
     dosing_weight,
 )
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 from priorauth.rules.prices import load_price_tables
 
 PRODUCTS = load_library().products

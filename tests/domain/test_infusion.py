@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from priorauth.domain.catalog import RateSchedule, RiskKind, Route, indication_matches
 from priorauth.domain.infusion import ladder, plan_infusion, run_ladder, volume_ml
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 
 PRODUCTS = load_library().products
 

@@ -15,7 +15,7 @@ from priorauth.domain.safety import (
     patient_risks,
     safety_inputs_from_case,
 )
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 
 PRODUCTS = load_library().products
 

@@ -27,7 +27,7 @@ from priorauth.domain.vials import (
     least_waste_vials,
     plan_vials,
 )
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 
 LIBRARY = load_library()
 PRODUCTS = LIBRARY.products

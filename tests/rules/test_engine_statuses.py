@@ -15,8 +15,8 @@ import pytest
 
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.engine import CriterionResult, Status, Verdict
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import CriterionResult, Status, Verdict
+from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"

@@ -20,8 +20,9 @@ import pytest
 
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.engine import CriterionResult, Status, Verdict, case_problems
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import CriterionResult, Status, Verdict
+from priorauth.rules.engine import case_problems
+from priorauth.rules.library import Library
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = REPO_ROOT / "forms"

@@ -17,8 +17,8 @@ import pytest
 
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.engine import Status, Verdict
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Status, Verdict
+from priorauth.rules.library import Library
 from priorauth.rules.schema import (
     AnyOfCriterion,
     CoverageStatus,

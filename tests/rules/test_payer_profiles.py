@@ -19,8 +19,8 @@ import pytest
 from priorauth.domain.case import Case
 from priorauth.domain.dosing import WeightBasis
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.engine import Assessment, CriterionResult, Status, Verdict
-from priorauth.rules.loader import Library
+from priorauth.rules.assessment import Assessment, CriterionResult, Status, Verdict
+from priorauth.rules.library import Library
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = REPO_ROOT / "forms"

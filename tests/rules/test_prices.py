@@ -13,7 +13,8 @@ import pytest
 from priorauth.domain.case import SiteOfCare
 from priorauth.domain.costs import DrugPrice, PriceKind, PriceTable, ServicePrice
 from priorauth.paths import forms_dir
-from priorauth.rules.loader import DefinitionError, load_library
+from priorauth.rules.library import load_library
+from priorauth.rules.loader import DefinitionError
 from priorauth.rules.prices import (
     PriceImportError,
     detect_quarter,

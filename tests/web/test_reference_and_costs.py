@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from web_helpers import create_case, log_in, page_text
 
 from priorauth.paths import forms_dir
-from priorauth.rules.loader import load_library
+from priorauth.rules.library import load_library
 
 LIBRARY = load_library(forms_dir())
 INDICATION_IDS = sorted(LIBRARY.indications)
@@ -132,11 +132,12 @@ def test_cost_summary_without_a_dose_says_so(
     logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from priorauth.documents import cost_summary
+    from priorauth.rules.estimate import CostSummaryUnavailable
 
     case_id = create_case(logged_in)
 
     def unavailable(*_args: object, **_kwargs: object) -> None:
-        raise cost_summary.CostSummaryUnavailable("no dose can be computed: no weight")
+        raise CostSummaryUnavailable("no dose can be computed: no weight")
 
     monkeypatch.setattr(cost_summary, "build_cost_summary_context", unavailable)
     response = logged_in.get(f"/cases/{case_id}/cost-summary")

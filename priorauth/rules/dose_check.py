@@ -1,0 +1,191 @@
+"""The dose a case asks for, checked against the indication's limits and the product's label.
+
+The dosing weight and the grams come from the domain's formulas under the payer's
+weight policy; this module says whether the regimen is within the indication's
+dosing phase, where it goes beyond it, how many billing units the course is, and
+which vials each infusion day opens.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from priorauth.domain.case import Case
+from priorauth.domain.catalog import Product
+from priorauth.domain.dosing import Dose, MissingDosingInput, course_dose, dosing_weight
+from priorauth.domain.quantities import ceil_units, plain_number, split_dose_g
+from priorauth.domain.vials import MG_PER_G, plan_vials
+
+from .assessment import DoseCheck, DoseFinding, InfusionDay
+from .criteria import cite
+from .schema import DosingLimit, IndicationDefinition, PayerProfile
+
+
+def infusion_days(dose: Dose, product: Product | None) -> tuple[InfusionDay, ...]:
+    """The course split over its days; days with the same dose are grouped ("Days 1–4")."""
+    groups: list[InfusionDay] = []
+    for number, dose_g in enumerate(split_dose_g(dose.per_course_g, dose.days_per_course), 1):
+        if groups and groups[-1].dose_g == dose_g:
+            groups[-1] = groups[-1].model_copy(update={"last_day": number})
+            continue
+        day = InfusionDay(first_day=number, last_day=number, dose_g=dose_g)
+        if product is not None and product.vial_sizes_g:
+            plan = plan_vials(dose_g, product)
+            day = day.model_copy(
+                update={
+                    "vial_count": plan.vial_count,
+                    "vials": plan.describe(),
+                    "waste_g": plan.waste_g,
+                }
+            )
+        groups.append(day)
+    return tuple(groups)
+
+
+def dose_excess(case: Case, limit: DosingLimit) -> tuple[str, ...]:
+    """Where the regimen goes beyond the phase's limits: dose, interval, daily dose."""
+    regimen = case.regimen
+    label = limit.label.lower()
+    found = []
+    per_course = limit.g_per_kg_per_course
+    if per_course.max is not None and regimen.dose_g_per_kg > per_course.max:
+        found.append(
+            f"{plain_number(regimen.dose_g_per_kg)} g/kg per course, above the {label} dose of "
+            f"{per_course.describe('g/kg')}"
+        )
+    interval = limit.interval_weeks
+    if interval.min is not None and regimen.interval_weeks < interval.min:
+        found.append(
+            f"every {plain_number(regimen.interval_weeks)} weeks, more often than the {label} "
+            f"interval of {interval.describe('weeks')}"
+        )
+    daily = regimen.dose_g_per_kg / regimen.days_per_course
+    cap = limit.max_g_per_kg_per_day
+    if cap is not None and daily > cap:
+        found.append(
+            f"{plain_number(daily.quantize(Decimal('0.01')))} g/kg per infusion day, above "
+            f"{plain_number(cap)} g/kg per day"
+        )
+    return tuple(found)
+
+
+def _limit_findings(
+    case: Case,
+    dose: Dose,
+    limit: DosingLimit,
+    definition: IndicationDefinition,
+    product: Product | None,
+) -> list[DoseFinding]:
+    regimen = case.regimen
+    findings: list[DoseFinding] = []
+    if not limit.g_per_kg_per_course.contains(regimen.dose_g_per_kg):
+        above = (
+            limit.g_per_kg_per_course.max is not None
+            and regimen.dose_g_per_kg > limit.g_per_kg_per_course.max
+        )
+        findings.append(
+            DoseFinding(
+                blocking=above,
+                message=f"{plain_number(regimen.dose_g_per_kg)} g/kg per course is "
+                f"{'above' if above else 'below'} the {limit.label.lower()} range of "
+                f"{limit.g_per_kg_per_course.describe('g/kg')}"
+                + ("; this needs a medical-exception request." if above else "."),
+            )
+        )
+    if not limit.days_per_course.contains(Decimal(regimen.days_per_course)):
+        findings.append(
+            DoseFinding(
+                blocking=False,
+                message=f"{regimen.days_per_course} infusion days per course; the "
+                f"usual range is {limit.days_per_course.describe('days')}.",
+            )
+        )
+    if not limit.interval_weeks.contains(regimen.interval_weeks):
+        shorter = (
+            limit.interval_weeks.min is not None
+            and regimen.interval_weeks < limit.interval_weeks.min
+        )
+        findings.append(
+            DoseFinding(
+                blocking=shorter,
+                message=f"Every {plain_number(regimen.interval_weeks)} weeks is outside "
+                f"the interval of {limit.interval_weeks.describe('weeks')}"
+                + ("; more frequent dosing needs a medical-exception request." if shorter else "."),
+            )
+        )
+    caps = [(limit.max_g_per_kg_per_day, f"{definition.short_name or definition.name} dosing")]
+    if product is not None and product.max_g_per_kg_per_day is not None:
+        caps.append((product.max_g_per_kg_per_day, f"the {product.name} label"))
+    for (cap, where), from_policy in zip(caps, (True, False), strict=False):
+        if cap is not None and dose.g_per_kg_per_day > cap:
+            findings.append(
+                DoseFinding(
+                    # The indication's limit is the payer's rule; a label's largest
+                    # daily dose is a warning the letter must justify (Kawasaki
+                    # disease is given as 2 g/kg in one infusion, off-label).
+                    blocking=from_policy,
+                    message=f"{plain_number(dose.g_per_kg_per_day)} g/kg per day exceeds "
+                    f"{plain_number(cap)} g/kg per day ({where}); "
+                    + (
+                        "spread the course over more days."
+                        if from_policy
+                        else "the letter must justify the higher daily dose."
+                    ),
+                )
+            )
+    return findings
+
+
+def check_dose(
+    case: Case, definition: IndicationDefinition, payer: PayerProfile, product: Product | None
+) -> DoseCheck:
+    """The course dose on the payer's dosing weight, and what the limits say of it."""
+    policy = payer.dosing_weight
+    limit = definition.dosing_for(case.request_type, case.regimen.phase)
+    weight_unverified = payer.dosing_weight_unverified
+    try:
+        weight = dosing_weight(case.measurements, case.patient.sex, policy)
+    except MissingDosingInput as error:
+        return DoseCheck(
+            dose=None,
+            weight_policy=policy.describe(),
+            findings=(DoseFinding(blocking=True, message=str(error)),),
+            weight_unverified=weight_unverified,
+        )
+    dose = course_dose(weight, case.regimen, policy.rounding_step_g)
+    billing_units = (
+        ceil_units(dose.per_course_g * MG_PER_G, Decimal(product.billing_unit_mg))
+        if product is not None
+        else None
+    )
+    days = infusion_days(dose, product)
+    if limit is None:
+        return DoseCheck(
+            dose=dose,
+            weight_policy=policy.describe(),
+            findings=(
+                DoseFinding(blocking=True, message="No dosing limits apply to this request type."),
+            ),
+            weight_unverified=weight_unverified,
+            billing_units=billing_units,
+            infusion_days=days,
+        )
+    text = f"{limit.g_per_kg_per_course.describe('g/kg')} per course"
+    if not limit.days_per_course.is_open():
+        text += f" over {limit.days_per_course.describe('days')}"
+    if not limit.interval_weeks.is_open():
+        text += f", every {limit.interval_weeks.describe('weeks')}"
+    return DoseCheck(
+        dose=dose,
+        limit_label=limit.label,
+        limit_text=text,
+        weight_policy=policy.describe(),
+        findings=tuple(_limit_findings(case, dose, limit, definition, product)),
+        unverified=limit.unverified or weight_unverified,
+        limit_unverified=limit.unverified,
+        weight_unverified=weight_unverified,
+        limit_citations=cite(definition, limit.citations),
+        excess=dose_excess(case, limit),
+        billing_units=billing_units,
+        infusion_days=days,
+    )

@@ -1,0 +1,85 @@
+"""Product, site-of-care and safety findings for one case under one payer.
+
+What the payer's profile says of the requested product (excluded, preferred or
+not, labelled for the indication), of the site of care (site-of-care programs,
+the payer's own notes, the home-infusion list), and what the patient's safety
+facts mean for the product.
+"""
+
+from __future__ import annotations
+
+import re
+
+from priorauth.domain.case import Case
+from priorauth.domain.catalog import Product
+from priorauth.domain.costs import SITE_OF_CARE_SOURCE, site_preference
+from priorauth.domain.safety import assess_safety, patient_risks, safety_inputs_from_case
+
+from .assessment import PayerSiteNote, ProductFindings, SafetyFindings, SiteFindings
+from .library import Library
+from .schema import IndicationDefinition, PayerProfile
+
+_SITE_NOTE = re.compile(r"site[- ]of[- ]care", re.IGNORECASE)
+
+
+def product_findings(
+    case: Case, definition: IndicationDefinition, payer: PayerProfile, library: Library
+) -> ProductFindings:
+    product_id = case.regimen.product_id
+    product = library.products.get(product_id)
+    preferred_names = tuple(
+        library.products[p].name for p in payer.preferred_products if p in library.products
+    )
+    if product is None:
+        return ProductFindings(
+            product_id=product_id,
+            known=False,
+            name=product_id,
+            preferred_names=preferred_names,
+            source=payer.products_source,
+        )
+    return ProductFindings(
+        product_id=product.id,
+        known=True,
+        name=product.name,
+        hcpcs=product.hcpcs,
+        route=product.route,
+        excluded=product.id in payer.excluded_products,
+        preferred=(product.id in payer.preferred_products) if payer.preferred_products else None,
+        preferred_names=preferred_names,
+        source=payer.products_source,
+        labeled=product.labeled_for(definition.id),
+        labeled_unverified=product.is_unverified("labeled_indications"),
+    )
+
+
+def site_findings(case: Case, payer: PayerProfile) -> SiteFindings:
+    site = case.site_of_care
+    preference = site_preference(site, case.coverage.plan_type)
+    home_not_covered = bool(
+        site.value == "home"
+        and payer.home_infusion_codes
+        and not set(case.icd10_codes) & set(payer.home_infusion_codes)
+    )
+    return SiteFindings(
+        site=site,
+        preference=preference,
+        preference_source=SITE_OF_CARE_SOURCE if preference else "",
+        payer_notes=tuple(
+            PayerSiteNote(
+                text=note.text, source=note.source, as_of=note.as_of, unverified=note.unverified
+            )
+            for note in payer.notes
+            if _SITE_NOTE.search(note.text)
+        ),
+        home_not_covered=home_not_covered,
+    )
+
+
+def safety_findings(case: Case, product: Product | None) -> SafetyFindings:
+    inputs = safety_inputs_from_case(case)
+    if product is None:
+        # The risks still set the infusion rate of whichever product is priced.
+        return SafetyFindings(risks=patient_risks(inputs))
+    report = assess_safety(inputs, product)
+    return SafetyFindings(product_id=product.id, flags=report.flags, risks=report.risks)
