@@ -20,7 +20,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from .case import Measurements, Regimen, Sex
-from .quantities import cm_to_in, round_dose_g, round_weight_kg
+from .quantities import cm_to_in, plain_number, round_weight_kg, split_dose_g
+from .vials import NO_ROUNDING, RoundingRule, VialRounding, rounded_dose_g
 
 DEVINE_BASE_KG = {Sex.MALE: Decimal("50"), Sex.FEMALE: Decimal("45.5")}
 DEVINE_KG_PER_INCH = Decimal("2.3")
@@ -48,7 +49,7 @@ BASIS_LABELS = {
 
 
 class DosingWeightPolicy(BaseModel):
-    """Which body weight a payer doses on, and when."""
+    """Which body weight a payer doses on, when, and how it rounds the dose."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -57,8 +58,17 @@ class DosingWeightPolicy(BaseModel):
     bmi_threshold: Decimal | None = Field(default=None, gt=0)
     percent_above_ideal: Decimal | None = Field(default=None, gt=0)
     adjustment_factor: Decimal = Field(default=Decimal("0.4"), ge=0, le=1)
-    rounding_step_g: Decimal | None = Field(default=None, gt=0)
     use_pre_pregnancy_weight: bool = False
+    # How the course dose is rounded, never beyond the rounding's tolerance.
+    rounding: VialRounding = NO_ROUNDING
+    # Ontario's calculator leaves patients below 152.4 cm, or at or below 50 kg (male)
+    # / 45.5 kg (female), on actual weight and unrounded [S18].
+    exempt_small_patients: bool = False
+    # Indications whose dose is titrated to IgG rather than computed (Ontario: PID, SID).
+    exempt_indications: tuple[str, ...] = ()
+    # MP.001.001 does not round for patients under 18.
+    exempt_under_age_years: int | None = Field(default=None, ge=1, le=30)
+    exemptions_source: str = ""
 
     def needs_height(self) -> bool:
         return self.basis is not WeightBasis.ACTUAL
@@ -103,12 +113,20 @@ class Dose(BaseModel):
 
     dosing_weight: DosingWeight
     dose_g_per_kg: Decimal
+    # What the prescription asks for, unrounded: dose_g_per_kg × the dosing weight.
+    prescribed_g: Decimal
     per_course_g: Decimal
     per_day_g: Decimal
+    # The dose of each infusion day; they add up to per_course_g.
+    day_doses_g: tuple[Decimal, ...]
     g_per_kg_per_day: Decimal
     days_per_course: int
     interval_weeks: Decimal
+    # The step the course was rounded to, when a step rounding was applied.
     rounding_step_g: Decimal | None
+    rounded: bool = False
+    # What was done to the prescribed dose and under which rule, in a sentence.
+    rounding_note: str = ""
 
 
 def bmi(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
@@ -126,8 +144,14 @@ def adjusted_body_weight_kg(actual_kg: Decimal, ideal_kg: Decimal, factor: Decim
     return ideal_kg + factor * (actual_kg - ideal_kg)
 
 
-def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPolicy) -> DosingWeight:
-    """Choose the body weight to dose on, and say why."""
+def dosing_weight(
+    measurements: Measurements, sex: Sex, policy: DosingWeightPolicy, indication_id: str = ""
+) -> DosingWeight:
+    """Choose the body weight to dose on, and say why.
+
+    Ideal and adjusted weights are computed unrounded; only what is shown (the
+    reason, a letter's rows) is rounded to 0.1 kg.
+    """
     actual = measurements.weight_kg
     source = "actual body weight"
     if policy.use_pre_pregnancy_weight and measurements.pregnant:
@@ -138,7 +162,7 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
             )
         actual = measurements.pre_pregnancy_weight_kg
         source = "pre-pregnancy weight"
-    actual = round_weight_kg(actual)
+    shown_actual = round_weight_kg(actual)
     height = measurements.height_cm
     if height is None and policy.needs_height():
         raise MissingDosingInput(
@@ -150,8 +174,8 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
     ideal: Decimal | None = None
     adjusted: Decimal | None = None
     if height is not None and height >= DEVINE_MIN_HEIGHT_CM:
-        ideal = round_weight_kg(ideal_body_weight_kg(sex, height))
-        adjusted = round_weight_kg(adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor))
+        ideal = ideal_body_weight_kg(sex, height)
+        adjusted = adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor)
 
     def actual_weight(reason: str) -> DosingWeight:
         return DosingWeight(
@@ -164,25 +188,34 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
             reason=reason,
         )
 
+    if indication_id and indication_id in policy.exempt_indications:
+        return actual_weight(
+            f"Dosed on {source} ({shown_actual} kg): under this payer's policy the dose for "
+            "this indication is titrated to IgG levels, not adjusted for body weight"
+            + (f" ({policy.exemptions_source})." if policy.exemptions_source else ".")
+        )
     if height is None:
-        return actual_weight(f"Dosed on {source} ({actual} kg).")
+        return actual_weight(f"Dosed on {source} ({shown_actual} kg).")
     if ideal is None or adjusted is None:
         return actual_weight(
-            f"Dosed on {source} ({actual} kg): below 152.4 cm the ideal-weight "
+            f"Dosed on {source} ({shown_actual} kg): below 152.4 cm the ideal-weight "
             "formula does not apply."
         )
-
+    shown_ideal = round_weight_kg(ideal)
     if policy.basis is WeightBasis.ACTUAL:
-        return actual_weight(f"Dosed on {source} ({actual} kg), as this payer's policy states.")
+        return actual_weight(
+            f"Dosed on {source} ({shown_actual} kg), as this payer's policy states."
+        )
     if actual <= ideal:
         return actual_weight(
-            f"Dosed on {source} ({actual} kg): it is not above ideal body weight ({ideal} kg)."
+            f"Dosed on {source} ({shown_actual} kg): it is not above ideal body weight "
+            f"({shown_ideal} kg)."
         )
     measured_bmi = bmi(actual, height)
     if policy.trigger is WeightTrigger.BMI_ABOVE and policy.bmi_threshold is not None:
         if measured_bmi <= policy.bmi_threshold:
             return actual_weight(
-                f"Dosed on {source} ({actual} kg): BMI {measured_bmi} is not above "
+                f"Dosed on {source} ({shown_actual} kg): BMI {measured_bmi} is not above "
                 f"{policy.bmi_threshold}."
             )
         trigger = f"BMI {measured_bmi} is above {policy.bmi_threshold}"
@@ -193,8 +226,8 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
         limit = ideal * (1 + policy.percent_above_ideal / 100)
         if actual <= limit:
             return actual_weight(
-                f"Dosed on {source} ({actual} kg): not more than {policy.percent_above_ideal}% "
-                f"above ideal body weight ({ideal} kg)."
+                f"Dosed on {source} ({shown_actual} kg): not more than "
+                f"{policy.percent_above_ideal}% above ideal body weight ({shown_ideal} kg)."
             )
         trigger = f"actual weight is more than {policy.percent_above_ideal}% above ideal"
     else:
@@ -202,12 +235,12 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
 
     if policy.basis is WeightBasis.IDEAL:
         chosen, basis = ideal, WeightBasis.IDEAL
-        how = f"ideal body weight (Devine) {ideal} kg"
+        how = f"ideal body weight (Devine) {shown_ideal} kg"
     else:
         chosen, basis = adjusted, WeightBasis.ADJUSTED
         how = (
-            f"adjusted body weight {adjusted} kg = IBW {ideal} kg + {policy.adjustment_factor} × "
-            f"({actual} kg − {ideal} kg)"
+            f"adjusted body weight {round_weight_kg(adjusted)} kg = IBW {shown_ideal} kg + "
+            f"{policy.adjustment_factor} × ({shown_actual} kg − {shown_ideal} kg)"
         )
     return DosingWeight(
         weight_kg=chosen,
@@ -220,19 +253,96 @@ def dosing_weight(measurements: Measurements, sex: Sex, policy: DosingWeightPoli
     )
 
 
-def course_dose(weight: DosingWeight, regimen: Regimen, rounding_step_g: Decimal | None) -> Dose:
-    """Grams per course and per infusion day for a regimen on a dosing weight."""
-    per_course = round_dose_g(regimen.dose_g_per_kg * weight.weight_kg, rounding_step_g)
-    per_day = round_dose_g(per_course / regimen.days_per_course)
+def rounding_exemption(
+    policy: DosingWeightPolicy,
+    measurements: Measurements,
+    sex: Sex,
+    age_years: int,
+    indication_id: str,
+) -> str:
+    """Why this patient's dose is not rounded under the payer's policy, or "" when it may be."""
+    where = f" ({policy.exemptions_source})" if policy.exemptions_source else ""
+    if indication_id in policy.exempt_indications:
+        return f"the dose for this indication is titrated to IgG levels{where}"
+    if policy.exempt_under_age_years is not None and age_years < policy.exempt_under_age_years:
+        return f"the policy does not round doses for patients under {policy.exempt_under_age_years}"
+    if policy.exempt_small_patients:
+        height = measurements.height_cm
+        small_weight = DEVINE_BASE_KG[sex]
+        if height is None or height < DEVINE_MIN_HEIGHT_CM:
+            return f"patients under 152.4 cm are dosed on actual weight, unrounded{where}"
+        if measurements.weight_kg <= small_weight:
+            return (
+                f"patients at or below {plain_number(small_weight)} kg ({sex.value}) are dosed "
+                f"on actual weight, unrounded{where}"
+            )
+    return ""
+
+
+def _round_course(
+    prescribed_g: Decimal,
+    days: int,
+    rounding: VialRounding,
+    exemption: str,
+    vial_sizes_g: tuple[Decimal, ...],
+) -> tuple[tuple[Decimal, ...], bool, str]:
+    """The infusion days' doses after the payer's rounding, whether it changed them, and why."""
+    exact_days = split_dose_g(prescribed_g, days)
+    if rounding.rule is RoundingRule.NONE:
+        return exact_days, False, ""
+    if exemption:
+        return exact_days, False, f"Not rounded: {exemption}."
+    if rounding.rule is RoundingRule.NEAREST_STEP:
+        # A step rounds the course total (Ontario rounds the total dose to 5 g).
+        total, note = rounded_dose_g(prescribed_g, vial_sizes_g, rounding)
+        if total == prescribed_g:
+            return exact_days, False, note
+        return split_dose_g(total, days), True, note
+    if not vial_sizes_g:
+        return exact_days, False, "Not rounded: the product's vial sizes are not known."
+    # Vial rounding applies to each infusion, as the policies speak of a dose and a vial.
+    rounded_days, notes = [], []
+    for day_g in exact_days:
+        given, note = rounded_dose_g(day_g, vial_sizes_g, rounding)
+        rounded_days.append(given)
+        notes.append(note)
+    changed = tuple(rounded_days) != exact_days
+    return tuple(rounded_days), changed, " ".join(dict.fromkeys(notes))
+
+
+def course_dose(
+    weight: DosingWeight,
+    regimen: Regimen,
+    rounding: VialRounding = NO_ROUNDING,
+    *,
+    exemption: str = "",
+    vial_sizes_g: tuple[Decimal, ...] = (),
+) -> Dose:
+    """Grams per course and per infusion day for a regimen on a dosing weight.
+
+    The payer's rounding moves the dose only within its tolerance and never to
+    zero; an exempt patient's dose stays as prescribed (``exemption`` says why).
+    """
+    prescribed = regimen.dose_g_per_kg * weight.weight_kg
+    days, changed, note = _round_course(
+        prescribed, regimen.days_per_course, rounding, exemption, vial_sizes_g
+    )
+    per_course = sum(days, Decimal(0))
     return Dose(
         dosing_weight=weight,
         dose_g_per_kg=regimen.dose_g_per_kg,
+        prescribed_g=prescribed,
         per_course_g=per_course,
-        per_day_g=per_day,
+        per_day_g=days[0],
+        day_doses_g=days,
         g_per_kg_per_day=(regimen.dose_g_per_kg / regimen.days_per_course).quantize(
             Decimal("0.001")
         ),
         days_per_course=regimen.days_per_course,
         interval_weeks=regimen.interval_weeks,
-        rounding_step_g=rounding_step_g,
+        rounding_step_g=rounding.step_g
+        if changed and rounding.rule is RoundingRule.NEAREST_STEP
+        else None,
+        rounded=changed,
+        rounding_note=note,
     )

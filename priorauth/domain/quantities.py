@@ -52,16 +52,29 @@ def round_weight_kg(weight_kg: Decimal) -> Decimal:
     return weight_kg.quantize(WEIGHT_DISPLAY_STEP_KG, rounding=ROUND_HALF_UP)
 
 
+def dose_step_g(dose_g: Decimal) -> Decimal:
+    """The precision a dose is given to: 0.1 g, finer for the small doses of infants.
+
+    A fixed 0.1 g would turn a newborn's 0.04 g push into nothing; three
+    significant digits keep every dose within 1 % of what was computed.
+    """
+    if dose_g >= 10:
+        return DOSE_DISPLAY_STEP_G
+    if dose_g >= 1:
+        return Decimal("0.01")
+    return Decimal("0.001")
+
+
 def round_dose_g(dose_g: Decimal, step_g: Decimal | None = None) -> Decimal:
-    """Round a dose in grams: to the payer's step when it has one, else to 0.1 g.
+    """Round a dose in grams: to the payer's step when it has one, else to its precision.
 
     Half up, so that a dose exactly between two steps is not cut below what was
     prescribed. A payer step (Ontario rounds the total dose to the nearest 5 g)
     comes from the payer profile, never from here.
     """
-    step = step_g if step_g is not None and step_g > 0 else DOSE_DISPLAY_STEP_G
+    step = step_g if step_g is not None and step_g > 0 else dose_step_g(dose_g)
     steps = (dose_g / step).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    return (steps * step).quantize(DOSE_DISPLAY_STEP_G, rounding=ROUND_HALF_UP)
+    return steps * step
 
 
 def ceil_units(amount: Decimal, unit: Decimal) -> int:
@@ -81,18 +94,18 @@ VOLUME_DISPLAY_STEP_ML = Decimal("0.1")
 
 
 def split_dose_g(total_g: Decimal, days: int) -> tuple[Decimal, ...]:
-    """Split a course dose into infusion-day doses of 0.1 g that add up to the course exactly.
+    """Split a course dose into infusion-day doses that add up to the course exactly.
 
-    The first days take the extra tenths, so no day differs from another by more
-    than 0.1 g and the course total is never lost to rounding.
+    Each day's dose is given to its precision (``dose_step_g``); the first days
+    take the extra steps, so no day differs from another by more than one step
+    and the course total is never lost to rounding.
     """
     if days < 1:
         raise ValueError("a course has at least one infusion day")
-    tenths = int((total_g / DOSE_DISPLAY_STEP_G).to_integral_value(rounding=ROUND_HALF_UP))
-    base, extra = divmod(tenths, days)
-    return tuple(
-        (Decimal(base + (1 if day < extra else 0)) * DOSE_DISPLAY_STEP_G) for day in range(days)
-    )
+    step = dose_step_g(total_g / days)
+    steps = int((total_g / step).to_integral_value(rounding=ROUND_HALF_UP))
+    base, extra = divmod(steps, days)
+    return tuple((Decimal(base + (1 if day < extra else 0)) * step) for day in range(days))
 
 
 def floor_units(amount: Decimal, unit: Decimal) -> int:

@@ -55,7 +55,9 @@ class VialRounding(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: RoundingRule = RoundingRule.NONE
-    tolerance_percent: Decimal | None = Field(default=None, gt=0, le=50)
+    # Policies round only within 10 % of the prescribed dose (MP.001.001; Priority
+    # Health 2022; HOPA 2017): the default for every rule.
+    tolerance_percent: Decimal = Field(default=Decimal("10"), gt=0, le=50)
     step_g: Decimal | None = Field(default=None, gt=0)
     down_only: bool = Field(default=False, description="never round a dose up to a vial")
     source: str = ""
@@ -63,8 +65,6 @@ class VialRounding(BaseModel):
 
     @model_validator(mode="after")
     def _parameters(self) -> VialRounding:
-        if self.rule is RoundingRule.NEAREST_VIAL and self.tolerance_percent is None:
-            raise ValueError("rounding to the nearest vial needs tolerance_percent")
         if self.rule is RoundingRule.NEAREST_STEP and self.step_g is None:
             raise ValueError("rounding to the nearest step needs step_g")
         return self
@@ -74,7 +74,7 @@ class VialRounding(BaseModel):
             way = "down to a whole vial" if self.down_only else "to the nearest whole vial"
             return f"rounded {way} within {self.tolerance_percent}%"
         if self.rule is RoundingRule.NEAREST_STEP:
-            return f"rounded to the nearest {self.step_g} g"
+            return f"rounded to the nearest {self.step_g} g within {self.tolerance_percent}%"
         return "not rounded"
 
 
@@ -230,11 +230,16 @@ def rounded_dose_g(
         stepped = round_dose_g(dose_g, rounding.step_g)
         if stepped <= 0:
             return dose_g, f"Dose not rounded: {plain_number(dose_g)} g is below half a step."
+        if abs(stepped - dose_g) > dose_g * rounding.tolerance_percent / 100:
+            return dose_g, (
+                f"Dose not rounded: the nearest {plain_number(rounding.step_g)} g step "
+                f"({plain_number(stepped)} g) is more than {rounding.tolerance_percent}% from "
+                f"{plain_number(round_dose_g(dose_g))} g."
+            )
         return stepped, (
-            f"Dose {plain_number(dose_g)} g {rounding.describe()}: "
+            f"Dose {plain_number(round_dose_g(dose_g))} g {rounding.describe()}: "
             f"{plain_number(stepped)} g{source}{mark}."
         )
-    assert rounding.tolerance_percent is not None
     grid = _Grid(vial_sizes_g, dose_g)
     tolerance_g = dose_g * rounding.tolerance_percent / 100
     candidates = []
@@ -250,14 +255,16 @@ def rounded_dose_g(
     if not within:
         return dose_g, (
             f"Dose not rounded: no whole-vial amount is within {rounding.tolerance_percent}% "
-            f"of {plain_number(dose_g)} g."
+            f"of {plain_number(round_dose_g(dose_g))} g."
         )
     # Nearest wins; on a tie the lower amount, as the policies speak of rounding down.
     chosen = min(within, key=lambda c: (abs(c - dose_g), c))
     if chosen == dose_g:
-        return dose_g, f"Dose {plain_number(dose_g)} g is already a whole number of vials."
+        return dose_g, (
+            f"Dose {plain_number(round_dose_g(dose_g))} g is already a whole number of vials."
+        )
     return chosen, (
-        f"Dose {plain_number(dose_g)} g {rounding.describe()}: "
+        f"Dose {plain_number(round_dose_g(dose_g))} g {rounding.describe()}: "
         f"{plain_number(chosen)} g{source}{mark}."
     )
 

@@ -12,8 +12,14 @@ from decimal import Decimal
 
 from priorauth.domain.case import Case
 from priorauth.domain.catalog import Product
-from priorauth.domain.dosing import Dose, MissingDosingInput, course_dose, dosing_weight
-from priorauth.domain.quantities import ceil_units, plain_number, split_dose_g
+from priorauth.domain.dosing import (
+    Dose,
+    MissingDosingInput,
+    course_dose,
+    dosing_weight,
+    rounding_exemption,
+)
+from priorauth.domain.quantities import ceil_units, plain_number
 from priorauth.domain.vials import MG_PER_G, plan_vials
 
 from .assessment import DoseCheck, DoseFinding, InfusionDay
@@ -24,7 +30,7 @@ from .schema import DosingLimit, IndicationDefinition, PayerProfile
 def infusion_days(dose: Dose, product: Product | None) -> tuple[InfusionDay, ...]:
     """The course split over its days; days with the same dose are grouped ("Days 1–4")."""
     groups: list[InfusionDay] = []
-    for number, dose_g in enumerate(split_dose_g(dose.per_course_g, dose.days_per_course), 1):
+    for number, dose_g in enumerate(dose.day_doses_g, 1):
         if groups and groups[-1].dose_g == dose_g:
             groups[-1] = groups[-1].model_copy(update={"last_day": number})
             continue
@@ -144,7 +150,7 @@ def check_dose(
     limit = definition.dosing_for(case.request_type, case.regimen.phase)
     weight_unverified = payer.dosing_weight_unverified
     try:
-        weight = dosing_weight(case.measurements, case.patient.sex, policy)
+        weight = dosing_weight(case.measurements, case.patient.sex, policy, definition.id)
     except MissingDosingInput as error:
         return DoseCheck(
             dose=None,
@@ -152,7 +158,20 @@ def check_dose(
             findings=(DoseFinding(blocking=True, message=str(error)),),
             weight_unverified=weight_unverified,
         )
-    dose = course_dose(weight, case.regimen, policy.rounding_step_g)
+    exemption = rounding_exemption(
+        policy,
+        case.measurements,
+        case.patient.sex,
+        case.patient.age_years(case.regimen.start_date),
+        definition.id,
+    )
+    dose = course_dose(
+        weight,
+        case.regimen,
+        policy.rounding,
+        exemption=exemption,
+        vial_sizes_g=product.vial_sizes_g if product is not None else (),
+    )
     billing_units = (
         ceil_units(dose.per_course_g * MG_PER_G, Decimal(product.billing_unit_mg))
         if product is not None

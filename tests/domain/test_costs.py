@@ -39,6 +39,7 @@ from priorauth.domain.dosing import (
     course_dose,
     dosing_weight,
 )
+from priorauth.domain.quantities import round_weight_kg
 from priorauth.rules.library import load_library
 from priorauth.rules.prices import load_price_tables
 
@@ -222,7 +223,7 @@ def _dose(
         start_date=START,
     )
     weight = dosing_weight(measurements, sex, policy)
-    return course_dose(weight, regimen, policy.rounding_step_g)
+    return course_dose(weight, regimen, policy.rounding)
 
 
 def test_worked_example_2_g_per_kg_for_a_100_kg_170_cm_man_on_adjusted_weight() -> None:
@@ -230,10 +231,11 @@ def test_worked_example_2_g_per_kg_for_a_100_kg_170_cm_man_on_adjusted_weight() 
         basis=WeightBasis.ADJUSTED, trigger=WeightTrigger.BMI_ABOVE, bmi_threshold=Decimal(30)
     )
     dose = _dose("100", "170", Sex.MALE, "2", 2, policy)
-    # 170 cm = 66.93 in; IBW = 50 + 2.3 × 6.93 = 65.9 kg; AdjBW = 65.9 + 0.4 × 34.1 = 79.5 kg.
-    assert dose.dosing_weight.ideal_kg == Decimal("65.9")
-    assert dose.dosing_weight.weight_kg == Decimal("79.5")
-    assert dose.per_course_g == Decimal("159.0")
+    # 170 cm = 66.93 in; IBW = 50 + 2.3 × 6.93 = 65.94 kg; AdjBW = 65.94 + 0.4 × 34.06
+    # = 79.56 kg, unrounded; 2 g/kg = 159.1 g, 79.55 g a day.
+    assert round_weight_kg(dose.dosing_weight.ideal_kg or Decimal(0)) == Decimal("65.9")
+    assert round_weight_kg(dose.dosing_weight.weight_kg) == Decimal("79.6")
+    assert dose.per_course_g == Decimal("159.1")
 
     inputs = CostInputs(
         indication_id="cidp",
@@ -244,20 +246,23 @@ def test_worked_example_2_g_per_kg_for_a_100_kg_170_cm_man_on_adjusted_weight() 
         courses_in_period=1,
     )
     summary = summarize_costs(PRODUCTS["gamunex_c"], SiteOfCare.INFUSION_CENTER, DEMO, inputs)
-    day = summary.days[0]
-    # 79.5 g a day: 40 + 20 + 10 + 5 + 2.5 + 1 + 1, nothing left over; 159 units of J1561.
-    assert [d.vials.dose_g for d in summary.days] == [Decimal("79.5"), Decimal("79.5")]
-    assert day.vials.vial_count == 7
-    assert day.vials.waste_g == 0
-    assert day.vials.units_administered == 159
-    # Gamunex-C CIDP: 2 and 4 mg/kg/min for 30 min (95.4 and 190.8 mL/h → 143.1 mL), then
-    # 651.9 mL at 8 mg/kg/min (381.6 mL/h) = 102.5 min; 162.5 min → 163 min.
-    assert day.infusion.total_minutes == Decimal("162.5")
-    assert day.infusion_minutes == 163
+    first, second = summary.days
+    # 159.1 g in tenths over two days: 79.6 g, then 79.5 g.
+    assert [d.vials.dose_g for d in summary.days] == [Decimal("79.6"), Decimal("79.5")]
+    # Day 1: 2 × 40 g leaves 0.4 g, less than one 500 mg unit: 160 units, none discarded.
+    assert first.vials.vial_count == 2 and first.vials.waste_g == Decimal("0.4")
+    assert (first.vials.units_administered, first.vials.units_discarded) == (160, 0)
+    # Day 2: 40 + 20 + 10 + 5 + 2.5 + 1 + 1, nothing left over: 159 units.
+    assert second.vials.vial_count == 7 and second.vials.waste_g == 0
+    assert second.vials.units_administered == 159
+    # Gamunex-C CIDP at 79.56 kg: 2 and 4 mg/kg/min for 30 min (95.5 and 190.9 mL/h →
+    # 143.2 mL), then the rest at 8 mg/kg/min (381.9 mL/h): 796 mL → 162.6 min → 163;
+    # 795 mL → 162.4 min → 162.
+    assert (first.infusion_minutes, second.infusion_minutes) == (163, 162)
     by_code = {(line.code, line.modifier): line.units for line in summary.course_lines}
-    assert by_code == {("J1561", "JZ"): 318, ("96365", ""): 2, ("96366", ""): 4}
+    assert by_code == {("J1561", "JZ"): 319, ("96365", ""): 2, ("96366", ""): 4}
     # Illustrative: $50 per unit, $150 for 96365, $40 per 96366.
-    assert summary.per_course.total == 318 * 50 + 2 * 150 + 4 * 40
+    assert summary.per_course.total == 319 * 50 + 2 * 150 + 4 * 40
     assert summary.illustrative
 
 

@@ -21,9 +21,11 @@ from priorauth.domain.dosing import (
     dosing_weight,
     ideal_body_weight_kg,
 )
-from priorauth.domain.quantities import in_to_cm, lb_to_kg, round_dose_g
+from priorauth.domain.quantities import in_to_cm, lb_to_kg, round_dose_g, round_weight_kg
+from priorauth.domain.vials import NO_ROUNDING, RoundingRule, VialRounding
 
 MEASURED_ON = dt.date(2026, 11, 2)
+STEP_5 = VialRounding(rule=RoundingRule.NEAREST_STEP, step_g=Decimal("5"))
 ADJUSTED_ALWAYS = DosingWeightPolicy(basis=WeightBasis.ADJUSTED, trigger=WeightTrigger.ALWAYS)
 ADJUSTED_ABOVE_BMI_30 = DosingWeightPolicy(
     basis=WeightBasis.ADJUSTED, trigger=WeightTrigger.BMI_ABOVE, bmi_threshold=Decimal("30")
@@ -53,31 +55,36 @@ def regimen(dose_g_per_kg: str, days_per_course: int = 1) -> Regimen:
 
 
 def test_man_100_kg_170_cm_on_adjusted_weight() -> None:
-    # By hand: 170 cm = 66.93 in; IBW = 50 + 2.3 × 6.93 = 65.94 → 65.9 kg;
-    # AdjBW = 65.9 + 0.4 × (100 − 65.9) = 79.54 → 79.5 kg; 2 g/kg × 79.5 = 159.0 g.
+    # By hand: 170 cm = 66.929 in; IBW = 50 + 2.3 × 6.929 = 65.937 kg, unrounded;
+    # AdjBW = 65.937 + 0.4 × (100 − 65.937) = 79.562 kg (shown 79.6: rounding IBW
+    # first would give 79.5); 2 g/kg × 79.562 = 159.12 g.
     weight = dosing_weight(measured("100", "170"), Sex.MALE, ADJUSTED_ALWAYS)
-    assert weight.ideal_kg == Decimal("65.9")
-    assert weight.adjusted_kg == Decimal("79.5")
-    assert weight.weight_kg == Decimal("79.5")
+    assert round_weight_kg(weight.ideal_kg or Decimal(0)) == Decimal("65.9")
+    assert weight.adjusted_kg is not None
+    assert abs(weight.adjusted_kg - Decimal("79.5622")) < Decimal("0.0001")
+    assert weight.weight_kg == weight.adjusted_kg
     assert weight.basis is WeightBasis.ADJUSTED
     assert weight.bmi == Decimal("34.6")
-    assert "79.5" in weight.reason and "65.9" in weight.reason
+    assert "79.6" in weight.reason and "65.9" in weight.reason
 
-    dose = course_dose(weight, regimen("2", days_per_course=4), rounding_step_g=None)
-    assert dose.per_course_g == Decimal("159.0")
-    assert dose.per_day_g == Decimal("39.8")  # 159 / 4 = 39.75, rounded half up
+    dose = course_dose(weight, regimen("2", days_per_course=4))
+    assert abs(dose.prescribed_g - Decimal("159.1244")) < Decimal("0.0001")
+    assert dose.per_course_g == Decimal("159.1")
+    # 159.1 g over 4 days in tenths of a gram: the first three days take the extra tenth.
+    assert dose.day_doses_g == (Decimal("39.8"), Decimal("39.8"), Decimal("39.8"), Decimal("39.7"))
     assert dose.g_per_kg_per_day == Decimal("0.500")
 
 
 def test_payer_rounding_to_5_g_comes_after_the_dose() -> None:
     weight = dosing_weight(measured("100", "170"), Sex.MALE, ADJUSTED_ALWAYS)
-    dose = course_dose(weight, regimen("2"), rounding_step_g=Decimal("5"))
-    assert dose.per_course_g == Decimal("160.0")  # 159 g to the nearest 5 g
+    dose = course_dose(weight, regimen("2"), STEP_5)
+    assert dose.per_course_g == Decimal("160")  # 159.1 g to the nearest 5 g, +0.6 %
+    assert dose.rounded and "nearest 5 g" in dose.rounding_note
 
 
 def test_bmi_trigger_uses_adjusted_weight_above_the_threshold() -> None:
     weight = dosing_weight(measured("100", "170"), Sex.MALE, ADJUSTED_ABOVE_BMI_30)
-    assert weight.weight_kg == Decimal("79.5")
+    assert round_weight_kg(weight.weight_kg) == Decimal("79.6")
     assert "BMI 34.6 is above 30" in weight.reason
 
 
@@ -90,7 +97,7 @@ def test_bmi_trigger_keeps_actual_weight_at_or_below_the_threshold() -> None:
 
 def test_woman_60_kg_on_actual_weight_at_0_4_g_per_kg() -> None:
     weight = dosing_weight(measured("60"), Sex.FEMALE, DosingWeightPolicy())
-    dose = course_dose(weight, regimen("0.4"), rounding_step_g=None)
+    dose = course_dose(weight, regimen("0.4"))
     assert weight.basis is WeightBasis.ACTUAL
     assert dose.per_course_g == Decimal("24.0")
 
@@ -106,10 +113,10 @@ def test_pounds_and_inches_convert_exactly() -> None:
         measured_on=MEASURED_ON,
     )
     weight = dosing_weight(both, Sex.MALE, ADJUSTED_ALWAYS)
-    assert weight.actual_kg == Decimal("99.8")
-    # 67 in: IBW = 50 + 2.3 × 7 = 66.1 kg; AdjBW = 66.1 + 0.4 × (99.8 − 66.1) = 79.58.
+    assert weight.actual_kg == Decimal("99.79032140")
+    # 67 in: IBW = 50 + 2.3 × 7 = 66.1 kg; AdjBW = 66.1 + 0.4 × (99.790 − 66.1) = 79.576.
     assert weight.ideal_kg == Decimal("66.1")
-    assert weight.adjusted_kg == Decimal("79.6")
+    assert round_weight_kg(weight.adjusted_kg or Decimal(0)) == Decimal("79.6")
 
 
 def test_devine_ideal_weight_for_a_woman() -> None:
@@ -241,7 +248,7 @@ continuous_policies = st.sampled_from(
     height=heights_cm,
     sex=sexes,
     policy=continuous_policies,
-    step=st.sampled_from([None, Decimal("5")]),
+    step=st.sampled_from([NO_ROUNDING, STEP_5]),
     dose_g_per_kg=st.sampled_from(["0.4", "1", "2"]),
 )
 def test_dose_is_monotonic_in_weight(
@@ -250,7 +257,7 @@ def test_dose_is_monotonic_in_weight(
     height: Decimal,
     sex: Sex,
     policy: DosingWeightPolicy,
-    step: Decimal | None,
+    step: VialRounding,
     dose_g_per_kg: str,
 ) -> None:
     heavier = min(lighter + extra, Decimal("400"))

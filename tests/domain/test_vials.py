@@ -202,8 +202,8 @@ def test_nearest_step_rounding() -> None:
 
 
 def test_rounding_policy_needs_its_parameter() -> None:
-    with pytest.raises(ValueError, match="tolerance_percent"):
-        VialRounding(rule=RoundingRule.NEAREST_VIAL)
+    # Every rule rounds within 10 % unless the policy says otherwise.
+    assert VialRounding(rule=RoundingRule.NEAREST_VIAL).tolerance_percent == 10
     with pytest.raises(ValueError, match="step_g"):
         VialRounding(rule=RoundingRule.NEAREST_STEP)
 
@@ -262,7 +262,9 @@ monotonic_policies = [
     DosingWeightPolicy(basis=WeightBasis.ADJUSTED, trigger=WeightTrigger.ALWAYS),
     DosingWeightPolicy(basis=WeightBasis.IDEAL, trigger=WeightTrigger.ALWAYS),
     DosingWeightPolicy(
-        basis=WeightBasis.ADJUSTED, trigger=WeightTrigger.ALWAYS, rounding_step_g=Decimal(5)
+        basis=WeightBasis.ADJUSTED,
+        trigger=WeightTrigger.ALWAYS,
+        rounding=VialRounding(rule=RoundingRule.NEAREST_STEP, step_g=Decimal(5)),
     ),
 ]
 
@@ -298,7 +300,7 @@ def test_dose_is_monotonic_in_weight(
     heavy = light + extra
     doses_g = [
         course_dose(
-            dosing_weight(_measurements(w, height), sex, policy), regimen, policy.rounding_step_g
+            dosing_weight(_measurements(w, height), sex, policy), regimen, policy.rounding
         ).per_course_g
         for w in (light, heavy)
     ]

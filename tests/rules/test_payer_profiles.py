@@ -126,20 +126,18 @@ def test_same_case_two_profiles_two_explained_results(library: Library) -> None:
     assert any("IgG below 400 mg/dL" in reason for reason in ref.verdict_reasons)
     assert com.verdict is Verdict.READY
 
-    # Weight basis: adjusted weight above BMI 30 (reference) vs actual weight (commercial).
+    # Weight basis: Ontario titrates secondary-immunodeficiency doses to IgG, so the
+    # reference profile keeps actual weight and does not round, despite BMI above 30;
+    # the commercial profile doses on actual weight as its (unverified) placeholder.
     assert ref.dose.dose is not None and com.dose.dose is not None
     ref_weight, com_weight = ref.dose.dose.dosing_weight, com.dose.dose.dosing_weight
     assert ref_weight.bmi is not None and ref_weight.bmi > 30
-    assert ref_weight.basis is WeightBasis.ADJUSTED
-    assert ref_weight.ideal_kg is not None
-    assert ref_weight.ideal_kg < ref_weight.weight_kg < WEIGHT_KG
-    assert "BMI" in ref_weight.reason and "adjusted" in ref_weight.reason
+    assert ref_weight.basis is WeightBasis.ACTUAL
+    assert "titrated to IgG" in ref_weight.reason
+    assert not ref.dose.dose.rounded and "titrated to IgG" in ref.dose.dose.rounding_note
     assert com_weight.basis is WeightBasis.ACTUAL
     assert com_weight.weight_kg == WEIGHT_KG
-    # The reference rounds the course to 5 g; the commercial profile does not round.
-    assert ref.dose.dose.per_course_g % 5 == 0
     assert com.dose.dose.per_course_g == DOSE_G_PER_KG * WEIGHT_KG
-    assert com.dose.dose.per_course_g > ref.dose.dose.per_course_g
     assert com.dose.unverified and not ref.dose.unverified
 
     # Authorization: the definition's 12 months vs eviCore's 180 days.
