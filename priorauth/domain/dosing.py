@@ -97,9 +97,16 @@ class MissingDosingInput(ValueError):
 
 
 class DosingWeight(BaseModel):
+    """The weight a dose is computed on: weights as shown (0.1 kg), and the exact one used.
+
+    Ideal and adjusted weights are computed from unrounded values and rounded only
+    for showing; the dose uses ``exact_kg``.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     weight_kg: Decimal
+    exact_kg: Decimal
     basis: WeightBasis
     actual_kg: Decimal
     ideal_kg: Decimal | None
@@ -177,13 +184,17 @@ def dosing_weight(
         ideal = ideal_body_weight_kg(sex, height)
         adjusted = adjusted_body_weight_kg(actual, ideal, policy.adjustment_factor)
 
+    def shown(value: Decimal | None) -> Decimal | None:
+        return None if value is None else round_weight_kg(value)
+
     def actual_weight(reason: str) -> DosingWeight:
         return DosingWeight(
-            weight_kg=actual,
+            weight_kg=shown_actual,
+            exact_kg=actual,
             basis=WeightBasis.ACTUAL,
-            actual_kg=actual,
-            ideal_kg=ideal,
-            adjusted_kg=adjusted,
+            actual_kg=shown_actual,
+            ideal_kg=shown(ideal),
+            adjusted_kg=shown(adjusted),
             bmi=body_mass_index,
             reason=reason,
         )
@@ -243,11 +254,12 @@ def dosing_weight(
             f"{policy.adjustment_factor} × ({shown_actual} kg − {shown_ideal} kg)"
         )
     return DosingWeight(
-        weight_kg=chosen,
+        weight_kg=round_weight_kg(chosen),
+        exact_kg=chosen,
         basis=basis,
-        actual_kg=actual,
-        ideal_kg=ideal,
-        adjusted_kg=adjusted,
+        actual_kg=shown_actual,
+        ideal_kg=shown_ideal,
+        adjusted_kg=round_weight_kg(adjusted),
         bmi=body_mass_index,
         reason=f"Dosed on {how}, because {trigger}.",
     )
@@ -323,7 +335,7 @@ def course_dose(
     The payer's rounding moves the dose only within its tolerance and never to
     zero; an exempt patient's dose stays as prescribed (``exemption`` says why).
     """
-    prescribed = regimen.dose_g_per_kg * weight.weight_kg
+    prescribed = regimen.dose_g_per_kg * weight.exact_kg
     days, changed, note = _round_course(
         prescribed, regimen.days_per_course, rounding, exemption, vial_sizes_g
     )

@@ -39,7 +39,6 @@ from priorauth.domain.dosing import (
     course_dose,
     dosing_weight,
 )
-from priorauth.domain.quantities import round_weight_kg
 from priorauth.rules.library import load_library
 from priorauth.rules.prices import load_price_tables
 
@@ -233,8 +232,8 @@ def test_worked_example_2_g_per_kg_for_a_100_kg_170_cm_man_on_adjusted_weight() 
     dose = _dose("100", "170", Sex.MALE, "2", 2, policy)
     # 170 cm = 66.93 in; IBW = 50 + 2.3 × 6.93 = 65.94 kg; AdjBW = 65.94 + 0.4 × 34.06
     # = 79.56 kg, unrounded; 2 g/kg = 159.1 g, 79.55 g a day.
-    assert round_weight_kg(dose.dosing_weight.ideal_kg or Decimal(0)) == Decimal("65.9")
-    assert round_weight_kg(dose.dosing_weight.weight_kg) == Decimal("79.6")
+    assert dose.dosing_weight.ideal_kg == Decimal("65.9")
+    assert dose.dosing_weight.weight_kg == Decimal("79.6")
     assert dose.per_course_g == Decimal("159.1")
 
     inputs = CostInputs(

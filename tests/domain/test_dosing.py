@@ -21,7 +21,7 @@ from priorauth.domain.dosing import (
     dosing_weight,
     ideal_body_weight_kg,
 )
-from priorauth.domain.quantities import in_to_cm, lb_to_kg, round_dose_g, round_weight_kg
+from priorauth.domain.quantities import in_to_cm, lb_to_kg, round_dose_g
 from priorauth.domain.vials import NO_ROUNDING, RoundingRule, VialRounding
 
 MEASURED_ON = dt.date(2026, 11, 2)
@@ -59,10 +59,9 @@ def test_man_100_kg_170_cm_on_adjusted_weight() -> None:
     # AdjBW = 65.937 + 0.4 × (100 − 65.937) = 79.562 kg (shown 79.6: rounding IBW
     # first would give 79.5); 2 g/kg × 79.562 = 159.12 g.
     weight = dosing_weight(measured("100", "170"), Sex.MALE, ADJUSTED_ALWAYS)
-    assert round_weight_kg(weight.ideal_kg or Decimal(0)) == Decimal("65.9")
-    assert weight.adjusted_kg is not None
-    assert abs(weight.adjusted_kg - Decimal("79.5622")) < Decimal("0.0001")
-    assert weight.weight_kg == weight.adjusted_kg
+    assert weight.ideal_kg == Decimal("65.9")
+    assert weight.adjusted_kg == weight.weight_kg == Decimal("79.6")
+    assert abs(weight.exact_kg - Decimal("79.5622")) < Decimal("0.0001")
     assert weight.basis is WeightBasis.ADJUSTED
     assert weight.bmi == Decimal("34.6")
     assert "79.6" in weight.reason and "65.9" in weight.reason
@@ -84,7 +83,7 @@ def test_payer_rounding_to_5_g_comes_after_the_dose() -> None:
 
 def test_bmi_trigger_uses_adjusted_weight_above_the_threshold() -> None:
     weight = dosing_weight(measured("100", "170"), Sex.MALE, ADJUSTED_ABOVE_BMI_30)
-    assert round_weight_kg(weight.weight_kg) == Decimal("79.6")
+    assert weight.weight_kg == Decimal("79.6")
     assert "BMI 34.6 is above 30" in weight.reason
 
 
@@ -113,10 +112,11 @@ def test_pounds_and_inches_convert_exactly() -> None:
         measured_on=MEASURED_ON,
     )
     weight = dosing_weight(both, Sex.MALE, ADJUSTED_ALWAYS)
-    assert weight.actual_kg == Decimal("99.79032140")
+    assert weight.actual_kg == Decimal("99.8")
     # 67 in: IBW = 50 + 2.3 × 7 = 66.1 kg; AdjBW = 66.1 + 0.4 × (99.790 − 66.1) = 79.576.
     assert weight.ideal_kg == Decimal("66.1")
-    assert round_weight_kg(weight.adjusted_kg or Decimal(0)) == Decimal("79.6")
+    assert weight.adjusted_kg == Decimal("79.6")
+    assert abs(weight.exact_kg - Decimal("79.5761")) < Decimal("0.0001")
 
 
 def test_devine_ideal_weight_for_a_woman() -> None:
