@@ -308,6 +308,88 @@ class PriorTherapy(Model):
         return Decimal((end - self.start).days) / Decimal(7)
 
 
+class DatedValue(Model):
+    """A measured value with the date it was measured."""
+
+    value: Decimal
+    date: dt.date
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value < 0:
+            raise ValueError("enter a number of zero or more")
+        return value
+
+
+class SafetyFacts(Model):
+    """What the safety checks need to know about the patient; None means not recorded.
+
+    These change the product, the rate or the site (low-IgA and sugar-free products,
+    the label's lower rate for patients at risk); the rules turn them into flags.
+    """
+
+    iga_deficient: bool | None = None
+    anti_iga_antibodies: bool | None = None
+    egfr: DatedValue | None = Field(default=None, description="mL/min/1.73 m²")
+    creatinine: DatedValue | None = Field(default=None, description="mg/dL")
+    renal_impairment: bool | None = Field(default=None, description="known kidney disease")
+    diabetes: bool | None = None
+    thrombosis_risk_factors: list[Text] = Field(
+        default_factory=list,
+        max_length=12,
+        description="as the clinic records them, e.g. prior DVT, estrogen use",
+    )
+    heart_failure_or_fluid_restriction: bool | None = None
+    hyperprolinemia: bool | None = None
+    hereditary_fructose_intolerance: bool | None = None
+    hyaluronidase_hypersensitivity: bool | None = None
+
+    @field_validator("egfr")
+    @classmethod
+    def _plausible_egfr(cls, value: DatedValue | None) -> DatedValue | None:
+        if value is not None and value.value > 200:
+            raise ValueError("an eGFR above 200 mL/min/1.73 m² is unlikely; check the number")
+        return value
+
+    @field_validator("creatinine")
+    @classmethod
+    def _plausible_creatinine(cls, value: DatedValue | None) -> DatedValue | None:
+        if value is not None and value.value > 30:
+            raise ValueError("a creatinine above 30 mg/dL is unlikely; check the unit (mg/dL)")
+        return value
+
+
+class NeverTriedReason(StrEnum):
+    CONTRAINDICATED = "contraindicated"
+    NOT_TOLERATED = "not_tolerated"
+    DECLINED = "declined"
+    NOT_TRIED = "not_tried"
+
+
+NEVER_TRIED_LABELS = {
+    NeverTriedReason.CONTRAINDICATED: "Contraindicated",
+    NeverTriedReason.NOT_TOLERATED: "Not tolerated (not given)",
+    NeverTriedReason.DECLINED: "Declined by the patient",
+    NeverTriedReason.NOT_TRIED: "Not tried",
+}
+
+
+class NeverTried(Model):
+    """A therapy class the patient has not been given, with the reason: no dates to invent."""
+
+    therapy_class: str
+    reason: NeverTriedReason
+    note: LongText = ""
+
+    @field_validator("therapy_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value not in _THERAPY_CLASS_IDS:
+            raise ValueError(f"unknown therapy class {value!r}")
+        return value
+
+
 class Regimen(Model):
     product_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
     phase: str | None = None
@@ -347,6 +429,8 @@ class Case(Model):
     measurements: Measurements
     answers: dict[str, Any] = Field(default_factory=dict)
     prior_therapies: list[PriorTherapy] = Field(default_factory=list, max_length=60)
+    never_tried: list[NeverTried] = Field(default_factory=list, max_length=20)
+    safety: SafetyFacts = SafetyFacts()
     regimen: Regimen
     clinical_summary: LongText = ""
 
@@ -368,6 +452,17 @@ class Case(Model):
         if not isinstance(answers, dict):
             raise ValueError("answers must be a mapping of fact name to value")
         return {name: parse_answer(name, value) for name, value in answers.items()}
+
+    @field_validator("never_tried")
+    @classmethod
+    def _tried_or_never(cls, items: list[NeverTried], info: ValidationInfo) -> list[NeverTried]:
+        tried = {therapy.therapy_class for therapy in info.data.get("prior_therapies", [])}
+        both = sorted({item.therapy_class for item in items} & tried)
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is listed both as tried and as never tried; keep one"
+            )
+        return items
 
     def answer(self, name: str) -> Any:
         return self.answers.get(name)

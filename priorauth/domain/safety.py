@@ -10,6 +10,12 @@ Sources (../shared/reference/ivig-criteria.md §1.3 and ivig-products-billing.md
   acute renal failure (DailyMed Privigen label, Apr 2022).
 - Labels give a lower maximum rate for patients at risk (Octagam, Panzyga,
   Bivigam): the infusion plan applies it.
+- Maltose-containing products interfere with GDH-PQQ glucose meters (Diplomat
+  pharmacy product cards): a caution for a patient with diabetes.
+- The labels' advice to give patients at risk the minimum practicable rate and
+  to hydrate them before the infusion is the boxed-warning wording of IVIG labels;
+  the reference notes name the boxed warning but not that wording, so the advice
+  is marked unverified.
 Thresholds no source in the notes gives (the eGFR cut-off, age 65) are marked
 unverified on the flag they raise.
 """
@@ -37,6 +43,11 @@ BOXED_WARNING_SOURCE = (
     "(DailyMed Privigen label, Apr 2022)"
 )
 EVICORE_SOURCE = "eviCore immune globulin policy: product-specific contraindication checks [S6]"
+GLUCOSE_METER_SOURCE = "Diplomat pharmacy product cards: maltose interferes with GDH-PQQ meters"
+AT_RISK_ADVICE = (
+    "Give the minimum practicable rate and make sure the patient is hydrated before the "
+    "infusion (IVIG boxed-warning advice; wording not in the reference notes, unverified)."
+)
 
 
 class Severity(StrEnum):
@@ -65,6 +76,9 @@ class SafetyInputs(BaseModel):
     thrombosis_risk_factors: tuple[str, ...] = Field(
         default=(), description="as the clinic records them, e.g. prior DVT, estrogen use"
     )
+    creatinine_mg_dl: Decimal | None = Field(default=None, ge=0, le=30)
+    diabetes: bool | None = None
+    heart_failure_or_fluid_restriction: bool | None = None
     hyperprolinemia: bool = False
     hereditary_fructose_intolerance: bool = False
     hyaluronidase_hypersensitivity: bool = False
@@ -110,7 +124,7 @@ class SafetyReport(BaseModel):
 def patient_risks(inputs: SafetyInputs) -> tuple[RiskKind, ...]:
     """The risks that lower an infusion's maximum rate."""
     risks: list[RiskKind] = []
-    renal = inputs.renal_impairment or (
+    renal = bool(inputs.renal_impairment) or (
         inputs.egfr_ml_min is not None and inputs.egfr_ml_min < RENAL_RISK_EGFR_ML_MIN
     )
     if renal:
@@ -125,15 +139,16 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
     flags: list[SafetyFlag] = []
     risks = patient_risks(inputs)
 
-    if inputs.iga_deficient and inputs.anti_iga_antibodies:
+    if inputs.anti_iga_antibodies:
         iga = product.iga_content or "not in the reference notes"
         flags.append(
             SafetyFlag(
                 id="anti_iga",
                 severity=Severity.CONTRAINDICATION,
-                title="IgA deficiency with antibodies against IgA",
+                title="Antibodies against IgA"
+                + (" with IgA deficiency" if inputs.iga_deficient else ""),
                 message=f"Payers check anti-IgA antibodies as a contraindication. "
-                f"{product.name} IgA content: {iga}.",
+                f"{product.name} IgA content: {iga}; a product with less IgA lowers the risk.",
                 source=EVICORE_SOURCE,
                 unverified=product.is_unverified("iga_content") or not product.iga_content,
             )
@@ -159,6 +174,8 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
             )
         if inputs.renal_impairment:
             why.append("known renal impairment")
+        if inputs.creatinine_mg_dl is not None:
+            why.append(f"creatinine {plain_number(inputs.creatinine_mg_dl)} mg/dL")
         flags.append(
             SafetyFlag(
                 id="renal_risk",
@@ -166,7 +183,8 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
                 title="Renal impairment",
                 message="Risk of renal dysfunction and acute renal failure: "
                 + "; ".join(why)
-                + ". Use the label's lower maximum rate where it gives one.",
+                + ". Use the label's lower maximum rate where it gives one. "
+                + AT_RISK_ADVICE,
                 source=BOXED_WARNING_SOURCE,
                 unverified=not inputs.renal_impairment,
             )
@@ -197,8 +215,37 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
                 message="Recorded: "
                 + "; ".join(inputs.thrombosis_risk_factors)
                 + ". Payers want thrombosis risk documented; use the label's lower maximum "
-                "rate where it gives one.",
+                "rate where it gives one. " + AT_RISK_ADVICE,
                 source=f"{BOXED_WARNING_SOURCE}; {EVICORE_SOURCE}",
+            )
+        )
+
+    if inputs.diabetes and Excipient.MALTOSE in product.excipients:
+        flags.append(
+            SafetyFlag(
+                id="maltose_glucose_meter",
+                severity=Severity.CAUTION,
+                title=f"{product.name} contains maltose and the patient has diabetes",
+                message="Maltose can falsely raise blood-glucose readings on GDH-PQQ meters; "
+                "tell the patient and the infusion nurse, or choose a maltose-free product.",
+                source=GLUCOSE_METER_SOURCE,
+                unverified=product.is_unverified("excipients"),
+            )
+        )
+
+    if inputs.heart_failure_or_fluid_restriction:
+        flags.append(
+            SafetyFlag(
+                id="fluid_volume",
+                severity=Severity.CAUTION,
+                title="Heart failure or fluid restriction",
+                message=f"{product.name} is {plain_number(product.concentration_percent)}%: "
+                f"each gram is {plain_number(Decimal(100) / product.concentration_percent)} mL "
+                "of fluid. A more concentrated product gives the same dose in less volume; "
+                "whether the patient's fluid limit allows this volume is the prescriber's "
+                "judgment (no source in the reference notes sets a limit).",
+                source="Volume from the product's concentration (products catalog)",
+                unverified=True,
             )
         )
 
@@ -234,14 +281,27 @@ def assess_safety(inputs: SafetyInputs, product: Product) -> SafetyReport:
 
 
 def safety_inputs_from_case(case: Case, **recorded: Any) -> SafetyInputs:
-    """Build the inputs from a case (age at the start date, latest eGFR) plus what else is known."""
-    egfr = None
-    results: list[LabResult] = case.answer("egfr_ml_min") or []
-    if results:
-        egfr = max(results, key=lambda result: result.date).value
+    """Build the inputs from a case: its safety facts, age at the start date, latest eGFR."""
+    facts = case.safety
+    egfr = facts.egfr.value if facts.egfr is not None else None
+    if egfr is None:
+        # Some indications ask for eGFR among their own questions.
+        results: list[LabResult] = case.answer("egfr_ml_min") or []
+        if results:
+            egfr = max(results, key=lambda result: result.date).value
     data: dict[str, Any] = {
         "age_years": case.patient.age_years(case.regimen.start_date),
+        "iga_deficient": facts.iga_deficient,
+        "anti_iga_antibodies": facts.anti_iga_antibodies,
         "egfr_ml_min": egfr,
+        "creatinine_mg_dl": facts.creatinine.value if facts.creatinine is not None else None,
+        "renal_impairment": facts.renal_impairment,
+        "thrombosis_risk_factors": tuple(facts.thrombosis_risk_factors),
+        "diabetes": facts.diabetes,
+        "heart_failure_or_fluid_restriction": facts.heart_failure_or_fluid_restriction,
+        "hyperprolinemia": bool(facts.hyperprolinemia),
+        "hereditary_fructose_intolerance": bool(facts.hereditary_fructose_intolerance),
+        "hyaluronidase_hypersensitivity": bool(facts.hyaluronidase_hypersensitivity),
     }
     data.update(recorded)
     return SafetyInputs.model_validate(data)

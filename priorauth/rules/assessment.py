@@ -172,6 +172,8 @@ class SafetyFindings(Frozen):
     product_id: str = ""
     flags: tuple[SafetyFlag, ...] = ()
     risks: tuple[RiskKind, ...] = ()
+    # For a flag the product itself raises: products on the same route that would not.
+    alternatives: Mapping[str, tuple[str, ...]] = {}
 
     def serious(self) -> tuple[SafetyFlag, ...]:
         """The flags a reviewer must weigh: contraindications and cautions."""

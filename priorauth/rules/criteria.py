@@ -12,8 +12,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from priorauth.domain.case import Case, LabResult, Score, TherapyOutcome
-from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES
+from priorauth.domain.case import (
+    NEVER_TRIED_LABELS,
+    Case,
+    LabResult,
+    NeverTriedReason,
+    Score,
+    TherapyOutcome,
+)
+from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES
 from priorauth.domain.quantities import plain_number
 
 from .assessment import CitationRef, CriterionResult, Status
@@ -50,9 +57,18 @@ def cite(definition: IndicationDefinition, ids: tuple[str, ...]) -> tuple[Citati
 class _Facts:
     """Answers and derived facts of one case, as the criteria read them."""
 
-    def __init__(self, case: Case, as_of: dt.date) -> None:
+    def __init__(self, case: Case, as_of: dt.date, asked: frozenset[str]) -> None:
         self.case = case
         self.as_of = as_of
+        self.asked = asked
+
+    def answerable(self, criterion: CriterionBase) -> bool:
+        """Whether this request asks the question(s) the criterion tests."""
+        if isinstance(criterion, AnyOfCriterion):
+            return any(self.answerable(child) for child in criterion.criteria)
+        names = [getattr(criterion, key, None) for key in ("fact", "baseline", "current")]
+        tested = [name for name in names if name and FACTS[name].kind in ANSWERABLE_KINDS]
+        return all(name in self.asked for name in tested)
 
     def get(self, name: str) -> Any:
         if name == "age_years":
@@ -218,9 +234,16 @@ def _specialty(c: SpecialtyCriterion, facts: _Facts) -> tuple[Status, str, list[
     )
 
 
+# A class never given counts toward step therapy only when the reason is one a
+# payer accepts in place of a trial: the therapy is contraindicated or not tolerated.
+_NEVER_TRIED_COUNTS = frozenset({NeverTriedReason.CONTRAINDICATED, NeverTriedReason.NOT_TOLERATED})
+
+
 def _step(c: StepTherapyCriterion, facts: _Facts) -> tuple[Status, str, list[str]]:
     wanted = " or ".join(CLASS_LABELS[k].lower() for k in c.classes)
-    counted, evidence = [], []
+    counted: list[str] = []
+    evidence: list[str] = []
+    short: list[str] = []
     for therapy in facts.case.prior_therapies:
         if therapy.therapy_class not in c.classes:
             continue
@@ -238,7 +261,22 @@ def _step(c: StepTherapyCriterion, facts: _Facts) -> tuple[Status, str, list[str
             or therapy.outcome is not TherapyOutcome.INADEQUATE_RESPONSE
         )
         if long_enough:
-            counted.append(therapy)
+            counted.append(therapy.agent)
+        else:
+            short.append(
+                f"{therapy.agent} for {plain_number(weeks.quantize(Decimal('0.1')))} weeks"
+            )
+    declined: list[str] = []
+    for item in facts.case.never_tried:
+        if item.therapy_class not in c.classes:
+            continue
+        label = CLASS_LABELS[item.therapy_class]
+        why = NEVER_TRIED_LABELS[item.reason].lower()
+        evidence.append(f"{label}: never given ({why})" + (f"; {item.note}" if item.note else ""))
+        if item.reason in _NEVER_TRIED_COUNTS:
+            counted.append(label)
+        else:
+            declined.append(f"{label.lower()} was never tried ({why})")
     need = f"{c.min_count} prior {wanted}"
     if c.min_weeks:
         need += f" tried for at least {plain_number(c.min_weeks)} weeks"
@@ -248,16 +286,24 @@ def _step(c: StepTherapyCriterion, facts: _Facts) -> tuple[Status, str, list[str
             f"{need}: failed, not tolerated or contraindicated, as documented.",
             evidence,
         )
-    if evidence:
+    if not evidence:
         return (
-            Status.NOT_MET,
-            f"The payer asks for {need}; the trial recorded is too short.",
+            Status.MISSING,
+            f"No prior {wanted} is recorded; the payer asks for {need} that "
+            "failed, was not tolerated or is contraindicated. If none was ever given, "
+            "record it as never tried, with the reason.",
             evidence,
         )
+    why_not = []
+    if short:
+        why_not.append("the trial recorded is too short (" + "; ".join(short) + ")")
+    if declined:
+        why_not.append("; ".join(declined))
+    if len(counted) and len(counted) < c.min_count:
+        why_not.append(f"{len(counted)} of the {c.min_count} needed is documented")
     return (
-        Status.MISSING,
-        f"No prior {wanted} is recorded; the payer asks for {need} that "
-        "failed, was not tolerated or is contraindicated.",
+        Status.NOT_MET,
+        f"The payer asks for {need}; " + "; ".join(why_not or ["none of them counts"]) + ".",
         evidence,
     )
 
@@ -318,6 +364,11 @@ def _evaluate_criterion(
             for child in criterion.criteria
         )
         met = sum(child.status is Status.MET for child in children)
+        # An alternative whose question this request does not ask cannot change the result.
+        open_ = sum(
+            child.status is Status.MISSING and facts.answerable(alternative)
+            for child, alternative in zip(children, criterion.criteria, strict=True)
+        )
         if met >= criterion.min_met:
             status, reason = (
                 Status.MET,
@@ -325,8 +376,8 @@ def _evaluate_criterion(
                 + "; ".join(child.title for child in children if child.status is Status.MET)
                 + ".",
             )
-        elif met + sum(child.status is Status.MISSING for child in children) < criterion.min_met:
-            # Even if every missing answer came in met, too few alternatives would be.
+        elif met + open_ < criterion.min_met:
+            # Even if every open answer came in met, too few alternatives would be.
             status = Status.NOT_MET
             reason = (
                 "None of the accepted alternatives is documented."
@@ -389,7 +440,8 @@ def evaluate_criteria(
     case: Case, definition: IndicationDefinition, payer: PayerProfile, as_of: dt.date
 ) -> tuple[CriterionResult, ...]:
     """Every criterion that applies to the case's request type, under the payer's overrides."""
-    facts = _Facts(case, as_of)
+    asked = frozenset(q.fact for q in definition.questions_for(case.request_type))
+    facts = _Facts(case, as_of, asked)
     criteria, payer_notes = _payer_criteria(definition, payer)
     return tuple(
         _evaluate_criterion(criterion, definition, facts, payer_notes)

@@ -179,5 +179,5 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
         definition_versions=library.versions_for(definition.id, payer.id),
         product=product_found,
         site=site,
-        safety=safety_findings(case, product),
+        safety=safety_findings(case, product, library),
     )

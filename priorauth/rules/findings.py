@@ -13,13 +13,21 @@ import re
 from priorauth.domain.case import Case
 from priorauth.domain.catalog import Product
 from priorauth.domain.costs import SITE_OF_CARE_SOURCE, site_preference
-from priorauth.domain.safety import assess_safety, patient_risks, safety_inputs_from_case
+from priorauth.domain.quantities import plain_number
+from priorauth.domain.safety import (
+    SafetyInputs,
+    assess_safety,
+    patient_risks,
+    safety_inputs_from_case,
+)
 
 from .assessment import PayerSiteNote, ProductFindings, SafetyFindings, SiteFindings
 from .library import Library
 from .schema import IndicationDefinition, PayerProfile
 
 _SITE_NOTE = re.compile(r"site[- ]of[- ]care", re.IGNORECASE)
+# Enough to choose from on a page or in a letter.
+MAX_ALTERNATIVES = 4
 
 
 def product_findings(
@@ -76,10 +84,58 @@ def site_findings(case: Case, payer: PayerProfile) -> SiteFindings:
     )
 
 
-def safety_findings(case: Case, product: Product | None) -> SafetyFindings:
+def _alternatives(
+    flag_id: str, inputs: SafetyInputs, product: Product, library: Library
+) -> tuple[str, ...]:
+    """Products on the same route that do not raise this flag for this patient."""
+    candidates = [
+        p
+        for p in library.products.values()
+        if p.route is product.route and p.id != product.id and not p.discontinued
+    ]
+    if flag_id == "anti_iga":
+        # Every product carries some IgA: name those with a known, lower labelled figure.
+        if product.iga_mcg_per_ml is None:
+            return ()
+        lower = [
+            p
+            for p in candidates
+            if p.iga_mcg_per_ml is not None and p.iga_mcg_per_ml < product.iga_mcg_per_ml
+        ]
+        lower.sort(key=lambda p: (p.iga_mcg_per_ml, p.name))
+        return tuple(f"{p.name} ({p.iga_content})" for p in lower[:MAX_ALTERNATIVES])
+    if flag_id == "fluid_volume":
+        denser = [p for p in candidates if p.concentration_percent > product.concentration_percent]
+        denser.sort(key=lambda p: (-p.concentration_percent, p.name))
+        return tuple(
+            f"{p.name} ({plain_number(p.concentration_percent)}%)"
+            for p in denser[:MAX_ALTERNATIVES]
+        )
+    clear = sorted(
+        (p for p in candidates if all(f.id != flag_id for f in assess_safety(inputs, p).flags)),
+        key=lambda p: p.name,
+    )
+    return tuple(p.name for p in clear[:MAX_ALTERNATIVES])
+
+
+# Flags the patient's condition raises whatever the product: no alternative to name.
+_PATIENT_FLAGS = frozenset({"anti_iga_unknown", "renal_risk", "thrombosis_risk", "age_65"})
+
+
+def safety_findings(case: Case, product: Product | None, library: Library) -> SafetyFindings:
     inputs = safety_inputs_from_case(case)
     if product is None:
         # The risks still set the infusion rate of whichever product is priced.
         return SafetyFindings(risks=patient_risks(inputs))
     report = assess_safety(inputs, product)
-    return SafetyFindings(product_id=product.id, flags=report.flags, risks=report.risks)
+    alternatives = {
+        flag.id: _alternatives(flag.id, inputs, product, library)
+        for flag in report.flags
+        if flag.id not in _PATIENT_FLAGS
+    }
+    return SafetyFindings(
+        product_id=product.id,
+        flags=report.flags,
+        risks=report.risks,
+        alternatives={key: names for key, names in alternatives.items() if names},
+    )
