@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,8 +95,6 @@ def upgrade(database_url: str | URL, revision: str = "head") -> None:
 
 def current_revision(database_url: str | URL) -> str | None:
     """The schema revision a database is at, or None when it was never migrated."""
-    from alembic.runtime.migration import MigrationContext
-
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from priorauth import __version__
-from priorauth.cli import _redact, main
+from priorauth.cli import main
+from priorauth.cli.server import redact
 from priorauth.domain.case import Case
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def test_global_forms_option_points_at_another_folder(
     ],
 )
 def test_database_passwords_are_never_printed(url: str, shown: str) -> None:
-    assert _redact(url) == shown
+    assert redact(url) == shown
 
 
 def test_db_upgrade_then_demo_accounts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

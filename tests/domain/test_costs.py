@@ -17,7 +17,6 @@ from priorauth.domain.costs import (
     PriceKind,
     PriceTable,
     ServicePrice,
-    add_months,
     administration_codes,
     allowed_products,
     compare_products,
@@ -31,6 +30,7 @@ from priorauth.domain.costs import (
     select_price_table,
     summarize_costs,
 )
+from priorauth.domain.dates import add_months
 from priorauth.domain.dosing import (
     Dose,
     DosingWeightPolicy,

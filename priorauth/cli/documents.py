@@ -1,4 +1,4 @@
-"""`priorauth render --document appeal|exception|peer-to-peer|packet|pdfa`.
+"""Render a case file's document: the letter, cost summary, appeal, exception, packet, PDF/A.
 
 The case file's wrapper may carry, beside ``case``:
 - ``denial``: the recorded denial (priorauth.domain.denial.Denial);
@@ -7,6 +7,9 @@ The case file's wrapper may carry, beside ``case``:
   file) or ``{"path": ..., "enclosure": <enclosure id>, "title": ...}``. The
   type is declared from the file's extension and checked against its bytes.
 Every problem is reported as a CommandError, one line per field, never a traceback.
+
+This module imports the documents layer, hence WeasyPrint: `priorauth render`
+imports it only when it runs (see cli/assess.py).
 """
 
 from __future__ import annotations
@@ -18,13 +21,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from priorauth.cli import CaseFile, CommandError, validation_messages
+from priorauth.documents import DocumentTooLarge, render_letter
+from priorauth.documents.appeal import AppealInputError, render_appeal
+from priorauth.documents.cost_summary import render_cost_summary
+from priorauth.documents.exception import NoExceptionNeeded, render_exception_request
+from priorauth.documents.packet import build_packet
+from priorauth.documents.pdfa import render_pdfa
+from priorauth.documents.peer_to_peer import render_peer_to_peer
+from priorauth.documents.uploads import CheckedUpload, Upload, UploadRejected, check_upload
+from priorauth.domain.case import SiteOfCare
 from priorauth.domain.denial import Attachment, Denial, Justification
 from priorauth.rules.assessment import Assessment
+from priorauth.rules.estimate import CostSummaryUnavailable
 from priorauth.rules.library import Library
 from priorauth.rules.loader import DefinitionError
 
-EXTRA_DOCUMENTS = ("appeal", "exception", "peer-to-peer", "packet", "pdfa")
+from .casefile import CaseFile, validation_messages
+from .console import EXIT_FAILED, CommandError
+
 _EXTENSION_TYPES = {
     ".pdf": "application/pdf",
     ".png": "image/png",
@@ -46,7 +60,7 @@ class Output:
 class Extras:
     denial: Denial | None
     justification: Justification | None
-    uploads: tuple[Any, ...]
+    uploads: tuple[Upload, ...]
 
 
 def _wrapper(case_file: CaseFile) -> dict[str, Any]:
@@ -65,9 +79,7 @@ def _model(model: Any, data: Any, key: str, case_file: CaseFile) -> Any:
         ) from None
 
 
-def _uploads(items: Any, case_file: CaseFile) -> tuple[Any, ...]:
-    from priorauth.documents.uploads import Upload
-
+def _uploads(items: Any, case_file: CaseFile) -> tuple[Upload, ...]:
     if not isinstance(items, list):
         raise CommandError(
             f"{case_file.path}: not a valid case file", ["attachments: a list of files"]
@@ -122,9 +134,7 @@ def read_extras(case_file: CaseFile) -> Extras:
     return Extras(denial, justification, uploads)
 
 
-def _checked(extras: Extras, case_file: CaseFile) -> tuple[Any, ...]:
-    from priorauth.documents.uploads import UploadRejected, check_upload
-
+def _checked(extras: Extras, case_file: CaseFile) -> tuple[CheckedUpload, ...]:
     checked = []
     for upload in extras.uploads:
         try:
@@ -144,15 +154,49 @@ def render_document(
     document_date: dt.date,
     *,
     want_html: bool = False,
+    product_id: str | None = None,
+    site: SiteOfCare | None = None,
 ) -> Output:
-    """Render one of the documents this module adds; raise CommandError on bad input."""
-    from priorauth.documents.appeal import AppealInputError, render_appeal
-    from priorauth.documents.exception import NoExceptionNeeded, render_exception_request
-    from priorauth.documents.packet import build_packet
-    from priorauth.documents.pdfa import render_pdfa
-    from priorauth.documents.peer_to_peer import render_peer_to_peer
-    from priorauth.documents.uploads import UploadRejected
+    """Render a document named by `render --document`; raise CommandError on bad input.
 
+    ``product_id`` and ``site`` price the cost summary for another product or site.
+    """
+    try:
+        if document == "letter":
+            letter = render_letter(case_file.case, assessment, library, letter_date=document_date)
+            return Output(letter.pdf, letter.html, letter.preview_html)
+        if document == "cost-summary":
+            if product_id and product_id not in library.products:
+                raise CommandError(f"--product: unknown product {product_id!r}")
+            summary = render_cost_summary(
+                case_file.case,
+                assessment,
+                library,
+                library.prices,
+                prepared_on=document_date,
+                product_id=product_id,
+                site=site,
+            )
+            return Output(summary.pdf, summary.html, summary.html)
+        return _render_from_wrapper(
+            document, case_file, library, assessment, document_date, want_html=want_html
+        )
+    except DocumentTooLarge as error:
+        raise CommandError(f"{case_file.path}: the document cannot be rendered: {error}") from None
+    except CostSummaryUnavailable as error:
+        raise CommandError(f"{case_file.path}: no cost summary: {error}") from None
+
+
+def _render_from_wrapper(
+    document: str,
+    case_file: CaseFile,
+    library: Library,
+    assessment: Assessment,
+    document_date: dt.date,
+    *,
+    want_html: bool,
+) -> Output:
+    """Render a document that draws on the wrapper's denial, justification or attachments."""
     extras = read_extras(case_file)
     case = case_file.case
     path = case_file.path
@@ -160,7 +204,7 @@ def render_document(
         rules = library.appeal_rules
     except DefinitionError as error:
         raise CommandError(
-            "the appeal definitions cannot be loaded", error.problems, status=1
+            "the appeal definitions cannot be loaded", error.problems, status=EXIT_FAILED
         ) from None
     checked = _checked(extras, case_file)
     attachments: tuple[Attachment, ...] = tuple(c.attachment for c in checked)

@@ -1,0 +1,142 @@
+"""Work with the definitions in forms/: check them, list them, import price tables."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from priorauth.domain.case import Case
+from priorauth.domain.facts import FACTS
+from priorauth.rules.library import load_library
+from priorauth.rules.loader import DefinitionError
+from priorauth.rules.prices import (
+    PriceImportError,
+    import_cms_asp_csv,
+    import_contracted_csv,
+    price_table_to_toml,
+)
+
+from .casefile import load_definitions
+from .console import EXIT_FAILED, EXIT_OK, CommandError, print_json
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print_json(Case.model_json_schema(), sys.stdout)
+    return EXIT_OK
+
+
+def cmd_forms_check(args: argparse.Namespace) -> int:
+    root: Path | None = args.directory or args.forms
+    try:
+        library = load_library(root)
+    except DefinitionError as error:
+        for problem in error.problems:
+            print(problem)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return EXIT_FAILED
+    tables = library.prices
+    criteria = sum(len(d.all_criteria()) for d in library.indications.values())
+    print(
+        f"OK: {library.root}: {len(library.indications)} indications "
+        f"({criteria} criteria), {len(library.payers)} payer profiles, "
+        f"{len(library.products)} products, {len(tables)} price tables"
+    )
+    return EXIT_OK
+
+
+def cmd_indications(args: argparse.Namespace) -> int:
+    library = load_definitions(args.forms)
+    definitions = sorted(library.indications.values(), key=lambda d: d.id)
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "category": d.category,
+                    "coverage": d.coverage.value,
+                    "codes": [{"code": c.code, "description": c.description} for c in d.codes],
+                }
+                for d in definitions
+            ],
+            sys.stdout,
+        )
+        return EXIT_OK
+    for definition in definitions:
+        print(f"{definition.id}: {definition.name}")
+        for code in definition.codes:
+            print(f"    {code.code:<8} {code.description}")
+    return EXIT_OK
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    facts = sorted(FACTS.values(), key=lambda f: (f.kind.value, f.name))
+    if args.json:
+        print_json(
+            [
+                {
+                    "name": f.name,
+                    "kind": f.kind.value,
+                    "label": f.label,
+                    "unit": f.unit,
+                    "choices": [key for key, _ in f.choices],
+                }
+                for f in facts
+            ],
+            sys.stdout,
+        )
+        return EXIT_OK
+    for fact in facts:
+        unit = f" ({fact.unit})" if fact.unit else ""
+        print(f"{fact.kind.value:<8} {fact.name:<42} {fact.label}{unit}")
+        if fact.choices:
+            print(f"{'':<8} {'':<42} choices: {', '.join(key for key, _ in fact.choices)}")
+    return EXIT_OK
+
+
+def cmd_prices_import(args: argparse.Namespace) -> int:
+    try:
+        if args.format == "cms-asp":
+            table = import_cms_asp_csv(
+                args.file,
+                quarter=args.quarter,
+                source_name=args.source or f"CMS ASP payment-limit file {args.file.name}",
+                source_date=args.source_date or dt.date.today().isoformat(),
+            )
+        else:
+            missing = [
+                flag
+                for flag, value in (
+                    ("--table-id", args.table_id),
+                    ("--name", args.name),
+                    ("--effective-from", args.effective_from),
+                    ("--source", args.source),
+                )
+                if not value
+            ]
+            if missing:
+                raise CommandError(f"contracted rates need {', '.join(missing)}")
+            table = import_contracted_csv(
+                args.file,
+                table_id=args.table_id,
+                name=args.name,
+                payer_profile=args.payer_profile,
+                effective_from=args.effective_from,
+                source_name=args.source,
+                source_date=args.source_date or dt.date.today().isoformat(),
+            )
+    except OSError as error:
+        raise CommandError(f"{args.file}: cannot be read: {error.strerror}") from None
+    except PriceImportError as error:
+        raise CommandError(f"{args.file}: cannot be imported", error.problems) from None
+    folder = (args.forms or load_definitions(None).root) / "prices"
+    target = args.output or folder / f"{table.id}.toml"
+    try:
+        target.write_text(price_table_to_toml(table), encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{target}: cannot be written: {error.strerror}") from None
+    print(f"wrote {target}: {len(table.drugs)} drug prices, {len(table.services)} service prices")
+    return EXIT_OK

@@ -1,0 +1,70 @@
+"""The records of the app: whether a PDF is a signed document of record, the audit chain."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from priorauth.store import audit
+from priorauth.store.signatures import look_up_pdf
+
+from .console import EXIT_FAILED, EXIT_OK, CommandError
+from .server import session_for
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.pdf).read_bytes()
+    except OSError as error:
+        raise CommandError(f"{args.pdf}: cannot be read ({error.strerror})") from None
+    engine, session = session_for(args)
+    try:
+        status = look_up_pdf(session, data)
+    finally:
+        session.close()
+        engine.dispose()
+    print(f"sha256: {status.sha256}")
+    if not status.found:
+        print("NOT A DOCUMENT OF RECORD: no stored document has exactly these bytes")
+        return EXIT_FAILED
+    if not status.signed:
+        print(f"NOT SIGNED: an unsigned {status.kind} of case {status.case_id}")
+        return EXIT_FAILED
+    if not status.intact:
+        print(
+            f"SIGNATURE DOES NOT MATCH: the signature record of case {status.case_id} no "
+            "longer matches the stored document; report this"
+        )
+        return EXIT_FAILED
+    signed_at = status.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.signed_at else ""
+    print("SIGNED DOCUMENT OF RECORD")
+    print(
+        f"  signed by: {status.signer_name}, {status.signer_credentials} (NPI {status.signer_npi})"
+    )
+    print(f"  signed at: {signed_at}")
+    print(f"  case: {status.case_id}, version {status.case_version}, document {status.document_id}")
+    if status.superseded:
+        when = (
+            status.superseded_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.superseded_at else ""
+        )
+        print(f"  SUPERSEDED on {when} by version {status.superseded_by_version} of the case")
+    else:
+        print("  current: the case has not changed since it was signed")
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    engine, session = session_for(args)
+    try:
+        result = audit.verify(session)
+    finally:
+        session.close()
+        engine.dispose()
+    if result.ok:
+        print(f"OK: {result.events} audit events, chain intact")
+        print(f"chain head: {result.head_hash} (keep a copy elsewhere to detect a rewrite)")
+        return EXIT_OK
+    print(f"TAMPERED: {len(result.problems)} problem(s) in {result.events} audit events")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return EXIT_FAILED

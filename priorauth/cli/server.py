@@ -1,0 +1,151 @@
+"""Run the web application and keep its database: serve, db upgrade, demo-accounts, users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from priorauth.domain.identifiers import is_valid_npi
+from priorauth.store import accounts, audit, db, seed
+
+from .console import EXIT_FAILED, EXIT_OK, CommandError
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+def web_app(args: argparse.Namespace) -> Flask:
+    """The web application, configured as `priorauth serve` would run it."""
+    try:
+        # Imported here, not at the top, because the web app imports the documents
+        # layer and so WeasyPrint, which raises OSError at import when Pango is
+        # missing: the other commands must still run then.
+        from priorauth.web import create_app
+    except OSError as error:
+        raise CommandError(
+            f"cannot start the web application here: {error}",
+            ["install the system libraries with scripts/ensure-system-deps.sh (or `make run`)"],
+            status=EXIT_FAILED,
+        ) from None
+    overrides = {"PRIORAUTH_FORMS_DIR": str(args.forms)} if args.forms else None
+    return create_app(overrides)
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The URL given, else the one the web app would use, so both see one database."""
+    if args.database_url:
+        return str(args.database_url)
+    return str(web_app(args).config["PRIORAUTH_DATABASE_URL"])
+
+
+def redact(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def session_for(args: argparse.Namespace) -> tuple[Engine, Session]:
+    """A session on the configured database (the caller closes it and disposes the engine)."""
+    engine = db.make_engine(database_url(args))
+    return engine, db.session_factory(engine)()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    app = web_app(args)
+    print(f"priorauth is serving on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    # Flask's development server: fine for one clinic workstation and for `make
+    # run`; the Docker image serves through gunicorn instead.
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    url = database_url(args)
+    db.upgrade(url)
+    print(f"database is up to date: {redact(url)}")
+    return EXIT_OK
+
+
+def cmd_demo_accounts(args: argparse.Namespace) -> int:
+    url = database_url(args)
+    engine = db.make_engine(url)
+    try:
+        with db.session_factory(engine)() as session:
+            demo = seed.seed_demo(session)
+    finally:
+        engine.dispose()
+    print("DEMO ONLY: these accounts are for trying the app with synthetic cases; never use")
+    print("them on a server that holds real patients' data.")
+    for account in demo:
+        print(f"  {account.role:<10} {account.email:<26} password: {account.password}")
+    return EXIT_OK
+
+
+def _read_new_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no password given: pipe it in with --password-stdin")
+    first = getpass.getpass("Password for the new account: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the two passwords differ; nothing was created")
+    return first
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    npi = (args.npi or "").strip().replace(" ", "").replace("-", "") or None
+    if npi and (len(npi) != 10 or not npi.isdigit() or not is_valid_npi(npi)):
+        raise CommandError("the account cannot be created", [f"npi: {npi} is not a valid NPI"])
+    password = _read_new_password(args)
+    engine, session = session_for(args)
+    try:
+        organization, made_organization = accounts.find_or_create_organization(
+            session, args.organization
+        )
+        try:
+            user = accounts.create_user(
+                session,
+                organization.id,
+                accounts.NewAccount(
+                    email=args.email,
+                    name=args.name,
+                    role=args.role,
+                    password=password,
+                    credentials=args.credentials or "",
+                    npi=npi,
+                ),
+            )
+        except accounts.AccountError as error:
+            session.rollback()
+            raise CommandError(
+                "the account cannot be created",
+                [f"{field}: {message}" for field, message in error.problems.items()],
+            ) from None
+        audit.append(
+            session,
+            action="accounts.create",
+            outcome="ok",
+            organization_id=organization.id,
+            remote_addr="cli",
+            detail=f"user {user.id} role {user.role}",
+        )
+        session.commit()
+        if made_organization:
+            print(f"created organization: {organization.name}")
+        print(f"created account {user.id}: {user.email} ({user.role}) in {organization.name}")
+    finally:
+        session.close()
+        engine.dispose()
+    return EXIT_OK
