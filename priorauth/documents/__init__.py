@@ -14,11 +14,9 @@ from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from .context import NARRATIVE_SECTIONS, LetterContext, build_letter_context
+from .letter import LETTER_TEMPLATE, NARRATIVE_SECTIONS, LetterContext, build_letter_context
 from .pdf import DocumentTooLarge, Fetch, convert, html_to_pdf, print_stylesheet_text
 from .render import render_html
-
-LETTER_TEMPLATE = "documents/letter.html"
 
 __all__ = [
     "LETTER_TEMPLATE",

@@ -29,15 +29,17 @@ from priorauth.domain.costs import (
     ProductOption,
 )
 from priorauth.domain.dosing import BASIS_LABELS
+from priorauth.domain.quantities import plain_number
 from priorauth.domain.safety import SafetyInputs
 from priorauth.domain.vials import NO_ROUNDING, VialRounding
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.estimate import estimate_costs
 from priorauth.rules.library import Library
 
-from .context import format_date, format_number
+from .parts import Row
 from .pdf import convert
 from .render import render_html
+from .wording import format_date, plural
 
 COST_SUMMARY_TEMPLATE = "documents/cost_summary.html"
 PDF_TITLE = "IVIG cost estimate"
@@ -63,14 +65,6 @@ RATE_FIELD_LABELS = {
     "max_mg_per_kg_per_min": "maximum rate",
     "at_risk_max_mg_per_kg_per_min": "maximum rate for patients at risk",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    label: str
-    value: str
-    note: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +201,6 @@ def _same_day(a: DayRow, b: DayRow) -> bool:
     return replace(a, days="") == replace(b, days="")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 class _Sources:
     """Number each price source once, in the order the summary first uses it."""
 
@@ -257,9 +247,7 @@ def _horizon_column(horizon: Horizon, per_infusion: bool = False) -> HorizonColu
         detail = "average day"
     else:
         months = f" in {horizon.months} mo" if horizon.months else ""
-        detail = (
-            f"{_plural(horizon.courses, 'course')}, {_plural(horizon.infusions, 'day')}{months}"
-        )
+        detail = f"{plural(horizon.courses, 'course')}, {plural(horizon.infusions, 'day')}{months}"
     return HorizonColumn(
         label=horizon.label,
         detail=detail,
@@ -339,31 +327,31 @@ def build_cost_summary_context(
 
     weight = dose.dosing_weight
     dose_text = (
-        f"{format_number(dose.per_course_g)} g per course: {format_number(dose.dose_g_per_kg)} "
-        f"g/kg × {format_number(weight.weight_kg)} kg ({BASIS_LABELS[weight.basis]}), "
-        f"given over {_plural(dose.days_per_course, 'day')}, every "
-        f"{format_number(dose.interval_weeks)} weeks."
+        f"{plain_number(dose.per_course_g)} g per course: {plain_number(dose.dose_g_per_kg)} "
+        f"g/kg × {plain_number(weight.weight_kg)} kg ({BASIS_LABELS[weight.basis]}), "
+        f"given over {plural(dose.days_per_course, 'day')}, every "
+        f"{plain_number(dose.interval_weeks)} weeks."
     )
     rounding_notes = sorted({day.vials.rounding_note for day in summary.days})
     rounding_text = " ".join(n for n in rounding_notes if n != "Dose not rounded.")
     if dose.rounding_step_g:
         rounding_text = (
-            f"The course dose is rounded to the nearest {format_number(dose.rounding_step_g)} g "
+            f"The course dose is rounded to the nearest {plain_number(dose.rounding_step_g)} g "
             f"under this payer's policy. {rounding_text}"
         ).strip()
 
     days: list[DayRow] = []
     for day in summary.days:
         plan = day.infusion
-        rates = " → ".join(f"{format_number(s.pump_rate_ml_per_h)}" for s in plan.steps)
+        rates = " → ".join(f"{plain_number(s.pump_rate_ml_per_h)}" for s in plan.steps)
         row = DayRow(
             days=str(day.day),
-            dose=f"{format_number(day.vials.dose_g)} g",
+            dose=f"{plain_number(day.vials.dose_g)} g",
             vials=day.vials.describe(),
             units=str(day.vials.units_administered),
             discarded=str(day.vials.units_discarded),
             time=plan.duration_text(),
-            volume=f"{format_number(plan.volume_ml_rounded)} mL",
+            volume=f"{plain_number(plan.volume_ml_rounded)} mL",
             pump_rates=f"{rates} mL/h" if rates else "",
             vials_unverified=product.is_unverified("vial_sizes_g"),
             time_unverified=plan.unverified or not plan.available,
@@ -399,7 +387,7 @@ def build_cost_summary_context(
         oop = patient_plan.out_of_pocket_max_remaining
         share_rows = [
             Row("Deductible left", format_money(patient_plan.deductible_remaining)),
-            Row("Coinsurance", f"{format_number(patient_plan.coinsurance_percent)}%"),
+            Row("Coinsurance", f"{plain_number(patient_plan.coinsurance_percent)}%"),
             Row(
                 "Out-of-pocket maximum left",
                 format_money(oop) if oop is not None else "not given",

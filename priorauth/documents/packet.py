@@ -39,11 +39,12 @@ from priorauth.rules.assessment import Assessment, Status
 from priorauth.rules.library import Library
 from priorauth.rules.loader import DefinitionError
 
-from .context import Row, format_date
 from .evidence import DENIAL_NOTICE_ENCLOSURE
+from .parts import Row
 from .pdf import DocumentTooLarge, convert
 from .render import render_html
 from .uploads import CheckedUpload, Upload, UploadRejected, check_upload
+from .wording import format_date
 
 COVER_TEMPLATE = "documents/cover_sheet.html"
 CHECKLIST_TEMPLATE = "documents/enclosures_checklist.html"
