@@ -42,10 +42,8 @@ from priorauth.rules.library import Library
 from .answers import answer
 from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence
 from .letter import MAX_NARRATIVE_CHARS, LetterContext, build_letter_context
-from .output import Rendered, document_record
+from .output import Rendered, document_record, render_document
 from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
-from .pdf import convert
-from .render import render_html
 from .response import MeasureRow
 from .sections import EnclosureStatus, Section, reason_section, template_values
 from .wording import edited_sections, format_date, plural
@@ -320,25 +318,17 @@ def render_appeal(
         attachments=attachments,
         narrative=narrative,
     )
-    html = render_html(APPEAL_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "appeal",
-            case,
-            assessment,
-            document_date=letter_date,
-            denial=denial,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
-        ),
+    record = document_record(
+        "appeal",
+        case,
+        assessment,
+        document_date=letter_date,
+        denial=denial,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
     )
+    return render_document(APPEAL_TEMPLATE, context, record, title=PDF_TITLE)
 
 
 __all__ = [

@@ -36,9 +36,8 @@ from priorauth.rules.assessment import Assessment
 from priorauth.rules.estimate import estimate_costs
 from priorauth.rules.library import Library
 
+from .output import Rendered, document_record, render_document
 from .parts import Row
-from .pdf import convert
-from .render import render_html
 from .wording import format_date, plural
 
 COST_SUMMARY_TEMPLATE = "documents/cost_summary.html"
@@ -172,14 +171,6 @@ class CostSummaryContext:
     notes: tuple[str, ...]
     unverified_items: tuple[str, ...]
     has_unverified: bool
-
-
-@dataclass(frozen=True)
-class RenderedCostSummary:
-    html: str
-    pdf: bytes
-    context: CostSummaryContext
-    page_count: int = 0
 
 
 def format_money(amount: Decimal | None) -> str:
@@ -518,7 +509,7 @@ def render_cost_summary(
     rounding: VialRounding = NO_ROUNDING,
     safety: SafetyInputs | None = None,
     price_table_id: str | None = None,
-) -> RenderedCostSummary:
+) -> Rendered[CostSummaryContext]:
     """Render the cost summary to HTML and PDF."""
     context = build_cost_summary_context(
         case,
@@ -533,8 +524,5 @@ def render_cost_summary(
         safety=safety,
         price_table_id=price_table_id,
     )
-    html = render_html(COST_SUMMARY_TEMPLATE, context)
-    output = convert(html, title=context.pdf_title)
-    return RenderedCostSummary(
-        html=html, pdf=output.pdf, context=context, page_count=output.page_count
-    )
+    record = document_record("cost_summary", case, assessment, document_date=prepared_on)
+    return render_document(COST_SUMMARY_TEMPLATE, context, record, title=context.pdf_title)

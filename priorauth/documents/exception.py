@@ -28,10 +28,8 @@ from priorauth.rules.schema import CoverageStatus
 from . import answers
 from .evidence import Evidence, Part
 from .letter import MAX_NARRATIVE_CHARS, build_letter_context
-from .output import Rendered, document_record
+from .output import Rendered, document_record, render_document
 from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
-from .pdf import convert
-from .render import render_html
 from .response import MeasureRow
 from .sections import EnclosureStatus, Section, reason_section, template_values
 from .wording import edited_sections, format_date
@@ -249,21 +247,13 @@ def render_exception_request(
         attachments=attachments,
         narrative=narrative,
     )
-    html = render_html(EXCEPTION_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "exception",
-            case,
-            assessment,
-            document_date=letter_date,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
-        ),
+    record = document_record(
+        "exception",
+        case,
+        assessment,
+        document_date=letter_date,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
     )
+    return render_document(EXCEPTION_TEMPLATE, context, record, title=PDF_TITLE)

@@ -22,6 +22,7 @@ from priorauth.rules.assessment import Assessment, Status, Verdict
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus, IndicationDefinition
 
+from .output import Rendered, document_record, render_document
 from .parts import (
     CriterionLine,
     Diagnosis,
@@ -279,3 +280,21 @@ def build_letter_context(
         response_rows=measures,
         dose_reduction=dose_reduction,
     )
+
+
+def render_letter(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    narrative: Mapping[str, str] | None = None,
+) -> Rendered[LetterContext]:
+    """Render the prior-authorization letter for an assessed case to HTML and PDF."""
+    context = build_letter_context(
+        case, assessment, library, letter_date=letter_date, narrative=narrative
+    )
+    record = document_record(
+        "letter", case, assessment, document_date=letter_date, narrative=narrative
+    )
+    return render_document(LETTER_TEMPLATE, context, record, title=context.pdf_title)

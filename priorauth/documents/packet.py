@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -36,13 +36,17 @@ from priorauth.domain.denial import (
 )
 from priorauth.rules.appeals import AppealRules
 from priorauth.rules.assessment import Assessment, Status
+from priorauth.rules.estimate import CostSummaryUnavailable
 from priorauth.rules.library import Library
-from priorauth.rules.loader import DefinitionError
 
+from .appeal import AppealContext, render_appeal
+from .cost_summary import render_cost_summary
 from .evidence import DENIAL_NOTICE_ENCLOSURE
+from .exception import ExceptionContext, render_exception_request
+from .letter import LetterContext, render_letter
+from .output import DocumentRecord, Rendered, document_record, render_pdf
 from .parts import Row
-from .pdf import DocumentTooLarge, convert
-from .render import render_html
+from .pdf import DocumentTooLarge
 from .uploads import CheckedUpload, Upload, UploadRejected, check_upload
 from .wording import format_date
 
@@ -153,7 +157,7 @@ class Packet:
     draft_reasons: tuple[str, ...]
     cover: CoverContext
     checklist: ChecklistContext
-    record: Mapping[str, Any] = field(default_factory=dict)
+    record: DocumentRecord
 
 
 def _attachment_name(index: int, attachment: Attachment) -> str:
@@ -303,10 +307,6 @@ def _sanitize_uploaded_page(page: PageObject) -> None:
         del page[NameObject("/Annots")]
 
 
-def _render(template: str, context: Any, title: str, **kwargs: Any) -> bytes:
-    return convert(render_html(template, context), title=title, **kwargs).pdf
-
-
 def _pages(pdf: bytes) -> list[PageObject]:
     reader = PdfReader(io.BytesIO(pdf))
     if reader.is_encrypted:
@@ -337,14 +337,6 @@ def build_packet(
     ``signed_pdf`` is the physician's signed PDF of the main document; when given,
     the packet carries it instead of a fresh rendering, which would be unsigned.
     """
-    from priorauth.rules.estimate import CostSummaryUnavailable
-
-    from . import render_letter
-    from .appeal import render_appeal
-    from .cost_summary import render_cost_summary
-    from .exception import render_exception_request
-    from .output import document_record
-
     checked = check_uploads(uploads, _allowed_enclosures(case, library, denial))
     attachments = tuple(c.attachment for c in checked)
     if document is None:
@@ -356,7 +348,7 @@ def build_packet(
 
     if document is PacketDocument.APPEAL:
         assert denial is not None
-        main: Any = render_appeal(
+        main: Rendered[AppealContext | ExceptionContext | LetterContext] = render_appeal(
             case,
             assessment,
             library,
@@ -401,8 +393,6 @@ def build_packet(
             parts.append(("Cost summary", "cost_summary", _pages(summary.pdf), ""))
         except CostSummaryUnavailable as error:
             cost_note = str(error)
-        except DefinitionError:
-            cost_note = "the price tables cannot be loaded; run `priorauth forms check`"
     else:
         cost_note = "left out when the packet was assembled"
 
@@ -421,7 +411,7 @@ def build_packet(
         (
             "Enclosures checklist",
             "checklist",
-            _pages(_render(CHECKLIST_TEMPLATE, checklist, checklist.pdf_title)),
+            _pages(render_pdf(CHECKLIST_TEMPLATE, checklist, title=checklist.pdf_title)),
             "",
         )
     )
@@ -441,10 +431,10 @@ def build_packet(
                 for i, c in images
             ),
         )
-        pdf = _render(
+        pdf = render_pdf(
             IMAGES_TEMPLATE,
             context,
-            "Attachments",
+            title="Attachments",
             images={f"i{i}": (c.data, c.attachment.media_type.value) for i, c in images},
         )
         pages = _pages(pdf)
@@ -488,9 +478,9 @@ def build_packet(
             total=total,
             contents=(PacketPart("Fax cover sheet", "cover", 1, cover_pages), *placed),
             fax_to=fax_to,
-            attention=attention or getattr(main.context, "recipient", ("", ""))[1],
+            attention=attention or main.context.recipient[1],
         )
-        cover_pdf = _render(COVER_TEMPLATE, cover, "Fax cover sheet")
+        cover_pdf = render_pdf(COVER_TEMPLATE, cover, title="Fax cover sheet")
         rendered_cover = _pages(cover_pdf)
         if len(rendered_cover) == cover_pages:
             break
@@ -500,7 +490,7 @@ def build_packet(
         f"Member ID {case.coverage.member_id} · Packet page {n} of {total}"
         for n in range(1, total + 1)
     )
-    stamp_pages = _pages(_render(STAMPS_TEMPLATE, {"stamps": stamps}, "Page numbers"))
+    stamp_pages = _pages(render_pdf(STAMPS_TEMPLATE, {"stamps": stamps}, title="Page numbers"))
     if len(stamp_pages) != total:
         raise DocumentTooLarge("the page-number stamps did not come out one per page")
 
@@ -532,7 +522,7 @@ def build_packet(
         missing_enclosures=tuple(
             line.title for line in checklist.enclosures if line.status_key == "missing"
         ),
-        draft_reasons=tuple(getattr(main.context, "draft_reasons", ())),
+        draft_reasons=main.context.draft_reasons,
         cover=cover,
         checklist=checklist,
         record=document_record(

@@ -2,8 +2,8 @@
 
 The document is the same HTML as the ordinary PDF, written as PDF/A-3b with
 exactly one embedded file, ``case-record.json``: the record of what produced
-it (the case snapshot, the assessment, the definition versions, the denial and
-the grounds when there are any; see output.document_record). It is attached by
+it (output.DocumentRecord: the case snapshot, the assessment, the definition
+versions, the denial and the grounds when there are any). It is attached by
 our code alone, as a PDF/A-3 associated file with the relationship ``Data``;
 the HTML still cannot attach anything. The PDF's metadata holds only the
 document's generic title and language.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
@@ -25,15 +24,10 @@ from priorauth.rules.appeals import AppealRules
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from . import LETTER_TEMPLATE, build_letter_context
-from .appeal import APPEAL_TEMPLATE, build_appeal_context
+from .appeal import APPEAL_TEMPLATE, AppealContext, build_appeal_context
 from .appeal import PDF_TITLE as APPEAL_TITLE
-from .output import Rendered, document_record, record_json
-from .pdf import PDFA_VARIANT, RecordFile, convert
-from .render import render_html
-
-RECORD_NAME = "case-record.json"
-RECORD_DESCRIPTION = "The case data, assessment and definition versions behind this document"
+from .letter import LETTER_TEMPLATE, LetterContext, build_letter_context
+from .output import Rendered, document_record, render_document
 
 
 def render_pdfa(
@@ -47,9 +41,9 @@ def render_pdfa(
     attachments: Sequence[Attachment] = (),
     narrative: Mapping[str, str] | None = None,
     rules: AppealRules | None = None,
-) -> Rendered[Any]:
+) -> Rendered[AppealContext | LetterContext]:
     """Render the appeal (when a denial is given) or the letter as PDF/A-3b with its record."""
-    context: Any
+    context: AppealContext | LetterContext
     if denial is not None:
         context = build_appeal_context(
             case,
@@ -62,12 +56,12 @@ def render_pdfa(
             attachments=attachments,
             narrative=narrative,
         )
-        html, title, kind = render_html(APPEAL_TEMPLATE, context), APPEAL_TITLE, "appeal"
+        template, title, kind = APPEAL_TEMPLATE, APPEAL_TITLE, "appeal"
     else:
         context = build_letter_context(
             case, assessment, library, letter_date=letter_date, narrative=narrative
         )
-        html, title, kind = render_html(LETTER_TEMPLATE, context), context.pdf_title, "letter"
+        template, title, kind = LETTER_TEMPLATE, context.pdf_title, "letter"
     record = document_record(
         kind,
         case,
@@ -78,18 +72,4 @@ def render_pdfa(
         attachments=attachments,
         narrative=narrative,
     )
-    created = dt.datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=dt.UTC)
-    output = convert(
-        html,
-        title=title,
-        variant=PDFA_VARIANT,
-        record=RecordFile(RECORD_NAME, record_json(record), RECORD_DESCRIPTION, created),
-    )
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=record,
-    )
+    return render_document(template, context, record, title=title, archival=True)

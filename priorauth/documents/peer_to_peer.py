@@ -31,10 +31,8 @@ from priorauth.rules.schema import CoverageStatus
 from . import answers
 from .evidence import Evidence, Part
 from .letter import build_letter_context
-from .output import Rendered, document_record
+from .output import Rendered, document_record, render_document
 from .parts import Reference, References, Row
-from .pdf import convert
-from .render import render_html
 from .sections import template_values
 from .wording import format_date, format_short_date
 
@@ -293,21 +291,13 @@ def render_peer_to_peer(
         justification=justification,
         attachments=attachments,
     )
-    html = render_html(PEER_TO_PEER_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "peer_to_peer",
-            case,
-            assessment,
-            document_date=prepared_on,
-            denial=denial,
-            justification=justification,
-            attachments=attachments,
-        ),
+    record = document_record(
+        "peer_to_peer",
+        case,
+        assessment,
+        document_date=prepared_on,
+        denial=denial,
+        justification=justification,
+        attachments=attachments,
     )
+    return render_document(PEER_TO_PEER_TEMPLATE, context, record, title=PDF_TITLE)
