@@ -27,15 +27,12 @@ from pypdf.generic import (
 )
 
 from priorauth.documents import output as output_module
-from priorauth.documents.packet import (
-    MAX_UPLOADS,
-    PacketDocument,
-    build_packet,
-)
+from priorauth.documents.packet import PacketDocument, build_packet
 from priorauth.documents.pdf import html_to_pdf
 from priorauth.documents.uploads import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PAGES,
+    MAX_UPLOADS,
     Upload,
     UploadRejected,
     check_upload,
