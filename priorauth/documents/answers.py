@@ -53,6 +53,30 @@ def _files(attachments: Sequence[Attachment]) -> str:
     )
 
 
+def _choice(
+    rows: list[Row],
+    items: list[EvidenceItem],
+    narrative: tuple[str, ...],
+    *,
+    grounds: bool,
+    preferred: bool,
+    missing: str,
+) -> Part:
+    """A site or product choice: argued on the physician's grounds, or needing none.
+
+    A preferred choice needs no argument, unless the physician gives grounds anyway.
+    """
+    needs_none = preferred and not grounds
+    return Part(
+        rows=tuple(rows),
+        items=tuple(items),
+        narrative=narrative,
+        supported=grounds or needs_none,
+        unsupported=() if grounds or needs_none else (missing,),
+        alternative=needs_none,
+    )
+
+
 def medical_necessity(ev: Evidence) -> Part:
     items = list(ev.met_items(ev.assessment.criteria))
     within = ev.dose_within_item()
@@ -217,15 +241,13 @@ def site(ev: Evidence) -> Part:
     items = [EvidenceItem(SITE_GROUND_LABELS[g]) for g in ev.justification.site_of_care]
     items += ev.safety_items()
     narrative = paragraphs(ev.justification.site_of_care_details)
-    grounds = bool(ev.justification.site_of_care or narrative)
-    preferred = preference == "preferred site" and not grounds
-    return Part(
-        rows=tuple(rows),
-        items=tuple(items),
-        narrative=narrative,
-        supported=grounds or preferred,
-        unsupported=() if grounds or preferred else ("the reason for this site of care",),
-        alternative=preferred,
+    return _choice(
+        rows,
+        items,
+        narrative,
+        grounds=bool(ev.justification.site_of_care or narrative),
+        preferred=preference == "preferred site",
+        missing="the reason for this site of care",
     )
 
 
@@ -254,15 +276,13 @@ def product_choice(ev: Evidence) -> Part:
         )
     items += ev.safety_items()
     narrative = paragraphs(ev.justification.product_details)
-    grounds = bool(ev.justification.product or narrative)
-    preferred = not grounds and found is not None and found.preferred is True
-    return Part(
-        rows=tuple(rows),
-        items=tuple(items),
-        narrative=narrative,
-        supported=grounds or preferred,
-        unsupported=() if grounds or preferred else ("the reason for this product",),
-        alternative=preferred,
+    return _choice(
+        rows,
+        items,
+        narrative,
+        grounds=bool(ev.justification.product or narrative),
+        preferred=found is not None and found.preferred is True,
+        missing="the reason for this product",
     )
 
 

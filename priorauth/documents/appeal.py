@@ -305,8 +305,12 @@ def render_appeal(
     justification: Justification | None = None,
     attachments: Sequence[Attachment] = (),
     narrative: Mapping[str, str] | None = None,
+    archival: bool = False,
 ) -> Rendered[AppealContext]:
-    """Render the appeal letter for a recorded denial to HTML and PDF."""
+    """Render the appeal letter for a recorded denial to HTML and PDF.
+
+    ``archival`` writes PDF/A-3b carrying the record (pdfa.py).
+    """
     context = build_appeal_context(
         case,
         assessment,
@@ -328,7 +332,7 @@ def render_appeal(
         attachments=attachments,
         narrative=narrative,
     )
-    return render_document(APPEAL_TEMPLATE, context, record, title=PDF_TITLE)
+    return render_document(APPEAL_TEMPLATE, context, record, title=PDF_TITLE, archival=archival)
 
 
 __all__ = [

@@ -289,12 +289,18 @@ def render_letter(
     *,
     letter_date: dt.date,
     narrative: Mapping[str, str] | None = None,
+    archival: bool = False,
 ) -> Rendered[LetterContext]:
-    """Render the prior-authorization letter for an assessed case to HTML and PDF."""
+    """Render the prior-authorization letter for an assessed case to HTML and PDF.
+
+    ``archival`` writes PDF/A-3b carrying the record (pdfa.py).
+    """
     context = build_letter_context(
         case, assessment, library, letter_date=letter_date, narrative=narrative
     )
     record = document_record(
         "letter", case, assessment, document_date=letter_date, narrative=narrative
     )
-    return render_document(LETTER_TEMPLATE, context, record, title=context.pdf_title)
+    return render_document(
+        LETTER_TEMPLATE, context, record, title=context.pdf_title, archival=archival
+    )

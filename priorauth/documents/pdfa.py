@@ -24,10 +24,9 @@ from priorauth.rules.appeals import AppealRules
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from .appeal import APPEAL_TEMPLATE, AppealContext, build_appeal_context
-from .appeal import PDF_TITLE as APPEAL_TITLE
-from .letter import LETTER_TEMPLATE, LetterContext, build_letter_context
-from .output import Rendered, document_record, render_document
+from .appeal import AppealContext, render_appeal
+from .letter import LetterContext, render_letter
+from .output import Rendered
 
 
 def render_pdfa(
@@ -43,33 +42,19 @@ def render_pdfa(
     rules: AppealRules | None = None,
 ) -> Rendered[AppealContext | LetterContext]:
     """Render the appeal (when a denial is given) or the letter as PDF/A-3b with its record."""
-    context: AppealContext | LetterContext
-    if denial is not None:
-        context = build_appeal_context(
-            case,
-            assessment,
-            library,
-            denial,
-            letter_date=letter_date,
-            rules=rules,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
+    if denial is None:
+        return render_letter(
+            case, assessment, library, letter_date=letter_date, narrative=narrative, archival=True
         )
-        template, title, kind = APPEAL_TEMPLATE, APPEAL_TITLE, "appeal"
-    else:
-        context = build_letter_context(
-            case, assessment, library, letter_date=letter_date, narrative=narrative
-        )
-        template, title, kind = LETTER_TEMPLATE, context.pdf_title, "letter"
-    record = document_record(
-        kind,
+    return render_appeal(
         case,
         assessment,
-        document_date=letter_date,
-        denial=denial,
+        library,
+        denial,
+        letter_date=letter_date,
+        rules=rules,
         justification=justification,
         attachments=attachments,
         narrative=narrative,
+        archival=True,
     )
-    return render_document(template, context, record, title=title, archival=True)
