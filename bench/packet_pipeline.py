@@ -32,15 +32,13 @@ from typing import Any
 import weasyprint
 from weasyprint import HTML
 
-from priorauth.documents import appeal, cost_summary, exception, packet
+from priorauth.documents import output
 from priorauth.documents import pdf as pdf_module
 from priorauth.documents.packet import build_packet
 from priorauth.documents.uploads import Upload
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial
 from priorauth.rules import evaluate, load_library
-from priorauth.rules.appeals import load_appeal_rules
-from priorauth.rules.prices import load_price_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CASE = ROOT / "examples" / "appeal-missing-information.json"
@@ -63,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     library = load_library()
-    rules = load_appeal_rules(library.root)
-    tables = load_price_tables(library.root)
+    rules = library.appeal_rules
+    tables = library.prices
     wrapper = json.loads(args.case.read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(wrapper["as_of"])
     uploads = [
@@ -105,14 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         rendered.append((html, kwargs))
         return real_convert(html, **kwargs)
 
-    modules = (packet, appeal, exception, cost_summary)
-    for module in modules:
-        module.convert = recording  # type: ignore[attr-defined]
+    # Every document and packet part goes through output.convert.
+    output.convert = recording
     try:
         first = pipeline()
     finally:
-        for module in modules:
-            module.convert = real_convert  # type: ignore[attr-defined]
+        output.convert = real_convert
     shared = pdf_module.resources()
 
     def bare() -> None:

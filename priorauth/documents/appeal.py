@@ -2,7 +2,7 @@
 
 The letter states the denial (date, reference, reasons, the reviewer's words),
 then gives one section per reason, in the denial's order, built by
-``evidence._Evidence`` from the case, the assessment and the indication's
+``evidence.Evidence`` from the case, the assessment and the indication's
 citations, with the wording from forms/appeals.toml. It states the deadline for
 the level of appeal (the notice's own when recorded, else the rule in
 appeals.toml, marked unverified when it is) and, when the physician records that
@@ -20,14 +20,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from priorauth.domain.case import SITE_LABELS, Case
+from priorauth.domain.case import Case
 from priorauth.domain.denial import (
     APPEAL_LEVEL_LABELS,
     DENIAL_REASON_LABELS,
     Attachment,
     Denial,
     DenialReason,
-    DeniedReason,
     Justification,
 )
 from priorauth.rules.appeals import (
@@ -40,31 +39,14 @@ from priorauth.rules.appeals import (
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from .context import (
-    MAX_NARRATIVE_CHARS,
-    Diagnosis,
-    LetterContext,
-    Letterhead,
-    MeasureRow,
-    Reference,
-    Row,
-    Signature,
-    _in_sentence,
-    _Refs,
-    build_letter_context,
-    format_date,
-)
-from .evidence import (
-    DENIAL_NOTICE_ENCLOSURE,
-    EvidenceItem,
-    Part,
-    Section,
-    _Evidence,
-    edits,
-)
-from .output import Rendered, document_record
-from .pdf import convert
-from .render import render_html
+from .answers import answer
+from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence
+from .letter import MAX_NARRATIVE_CHARS, LetterContext, build_letter_context
+from .output import Rendered, document_record, render_document
+from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
+from .response import MeasureRow
+from .sections import EnclosureStatus, Section, reason_section, template_values
+from .wording import edited_sections, format_date, plural
 
 APPEAL_TEMPLATE = "documents/appeal.html"
 PDF_TITLE = "Appeal of a coverage denial"
@@ -82,12 +64,6 @@ class AppealInputError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
-
-
-@dataclass(frozen=True, slots=True)
-class EnclosureStatus:
-    title: str
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,91 +103,6 @@ class AppealContext:
     definition_versions: tuple[tuple[str, str], ...]
 
 
-def template_values(evidence: _Evidence, denial: Denial | None = None) -> dict[str, str]:
-    """The values the wording in appeals.toml may name."""
-    values = {
-        "patient": evidence.case.patient.full_name,
-        "indication": evidence.indication,
-        "product": evidence.product_name,
-        "payer": evidence.case.coverage.payer_name,
-        "site": _in_sentence(SITE_LABELS[evidence.case.site_of_care]),
-    }
-    if denial is not None:
-        values.update(
-            level=APPEAL_LEVEL_LABELS[denial.level].lower(),
-            reference=denial.payer_reference,
-            denial_date=format_date(denial.date),
-            urgency=denial.urgency,
-        )
-    return values
-
-
-def answer(evidence: _Evidence, reason: DeniedReason) -> Part:
-    """The case's evidence for one reason a denial gives."""
-    category = reason.category
-    if category is DenialReason.NOT_MEDICALLY_NECESSARY:
-        return evidence.medical_necessity()
-    if category is DenialReason.CRITERIA_NOT_MET:
-        return evidence.criteria(reason.criteria)
-    if category is DenialReason.STEP_THERAPY_NOT_MET:
-        return evidence.step_therapy()
-    if category is DenialReason.DOSE_ABOVE_POLICY:
-        return evidence.dose()
-    if category is DenialReason.EXPERIMENTAL_INVESTIGATIONAL:
-        return evidence.indication_evidence()
-    if category is DenialReason.SITE_OF_CARE:
-        return evidence.site()
-    if category is DenialReason.NON_PREFERRED_PRODUCT:
-        return evidence.product_choice()
-    return evidence.records(reason.missing)
-
-
-def make_section(
-    key: str,
-    rule_heading: str,
-    intro: str,
-    closing: str,
-    part: Part,
-    *,
-    denial_says: str = "",
-    reviewer_words: str = "",
-    physician: tuple[str, ...] = (),
-) -> Section:
-    """Put a part's evidence under its wording, with the physician's words after it."""
-    shown = (
-        part.supported
-        or part.items
-        or part.paragraphs
-        or part.therapies
-        or part.measures
-        or part.listed
-        or part.narrative
-        or physician
-    )
-    return Section(
-        key=key,
-        heading=rule_heading,
-        denial_says=denial_says,
-        reviewer_words=reviewer_words,
-        listed=part.listed,
-        # An introduction to evidence that is not there would promise what is missing.
-        intro=intro if shown else "",
-        rows=part.rows,
-        paragraphs=part.paragraphs,
-        paragraph_refs=part.paragraph_refs,
-        items=part.items,
-        therapies=part.therapies,
-        measures=part.measures,
-        note=part.note,
-        narrative=part.narrative + physician,
-        closing=closing if part.supported else "",
-        supported=part.supported,
-        unverified=part.unverified
-        or any(item.unverified for item in part.items)
-        or any(row.unverified for row in part.rows),
-    )
-
-
 def _deadline_line(deadline: Deadline) -> str:
     if deadline.date is None:
         when = f"set by the plan: {deadline.text}"
@@ -226,7 +117,7 @@ def _deadline_line(deadline: Deadline) -> str:
 
 
 def _enclosures(
-    evidence: _Evidence, denial: Denial, attachments: Sequence[Attachment]
+    evidence: Evidence, denial: Denial, attachments: Sequence[Attachment]
 ) -> tuple[EnclosureStatus, ...]:
     attached = {a.enclosure_id for a in attachments if a.enclosure_id}
     lines = [
@@ -268,13 +159,13 @@ def build_appeal_context(
     problems = denial_problems(denial, definition)
     if problems:
         raise AppealInputError(problems)
-    physician = edits(narrative, APPEAL_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
+    physician = edited_sections(narrative, APPEAL_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
     letter: LetterContext = build_letter_context(case, assessment, library, letter_date=letter_date)
-    evidence = _Evidence(
+    evidence = Evidence(
         case,
         assessment,
         library,
-        refs=_Refs(),
+        refs=References(),
         justification=justification or Justification(),
         attachments=tuple(attachments),
     )
@@ -286,35 +177,25 @@ def build_appeal_context(
     draft: list[str] = [p.message for p in assessment.problems]
     sections = []
     for reason in denial.reasons:
-        rule = rules.reason(reason.category)
-        part = answer(evidence, reason)
-        section_values = {**values, "unsupported": "; ".join(part.unsupported)}
+        reason_values = dict(values)
         if reason.category is DenialReason.CRITERIA_NOT_MET:
             titles = [
                 next(c.title for c in definition.all_criteria() if c.id == criterion_id)
                 for criterion_id in reason.criteria
             ]
-            section_values["criteria"] = "; ".join(titles)
-        use_alternative = part.alternative and bool(rule.alternative)
-        intro = fill(rule.alternative if use_alternative else rule.response, section_values)
-        section_closing = fill(
-            rule.alternative_supported if use_alternative else rule.supported, section_values
+            reason_values["criteria"] = "; ".join(titles)
+        section, missing = reason_section(
+            reason.category.value,
+            rules.reason(reason.category),
+            answer(evidence, reason),
+            reason_values,
+            answers_denial=True,
+            reviewer_words=reason.reviewer_words,
+            physician=physician.get(f"rebuttal_{reason.category.value}", ()),
         )
-        written = physician.get(f"rebuttal_{reason.category.value}", ())
-        sections.append(
-            make_section(
-                reason.category.value,
-                fill(rule.heading, section_values),
-                intro,
-                section_closing,
-                part,
-                denial_says=fill(rule.denial_says, section_values),
-                reviewer_words=reason.reviewer_words,
-                physician=written,
-            )
-        )
-        if not part.supported and not written:
-            draft.append(fill(rule.unsupported, section_values))
+        sections.append(section)
+        if missing:
+            draft.append(missing)
 
     if deadline.date is not None and letter_date > deadline.date:
         draft.append(
@@ -326,8 +207,8 @@ def build_appeal_context(
     reasons_given = tuple(DENIAL_REASON_LABELS[r.category] for r in denial.reasons)
     opening = [
         fill(level.request, values),
-        f"The denial gives {len(reasons_given)} reason{'s' if len(reasons_given) != 1 else ''}"
-        f": {'; '.join(r.lower() for r in reasons_given)}. I answer "
+        f"The denial gives {plural(len(reasons_given), 'reason')}: "
+        f"{'; '.join(r.lower() for r in reasons_given)}. I answer "
         f"{'each' if len(reasons_given) != 1 else 'it'} below with the evidence in the "
         "enclosed records.",
     ]
@@ -424,8 +305,12 @@ def render_appeal(
     justification: Justification | None = None,
     attachments: Sequence[Attachment] = (),
     narrative: Mapping[str, str] | None = None,
+    archival: bool = False,
 ) -> Rendered[AppealContext]:
-    """Render the appeal letter for a recorded denial to HTML and PDF."""
+    """Render the appeal letter for a recorded denial to HTML and PDF.
+
+    ``archival`` writes PDF/A-3b carrying the record (pdfa.py).
+    """
     context = build_appeal_context(
         case,
         assessment,
@@ -437,32 +322,23 @@ def render_appeal(
         attachments=attachments,
         narrative=narrative,
     )
-    html = render_html(APPEAL_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "appeal",
-            case,
-            assessment,
-            document_date=letter_date,
-            denial=denial,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
-        ),
+    record = document_record(
+        "appeal",
+        case,
+        assessment,
+        document_date=letter_date,
+        denial=denial,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
     )
+    return render_document(APPEAL_TEMPLATE, context, record, title=PDF_TITLE, archival=archival)
 
 
 __all__ = [
     "APPEAL_NARRATIVE_SECTIONS",
     "AppealContext",
     "AppealInputError",
-    "EvidenceItem",
     "build_appeal_context",
     "render_appeal",
 ]

@@ -23,24 +23,16 @@ from priorauth.domain.denial import Attachment, DenialReason, Justification
 from priorauth.rules.appeals import AppealRules, ExceptionRule, fill
 from priorauth.rules.assessment import Assessment, Status
 from priorauth.rules.library import Library
+from priorauth.rules.schema import CoverageStatus
 
-from .appeal import EnclosureStatus, make_section, template_values
-from .context import (
-    MAX_NARRATIVE_CHARS,
-    Diagnosis,
-    Letterhead,
-    MeasureRow,
-    Reference,
-    Row,
-    Signature,
-    _Refs,
-    build_letter_context,
-    format_date,
-)
-from .evidence import Part, Section, _Evidence, edits
-from .output import Rendered, document_record
-from .pdf import convert
-from .render import render_html
+from . import answers
+from .evidence import Evidence, Part
+from .letter import MAX_NARRATIVE_CHARS, build_letter_context
+from .output import Rendered, document_record, render_document
+from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
+from .response import MeasureRow
+from .sections import EnclosureStatus, Section, reason_section, template_values
+from .wording import edited_sections, format_date
 
 EXCEPTION_TEMPLATE = "documents/exception_request.html"
 PDF_TITLE = "Medical exception request"
@@ -103,10 +95,10 @@ class ExceptionContext:
     definition_versions: tuple[tuple[str, str], ...]
 
 
-def exception_topics(evidence: _Evidence) -> tuple[ExceptionTopic, ...]:
+def exception_topics(evidence: Evidence) -> tuple[ExceptionTopic, ...]:
     """What in this request lies outside standard policy, in the order a reviewer checks it."""
     found = []
-    if evidence.definition.coverage.value != "standard":
+    if evidence.assessment.coverage is not CoverageStatus.STANDARD:
         found.append(ExceptionTopic.OFF_POLICY_INDICATION)
     if evidence.product_not_preferred():
         found.append(ExceptionTopic.NON_PREFERRED_PRODUCT)
@@ -117,14 +109,14 @@ def exception_topics(evidence: _Evidence) -> tuple[ExceptionTopic, ...]:
     return tuple(found)
 
 
-def _topic_part(evidence: _Evidence, topic: ExceptionTopic) -> Part:
+def _topic_part(evidence: Evidence, topic: ExceptionTopic) -> Part:
     if topic is ExceptionTopic.OFF_POLICY_INDICATION:
-        return evidence.indication_evidence()
+        return answers.indication(evidence)
     if topic is ExceptionTopic.NON_PREFERRED_PRODUCT:
-        return evidence.product_choice()
+        return answers.product_choice(evidence)
     if topic is ExceptionTopic.DOSE_ABOVE_LIMIT:
-        return evidence.dose()
-    return evidence.site()
+        return answers.dose(evidence)
+    return answers.site(evidence)
 
 
 def _topic_label(rule: ExceptionRule, topic: ExceptionTopic) -> str:
@@ -145,12 +137,12 @@ def build_exception_context(
 ) -> ExceptionContext:
     """Gather what the exception request says; raise NoExceptionNeeded when nothing is."""
     rules = rules or library.appeal_rules
-    physician = edits(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
-    evidence = _Evidence(
+    physician = edited_sections(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
+    evidence = Evidence(
         case,
         assessment,
         library,
-        refs=_Refs(),
+        refs=References(),
         justification=justification or Justification(),
         attachments=tuple(attachments),
     )
@@ -168,30 +160,17 @@ def build_exception_context(
     draft: list[str] = [p.message for p in assessment.problems]
     sections = []
     for topic in chosen:
-        reason_rule = rules.reason(TOPIC_REASONS[topic])
-        part = _topic_part(evidence, topic)
-        section_values = {**values, "unsupported": "; ".join(part.unsupported)}
-        use_alternative = part.alternative and bool(reason_rule.alternative)
-        intro = fill(
-            reason_rule.alternative if use_alternative else reason_rule.response, section_values
+        section, missing = reason_section(
+            topic.value,
+            rules.reason(TOPIC_REASONS[topic]),
+            _topic_part(evidence, topic),
+            values,
+            heading=_topic_label(rule, topic),
+            physician=physician.get(f"exception_{topic.value}", ()),
         )
-        section_closing = fill(
-            reason_rule.alternative_supported if use_alternative else reason_rule.supported,
-            section_values,
-        )
-        written = physician.get(f"exception_{topic.value}", ())
-        sections.append(
-            make_section(
-                topic.value,
-                _topic_label(rule, topic),
-                intro,
-                section_closing,
-                part,
-                physician=written,
-            )
-        )
-        if not part.supported and not written:
-            draft.append(fill(reason_rule.unsupported, section_values))
+        sections.append(section)
+        if missing:
+            draft.append(missing)
     if ExceptionTopic.OFF_POLICY_INDICATION not in chosen:
         # The exception covers what it names; every other required criterion still counts.
         draft += [
@@ -268,21 +247,13 @@ def render_exception_request(
         attachments=attachments,
         narrative=narrative,
     )
-    html = render_html(EXCEPTION_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "exception",
-            case,
-            assessment,
-            document_date=letter_date,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
-        ),
+    record = document_record(
+        "exception",
+        case,
+        assessment,
+        document_date=letter_date,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
     )
+    return render_document(EXCEPTION_TEMPLATE, context, record, title=PDF_TITLE)

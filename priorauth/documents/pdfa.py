@@ -2,8 +2,8 @@
 
 The document is the same HTML as the ordinary PDF, written as PDF/A-3b with
 exactly one embedded file, ``case-record.json``: the record of what produced
-it (the case snapshot, the assessment, the definition versions, the denial and
-the grounds when there are any; see output.document_record). It is attached by
+it (output.DocumentRecord: the case snapshot, the assessment, the definition
+versions, the denial and the grounds when there are any). It is attached by
 our code alone, as a PDF/A-3 associated file with the relationship ``Data``;
 the HTML still cannot attach anything. The PDF's metadata holds only the
 document's generic title and language.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
@@ -25,15 +24,9 @@ from priorauth.rules.appeals import AppealRules
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from . import LETTER_TEMPLATE, build_letter_context
-from .appeal import APPEAL_TEMPLATE, build_appeal_context
-from .appeal import PDF_TITLE as APPEAL_TITLE
-from .output import Rendered, document_record, record_json
-from .pdf import PDFA_VARIANT, RecordFile, convert
-from .render import render_html
-
-RECORD_NAME = "case-record.json"
-RECORD_DESCRIPTION = "The case data, assessment and definition versions behind this document"
+from .appeal import AppealContext, render_appeal
+from .letter import LetterContext, render_letter
+from .output import Rendered
 
 
 def render_pdfa(
@@ -47,49 +40,21 @@ def render_pdfa(
     attachments: Sequence[Attachment] = (),
     narrative: Mapping[str, str] | None = None,
     rules: AppealRules | None = None,
-) -> Rendered[Any]:
+) -> Rendered[AppealContext | LetterContext]:
     """Render the appeal (when a denial is given) or the letter as PDF/A-3b with its record."""
-    context: Any
-    if denial is not None:
-        context = build_appeal_context(
-            case,
-            assessment,
-            library,
-            denial,
-            letter_date=letter_date,
-            rules=rules,
-            justification=justification,
-            attachments=attachments,
-            narrative=narrative,
+    if denial is None:
+        return render_letter(
+            case, assessment, library, letter_date=letter_date, narrative=narrative, archival=True
         )
-        html, title, kind = render_html(APPEAL_TEMPLATE, context), APPEAL_TITLE, "appeal"
-    else:
-        context = build_letter_context(
-            case, assessment, library, letter_date=letter_date, narrative=narrative
-        )
-        html, title, kind = render_html(LETTER_TEMPLATE, context), context.pdf_title, "letter"
-    record = document_record(
-        kind,
+    return render_appeal(
         case,
         assessment,
-        document_date=letter_date,
-        denial=denial,
+        library,
+        denial,
+        letter_date=letter_date,
+        rules=rules,
         justification=justification,
         attachments=attachments,
         narrative=narrative,
-    )
-    created = dt.datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=dt.UTC)
-    output = convert(
-        html,
-        title=title,
-        variant=PDFA_VARIANT,
-        record=RecordFile(RECORD_NAME, record_json(record), RECORD_DESCRIPTION, created),
-    )
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=record,
+        archival=True,
     )

@@ -22,24 +22,19 @@ from priorauth.domain.denial import (
     Denial,
     Justification,
 )
+from priorauth.domain.quantities import plain_number
 from priorauth.rules.appeals import AppealRules, appeal_deadline, fill
 from priorauth.rules.assessment import STATUS_LABELS, Assessment, CriterionResult, Status
 from priorauth.rules.library import Library
+from priorauth.rules.schema import CoverageStatus
 
-from .appeal import answer, template_values
-from .context import (
-    Reference,
-    Row,
-    _Refs,
-    build_letter_context,
-    format_date,
-    format_number,
-    format_short_date,
-)
-from .evidence import Part, _Evidence
-from .output import Rendered, document_record
-from .pdf import convert
-from .render import render_html
+from . import answers
+from .evidence import Evidence, Part
+from .letter import build_letter_context
+from .output import Rendered, document_record, render_document
+from .parts import Reference, References, Row
+from .sections import template_values
+from .wording import format_date, format_short_date
 
 PEER_TO_PEER_TEMPLATE = "documents/peer_to_peer.html"
 PDF_TITLE = "Peer-to-peer preparation sheet"
@@ -94,7 +89,7 @@ def _clip(text: str) -> str:
 
 
 def _criterion_rows(
-    results: tuple[CriterionResult, ...], refs: _Refs, nested: bool = False
+    results: tuple[CriterionResult, ...], refs: References, nested: bool = False
 ) -> list[CriterionRow]:
     rows = []
     for result in results:
@@ -141,12 +136,12 @@ def build_peer_to_peer_context(
     """Gather the sheet's contents from the case, its assessment and, if any, the denial."""
     rules = rules or library.appeal_rules
     letter = build_letter_context(case, assessment, library, letter_date=prepared_on)
-    refs = _Refs()
-    evidence = _Evidence(
+    refs = References()
+    evidence = Evidence(
         case,
         assessment,
         library,
-        refs=_Refs(),
+        refs=References(),
         justification=justification or Justification(),
         attachments=tuple(attachments),
     )
@@ -161,10 +156,10 @@ def build_peer_to_peer_context(
     if dose is not None:
         weight = dose.dosing_weight
         dose_lines.append(
-            f"{format_number(dose.per_course_g)} g per course ({format_number(dose.dose_g_per_kg)}"
-            f" g/kg on a dosing weight of {format_number(weight.weight_kg)} kg; actual "
-            f"{format_number(weight.actual_kg)} kg), {format_number(dose.per_day_g)} g a day over "
-            f"{dose.days_per_course} day(s), every {format_number(regimen.interval_weeks)} weeks."
+            f"{plain_number(dose.per_course_g)} g per course ({plain_number(dose.dose_g_per_kg)}"
+            f" g/kg on a dosing weight of {plain_number(weight.weight_kg)} kg; actual "
+            f"{plain_number(weight.actual_kg)} kg), {plain_number(dose.per_day_g)} g a day over "
+            f"{dose.days_per_course} day(s), every {plain_number(regimen.interval_weeks)} weeks."
         )
         dose_lines.append(weight.reason)
     if assessment.dose.limit_text:
@@ -175,7 +170,7 @@ def build_peer_to_peer_context(
     values = template_values(evidence, denial)
     if denial is not None:
         for reason in denial.reasons:
-            part = answer(evidence, reason)
+            part = answers.answer(evidence, reason)
             for item in rules.reason(reason.category).objections:
                 objections.append(
                     ObjectionRow(
@@ -185,14 +180,13 @@ def build_peer_to_peer_context(
                         on_file=_on_file(part),
                     )
                 )
-    if assessment.coverage.value != "standard":
+    if assessment.coverage is not CoverageStatus.STANDARD:
         objections.append(
             ObjectionRow(
                 about="Coverage",
                 objection=p2p.exception,
-                prepare="What an exception request needs: "
-                + "; ".join(evidence.definition.exception_needs),
-                on_file=_on_file(evidence.indication_evidence()),
+                prepare="What an exception request needs: " + "; ".join(assessment.exception_needs),
+                on_file=_on_file(answers.indication(evidence)),
             )
         )
     for result in assessment.criteria:
@@ -297,21 +291,13 @@ def render_peer_to_peer(
         justification=justification,
         attachments=attachments,
     )
-    html = render_html(PEER_TO_PEER_TEMPLATE, context)
-    output = convert(html, title=PDF_TITLE)
-    return Rendered(
-        html=html,
-        pdf=output.pdf,
-        context=context,
-        page_count=output.page_count,
-        fetches=output.fetches,
-        record=document_record(
-            "peer_to_peer",
-            case,
-            assessment,
-            document_date=prepared_on,
-            denial=denial,
-            justification=justification,
-            attachments=attachments,
-        ),
+    record = document_record(
+        "peer_to_peer",
+        case,
+        assessment,
+        document_date=prepared_on,
+        denial=denial,
+        justification=justification,
+        attachments=attachments,
     )
+    return render_document(PEER_TO_PEER_TEMPLATE, context, record, title=PDF_TITLE)

@@ -16,13 +16,18 @@ import io
 import re
 import unicodedata
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from PIL import Image  # WeasyPrint's own image library
 from pypdf import PdfReader
 
 from priorauth.domain.denial import MEDIA_TYPE_LABELS, Attachment, MediaType
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# What one packet takes in all.
+MAX_UPLOADS = 20
+MAX_PACKET_UPLOAD_BYTES = 40 * 1024 * 1024
 MAX_UPLOAD_PAGES = 60
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_FILENAME_CHARS = 120
@@ -131,8 +136,6 @@ def _pdf_pages(name: str, data: bytes) -> int:
 
 
 def _check_image(name: str, data: bytes, kind: MediaType) -> None:
-    from PIL import Image  # WeasyPrint's own image library
-
     label = MEDIA_TYPE_LABELS[kind]
     # A file cut short often still decodes (libjpeg fills the rest with grey): check its end.
     end = b"IEND" if kind is MediaType.PNG else b"\xff\xd9"
@@ -210,3 +213,31 @@ def check_upload(upload: Upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Checke
         title=upload.title,
     )
     return CheckedUpload(attachment=attachment, data=upload.data)
+
+
+def check_uploads(
+    uploads: Sequence[Upload | CheckedUpload],
+    allowed_enclosures: Mapping[str, str],
+) -> tuple[CheckedUpload, ...]:
+    """Check every upload and a packet's limits before anything is rendered."""
+    if len(uploads) > MAX_UPLOADS:
+        raise UploadRejected(
+            "attachments", f"{len(uploads)} files; a packet takes at most {MAX_UPLOADS}"
+        )
+    checked = tuple(u if isinstance(u, CheckedUpload) else check_upload(u) for u in uploads)
+    total = sum(c.attachment.size_bytes for c in checked)
+    if total > MAX_PACKET_UPLOAD_BYTES:
+        raise UploadRejected(
+            "attachments",
+            f"{total / 1048576:.1f} MB in all; a packet takes at most "
+            f"{MAX_PACKET_UPLOAD_BYTES // 1048576} MB of attachments",
+        )
+    for item in checked:
+        enclosure = item.attachment.enclosure_id
+        if enclosure is not None and enclosure not in allowed_enclosures:
+            raise UploadRejected(
+                item.attachment.filename,
+                f"there is no enclosure {enclosure!r} for this request; choose one of "
+                f"{', '.join(sorted(allowed_enclosures))}, or none",
+            )
+    return checked

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from priorauth.documents import RenderedDocument, render_letter
+from priorauth.documents import LetterContext, Rendered, render_letter
 from priorauth.documents.pdf import captured_weasyprint_messages
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate, load_library
@@ -68,10 +68,12 @@ def make_case() -> Callable[[dict[str, Any]], Case]:
 @pytest.fixture
 def render(
     library: Library, make_case: Callable[[dict[str, Any]], Case]
-) -> Callable[..., RenderedDocument]:
+) -> Callable[..., Rendered[LetterContext]]:
     """Validate, assess and render a case's letter, as the web and CLI layers do."""
 
-    def go(data: dict[str, Any], lib: Library | None = None, **kwargs: Any) -> RenderedDocument:
+    def go(
+        data: dict[str, Any], lib: Library | None = None, **kwargs: Any
+    ) -> Rendered[LetterContext]:
         lib = lib or library
         case = make_case(data)
         assessment = evaluate(case, lib, TODAY)

@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from priorauth.documents import LetterContext, build_letter_context, render_html
-from priorauth.documents.context import format_date, format_number
 from priorauth.documents.pdf import resources
 from priorauth.documents.render import environment
+from priorauth.documents.wording import format_date
 from priorauth.domain.case import Case
 from priorauth.domain.dates import period_end
+from priorauth.domain.quantities import plain_number
 from priorauth.rules import evaluate
 from priorauth.rules.assessment import Status
 from priorauth.rules.library import Library
@@ -123,10 +124,10 @@ def test_an_any_of_criterion_shows_only_the_evidence_of_what_was_met(
 
 def test_dates_and_numbers_are_written_for_a_letter() -> None:
     assert format_date(dt.date(2026, 3, 1)) == "March 1, 2026"
-    assert format_number(Decimal("160.0")) == "160"
-    assert format_number(Decimal("0.500")) == "0.5"
-    assert format_number(Decimal("79.6")) == "79.6"
-    assert format_number(Decimal("1E+2")) == "100"
+    assert plain_number(Decimal("160.0")) == "160"
+    assert plain_number(Decimal("0.500")) == "0.5"
+    assert plain_number(Decimal("79.6")) == "79.6"
+    assert plain_number(Decimal("1E+2")) == "100"
     # A three-month authorization from December 1 ends on the last day of February.
     assert period_end(dt.date(2026, 12, 1), 3) == dt.date(2027, 2, 28)
     assert period_end(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 27)

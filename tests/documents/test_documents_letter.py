@@ -10,21 +10,21 @@ from typing import Any
 import pdf_inspect
 import pytest
 
-from priorauth.documents import RenderedDocument
+from priorauth.documents import LetterContext, Rendered
 from priorauth.documents.pdf import DEFAULT_TITLE, stylesheet_fetches
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus
 
-Render = Callable[..., RenderedDocument]
+Render = Callable[..., Rendered[LetterContext]]
 
 
 @pytest.fixture
-def example_letter(render: Render, example_data: dict[str, Any]) -> RenderedDocument:
+def example_letter(render: Render, example_data: dict[str, Any]) -> Rendered[LetterContext]:
     return render(example_data)
 
 
 def test_letter_text_has_patient_diagnosis_dose_and_each_therapy(
-    example_letter: RenderedDocument, example_data: dict[str, Any]
+    example_letter: Rendered[LetterContext], example_data: dict[str, Any]
 ) -> None:
     text = pdf_inspect.text(example_letter.pdf)
     assert "Avery Testpatient" in text
@@ -42,7 +42,7 @@ def test_letter_text_has_patient_diagnosis_dose_and_each_therapy(
         assert pdf_inspect.squeezed(therapy["note"]) in pdf_inspect.squeezed(text)
 
 
-def test_letter_has_every_section_a_payer_expects(example_letter: RenderedDocument) -> None:
+def test_letter_has_every_section_a_payer_expects(example_letter: Rendered[LetterContext]) -> None:
     text = pdf_inspect.text(example_letter.pdf)
     for heading in (
         "Letter of medical necessity",
@@ -75,7 +75,7 @@ def test_the_same_input_renders_the_same_text(render: Render, example_data: dict
     assert pdf_inspect.text(first.pdf) == pdf_inspect.text(second.pdf)
 
 
-def test_pdf_metadata_holds_no_patient_data(example_letter: RenderedDocument) -> None:
+def test_pdf_metadata_holds_no_patient_data(example_letter: Rendered[LetterContext]) -> None:
     pdf = pdf_inspect.reader(example_letter.pdf)
     info = {key: str(value) for key, value in (pdf.metadata or {}).items()}
     assert info.get("/Title") == DEFAULT_TITLE
@@ -95,7 +95,7 @@ def test_pdf_metadata_holds_no_patient_data(example_letter: RenderedDocument) ->
 
 
 def test_letter_fetches_nothing_and_fonts_come_from_the_assets(
-    example_letter: RenderedDocument,
+    example_letter: Rendered[LetterContext],
 ) -> None:
     assert example_letter.fetches == ()
     fonts = stylesheet_fetches()
@@ -132,7 +132,7 @@ def test_criteria_not_met_or_missing_are_not_claimed(
     assert "Demyelination on electrophysiology or pathology: not met." in text
 
 
-def test_a_ready_letter_has_no_draft_banner(example_letter: RenderedDocument) -> None:
+def test_a_ready_letter_has_no_draft_banner(example_letter: Rendered[LetterContext]) -> None:
     assert example_letter.context.draft_reasons == ()
     assert "Draft" not in pdf_inspect.text(example_letter.pdf)
 
@@ -235,13 +235,13 @@ def test_a_long_therapy_history_keeps_every_row(
     assert letter.page_count > 3
 
 
-def test_the_letter_html_references_no_resource(example_letter: RenderedDocument) -> None:
+def test_the_letter_html_references_no_resource(example_letter: Rendered[LetterContext]) -> None:
     html = example_letter.html.lower()
     for construct in ("<link", "<img", "<script", "<object", "<iframe", "url(", "@import"):
         assert construct not in html, construct
 
 
-def test_the_preview_inlines_the_print_stylesheet(example_letter: RenderedDocument) -> None:
+def test_the_preview_inlines_the_print_stylesheet(example_letter: Rendered[LetterContext]) -> None:
     preview = example_letter.preview_html
     assert preview.count("<style>") == 1
     assert "@page" in preview

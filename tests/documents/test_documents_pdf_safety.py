@@ -19,7 +19,7 @@ import pytest
 from weasyprint import HTML, Attachment
 from weasyprint.urls import FatalURLFetchingError
 
-from priorauth.documents import RenderedDocument
+from priorauth.documents import LetterContext, Rendered
 from priorauth.documents.pdf import (
     DEFAULT_TITLE,
     MAX_HTML_CHARS,
@@ -44,8 +44,8 @@ PASSWD_MARKER = b"root:x:0:0"
 
 @pytest.fixture
 def hostile_letter(
-    render: Callable[..., RenderedDocument], example_data: dict[str, Any]
-) -> RenderedDocument:
+    render: Callable[..., Rendered[LetterContext]], example_data: dict[str, Any]
+) -> Rendered[LetterContext]:
     """The example case with every payload in the summary, a therapy note and the name."""
     joined = " ".join(PAYLOADS)
     example_data["clinical_summary"] = f"Summary start {joined} summary end {{{{7*7}}}}"
@@ -55,7 +55,7 @@ def hostile_letter(
     return render(example_data)
 
 
-def test_payloads_are_escaped_in_the_html(hostile_letter: RenderedDocument) -> None:
+def test_payloads_are_escaped_in_the_html(hostile_letter: Rendered[LetterContext]) -> None:
     html = hostile_letter.html
     for payload in PAYLOADS:
         assert payload not in html
@@ -67,7 +67,7 @@ def test_payloads_are_escaped_in_the_html(hostile_letter: RenderedDocument) -> N
     assert "49" not in hostile_letter.context.clinical_history[0]
 
 
-def test_payloads_appear_literally_in_the_pdf(hostile_letter: RenderedDocument) -> None:
+def test_payloads_appear_literally_in_the_pdf(hostile_letter: Rendered[LetterContext]) -> None:
     text = pdf_inspect.squeezed(pdf_inspect.text(hostile_letter.pdf))
     for payload in PAYLOADS:
         assert pdf_inspect.squeezed(payload) in text
@@ -76,7 +76,7 @@ def test_payloads_appear_literally_in_the_pdf(hostile_letter: RenderedDocument) 
     assert "{{7*7}}" in text
 
 
-def test_payloads_embed_and_fetch_nothing(hostile_letter: RenderedDocument) -> None:
+def test_payloads_embed_and_fetch_nothing(hostile_letter: Rendered[LetterContext]) -> None:
     assert hostile_letter.fetches == ()
     assert pdf_inspect.embedded_files(hostile_letter.pdf) == []
     assert b"/EmbeddedFiles" not in hostile_letter.pdf
@@ -85,7 +85,9 @@ def test_payloads_embed_and_fetch_nothing(hostile_letter: RenderedDocument) -> N
     assert "root:x:0:0" not in pdf_inspect.text(hostile_letter.pdf)
 
 
-def test_payloads_in_the_name_stay_out_of_the_metadata(hostile_letter: RenderedDocument) -> None:
+def test_payloads_in_the_name_stay_out_of_the_metadata(
+    hostile_letter: Rendered[LetterContext],
+) -> None:
     info = pdf_inspect.reader(hostile_letter.pdf).metadata or {}
     assert str(info.get("/Title")) == DEFAULT_TITLE
     assert all("passwd" not in str(value) for value in info.values())

@@ -26,16 +26,13 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from priorauth.documents import packet as packet_module
-from priorauth.documents.packet import (
-    MAX_UPLOADS,
-    PacketDocument,
-    build_packet,
-)
+from priorauth.documents import output as output_module
+from priorauth.documents.packet import PacketDocument, build_packet
 from priorauth.documents.pdf import html_to_pdf
 from priorauth.documents.uploads import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PAGES,
+    MAX_UPLOADS,
     Upload,
     UploadRejected,
     check_upload,
@@ -381,7 +378,7 @@ def test_a_bad_upload_stops_the_packet_before_anything_is_rendered(
     def no_rendering(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("rendered despite a bad upload")
 
-    monkeypatch.setattr(packet_module, "convert", no_rendering)
+    monkeypatch.setattr(output_module, "convert", no_rendering)
     good = Upload("good.pdf", "application/pdf", GOOD_PDF)
     with pytest.raises(UploadRejected, match=re.escape(needle)):
         build_packet(

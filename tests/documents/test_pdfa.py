@@ -11,9 +11,9 @@ import pdf_inspect
 import pytest
 from appeal_examples import APPEAL_EXAMPLES, load_example
 
-from priorauth.documents.output import RECORD_TYPE, record_json
+from priorauth.documents.output import RECORD_NAME, RECORD_TYPE
 from priorauth.documents.pdf import PDFA_VARIANT, RecordFile, convert
-from priorauth.documents.pdfa import RECORD_NAME, render_pdfa
+from priorauth.documents.pdfa import render_pdfa
 from priorauth.domain.case import Case
 from priorauth.rules import evaluate
 from priorauth.rules.library import Library
@@ -42,7 +42,7 @@ def test_the_json_attachment_reads_back_as_the_record(appeal_pdfa: tuple[Any, An
     assert list(attachments) == [RECORD_NAME]
     (data,) = attachments[RECORD_NAME]
     record = json.loads(data)
-    assert record == json.loads(record_json(rendered.record))
+    assert record == json.loads(rendered.record.json_bytes())
     assert record["record_type"] == RECORD_TYPE
     assert record["document"] == "appeal"
     assert record["case"] == example.case.model_dump(mode="json")
