@@ -19,7 +19,7 @@ from priorauth.store import accounts, repository
 from priorauth.store.models import ROLE_LABELS, User
 
 from . import context
-from .intake import options
+from .fields import options
 from .permissions import Permission, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

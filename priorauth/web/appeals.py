@@ -29,9 +29,8 @@ from flask import (
 )
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, Field, Form, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Form, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.validators import ValidationError as ShapeError
 
 from priorauth.documents import DocumentTooLarge, render_html
 from priorauth.domain.case import Case
@@ -55,7 +54,7 @@ from priorauth.store.signatures import (
     current_signature,
 )
 
-from . import context, intake
+from . import context
 from .cases import (
     LETTER_PREVIEW_CSP,
     View,
@@ -65,6 +64,17 @@ from .cases import (
     _price_tables,
     _record_superseded,
     for_browser,
+)
+from .fields import (
+    CONTROL_CHARACTERS_MESSAGE,
+    ErrorLink,
+    MultiCheckboxField,
+    friendly_message,
+    has_control_characters,
+    long_text_field,
+    no_control_characters,
+    options,
+    text_field,
 )
 from .permissions import Permission, case_action, may
 
@@ -87,21 +97,6 @@ _EXTENSIONS = {MediaType.PDF.value: "pdf", MediaType.PNG.value: "png", MediaType
 DOCUMENT_KINDS = ("appeal", "peer_to_peer", "packet")
 
 
-def _no_control_characters(_form: Form, field: Field) -> None:
-    if any(ord(c) < 32 and c not in "\n\t\r" for c in field.data or ""):
-        raise ShapeError("Remove the control characters pasted into this field.")
-
-
-def _text(label: str, max_chars: int = SHORT_MAX, **kwargs: Any) -> StringField:
-    return StringField(label, [Optional(), Length(max=max_chars), _no_control_characters], **kwargs)
-
-
-def _long(label: str, **kwargs: Any) -> TextAreaField:
-    return TextAreaField(
-        label, [Optional(), Length(max=TEXT_MAX), _no_control_characters], **kwargs
-    )
-
-
 def denial_form_class(criteria: Sequence[tuple[str, str]]) -> type[Form]:
     """The denial notice form; the criteria to name are the indication's own."""
 
@@ -119,34 +114,34 @@ def denial_form_class(criteria: Sequence[tuple[str, str]]) -> type[Form]:
             [
                 InputRequired("Enter the reference number the notice gives."),
                 Length(max=SHORT_MAX),
-                _no_control_characters,
+                no_control_characters(),
             ],
         )
-        reasons = intake.MultiCheckboxField(
+        reasons = MultiCheckboxField(
             "Reasons the notice gives",
-            choices=intake.options([(r.value, lab) for r, lab in DENIAL_REASON_LABELS.items()]),
+            choices=options([(r.value, lab) for r, lab in DENIAL_REASON_LABELS.items()]),
             description="Tick every reason given: the appeal answers each one in its own "
             "section, with the case's evidence.",
         )
-        criteria_named = intake.MultiCheckboxField(
+        criteria_named = MultiCheckboxField(
             "Criteria the payer says are not met",
-            choices=intake.options(list(criteria)),
+            choices=options(list(criteria)),
             description="Only with “Coverage criteria not met”: tick the ones the notice names.",
         )
-        missing = _long(
+        missing = long_text_field(
             "What the payer says it did not receive",
             description="Only with “Missing information”: one item per line, as the notice "
             "words it.",
         )
-        reviewer_words = _long(
+        reviewer_words = long_text_field(
             "The reviewer's words",
             description="The notice's rationale, copied word for word: the appeal quotes it "
             "and answers it.",
         )
-        reviewer = _text("Reviewer named on the notice")
+        reviewer = text_field("Reviewer named on the notice")
         level = SelectField(
             "Level of appeal",
-            choices=intake.options([(lv.value, lab) for lv, lab in APPEAL_LEVEL_LABELS.items()]),
+            choices=options([(lv.value, lab) for lv, lab in APPEAL_LEVEL_LABELS.items()]),
             default="first_internal",
         )
         appeal_deadline = DateField(
@@ -159,15 +154,15 @@ def denial_form_class(criteria: Sequence[tuple[str, str]]) -> type[Form]:
             "The physician judges that waiting for a standard appeal would seriously risk "
             "the patient's health"
         )
-        urgency = _long(
+        urgency = long_text_field(
             "Why waiting would risk the patient's health",
             description="In the physician's words; needed to ask for an expedited review.",
         )
-        appeals_fax = _text(
+        appeals_fax = text_field(
             "Appeals fax number", description="From the notice; printed on the packet's cover."
         )
-        appeals_address = _text("Appeals address")
-        previous_appeal_reference = _text(
+        appeals_address = text_field("Appeals address")
+        previous_appeal_reference = text_field(
             "Reference of the previous appeal",
             description="For a second-level appeal or an external review.",
         )
@@ -441,7 +436,7 @@ def read_denial(
         denial = Denial.model_validate(_denial_data(form), context={"today": context.today()})
     except ValidationError as error:
         for detail in error.errors():
-            message = intake.friendly_message(detail)
+            message = friendly_message(detail)
             loc = [part for part in detail["loc"] if isinstance(part, str)]
             name = loc[0] if loc else ""
             if name == "reasons" and "criteria" in loc:
@@ -477,11 +472,11 @@ def read_denial(
 def _denial_page(
     record: CaseRecord, form: Form, *, general: Sequence[str] = (), status: int = 200
 ) -> tuple[str, int]:
-    errors = [intake.ErrorLink("", "", message) for message in general]
+    errors = [ErrorLink("", "", message) for message in general]
     for item in form:
         for message in item.errors or ():
-            anchor = f"{item.id}-0" if isinstance(item, intake.MultiCheckboxField) else item.id
-            errors.append(intake.ErrorLink(anchor, str(item.label.text), str(message)))
+            anchor = f"{item.id}-0" if isinstance(item, MultiCheckboxField) else item.id
+            errors.append(ErrorLink(anchor, str(item.label.text), str(message)))
     return (
         render_template(
             "pages/denial.html",
@@ -884,8 +879,8 @@ def upload(record: CaseRecord) -> View:
 
     if sent is None or not sent.filename:
         return rejected("Choose the file to attach.")
-    if any(ord(c) < 32 for c in title):
-        return rejected("Remove the control characters pasted into the description.")
+    if has_control_characters(title):
+        return rejected(CONTROL_CHARACTERS_MESSAGE)
     allowed = dict(_enclosure_choices(record))
     if enclosure is not None and enclosure not in allowed:
         return rejected("Choose what the file is from the list, or “Another document”.")

@@ -41,6 +41,7 @@ from priorauth.store.signatures import SIGNED_LETTER
 from priorauth.store.workflow import EDITABLE_STATES
 
 from . import context, intake, readiness, steps, workqueue
+from .fields import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from .permissions import Permission, case_action, may, reach, requires
 
 bp = Blueprint("cases", __name__)
@@ -641,8 +642,8 @@ def narrative(record: CaseRecord) -> View:
         for name, text in posted.items():
             if len(text) > MAX_NARRATIVE_CHARS:
                 errors[name] = f"Shorten this section to {MAX_NARRATIVE_CHARS:,} characters."
-            elif any(ord(c) < 32 and c not in "\n\t" for c in text):
-                errors[name] = "Remove the control characters pasted into this section."
+            elif has_control_characters(text, long_text=True):
+                errors[name] = CONTROL_CHARACTERS_MESSAGE
         current = posted
         version = request.form.get("version", "")
         if not errors:

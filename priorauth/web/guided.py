@@ -27,6 +27,7 @@ from priorauth.store.models import CaseRecord, IntakeDraft
 from priorauth.store.repository import EditConflict
 
 from . import context, intake, readiness, steps
+from .fields import ErrorLink, leaves
 from .permissions import Permission, draft_action, requires
 
 bp = Blueprint("drafts", __name__)
@@ -77,8 +78,8 @@ def step_url(draft_id: int, anchor: str = "", key: str | None = None) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _errors_by_step(form: intake.IntakeForm) -> dict[str, list[intake.ErrorLink]]:
-    found: dict[str, list[intake.ErrorLink]] = {}
+def _errors_by_step(form: intake.IntakeForm) -> dict[str, list[ErrorLink]]:
+    found: dict[str, list[ErrorLink]] = {}
     for error in intake.error_summary(form):
         key = steps.step_of(error.anchor).key if error.anchor else "review"
         found.setdefault(key, []).append(error)
@@ -98,7 +99,7 @@ def _hidden(draft: IntakeDraft, step: steps.Step | None, form: intake.IntakeForm
 
 
 def _indicator(
-    draft: IntakeDraft | None, current: str, problems: dict[str, list[intake.ErrorLink]]
+    draft: IntakeDraft | None, current: str, problems: dict[str, list[ErrorLink]]
 ) -> list[dict[str, Any]]:
     chosen = draft is not None and draft.indication_id is not None
     items = []
@@ -202,7 +203,7 @@ def review_sections(form: intake.IntakeForm) -> list[dict[str, Any]]:
     """Each step's answers as (label, value) rows, empty ones left out."""
     rows: dict[str, list[tuple[str, str]]] = {step.key: [] for step in steps.STEPS}
     with_units = _measures_with_units(form)
-    for item, label in intake.leaves(form):
+    for item, label in leaves(form):
         value = with_units.get(item.name, _shown_value(item))
         if not value or item.name in _SHOWN_WITH_ANOTHER:
             continue
@@ -231,7 +232,7 @@ def _render_step(
     definition = _definition(draft) if draft is not None else None
     # The checklist and the step indicator read the whole draft, on a form of their
     # own: the page's form shows only the errors its own step may show.
-    problems: dict[str, list[intake.ErrorLink]] = {}
+    problems: dict[str, list[ErrorLink]] = {}
     checked = readiness.NO_INDICATION
     if draft is not None:
         whole = _build(draft, _formdata(draft.formdata))
@@ -241,7 +242,7 @@ def _render_step(
             checked = readiness.summarize_read(
                 whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
             )
-    errors: list[intake.ErrorLink] = []
+    errors: list[ErrorLink] = []
     if show_errors:
         errors = [
             e

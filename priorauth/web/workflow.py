@@ -31,7 +31,7 @@ from priorauth.store.repository import EditConflict
 from priorauth.store.signatures import SIGNED_APPEAL, current_signature
 
 from . import context
-from .intake import options
+from .fields import no_control_characters, options
 from .permissions import Permission, case_action, has, may
 
 bp = Blueprint("workflow", __name__)
@@ -43,11 +43,6 @@ ASSIGNABLE_ROLES = (Role.PHYSICIAN.value, Role.ADVOCATE.value)
 STEPS_BACK = frozenset({"return_to_draft", "close", "close_without_appeal"})
 
 
-def _no_control_characters(_form: Form, field: Any) -> None:
-    if any(ord(c) < 32 and c not in "\n\t\r" for c in field.data or ""):
-        raise ValidationError("Remove the control characters pasted into this field.")
-
-
 class SubmissionForm(Form):
     submitted_on = DateField("Date submitted", [InputRequired("Enter the date it was sent.")])
     method = SelectField(
@@ -56,7 +51,7 @@ class SubmissionForm(Form):
     )
     payer_reference = StringField(
         "Payer's reference number",
-        [Optional(), Length(max=100), _no_control_characters],
+        [Optional(), Length(max=100), no_control_characters()],
         description="The number the payer gave for this request, if any.",
     )
 
@@ -65,7 +60,7 @@ class ApprovalForm(Form):
     decided_on = DateField("Date of the decision", [InputRequired("Enter the decision's date.")])
     authorization_number = StringField(
         "Authorization number",
-        [InputRequired("Enter the authorization number."), Length(max=60), _no_control_characters],
+        [InputRequired("Enter the authorization number."), Length(max=60), no_control_characters()],
     )
     approved_units = IntegerField(
         "Units approved",
@@ -87,7 +82,7 @@ class DenialForm(Form):
         [
             InputRequired("Enter the reason the payer gave."),
             Length(max=TEXT_MAX),
-            _no_control_characters,
+            no_control_characters(long_text=True),
         ],
         description="As the denial letter words it: the appeal must answer it.",
     )
@@ -109,7 +104,7 @@ class PendForm(Form):
         [
             InputRequired("Enter what the payer asks for."),
             Length(max=TEXT_MAX),
-            _no_control_characters,
+            no_control_characters(long_text=True),
         ],
     )
     respond_by = DateField("Answer by", [Optional()])
