@@ -30,6 +30,7 @@ from . import (
     intake,
     permissions,
     reference,
+    sessions,
     signing,
     workflow,
 )
@@ -180,10 +181,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # Before CSRF reads the form: an upload may be larger than any other request.
     app.before_request(appeals.upload_limit)
     csrf.init_app(app)
-    auth.login_manager.init_app(app)
+    sessions.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py
     # decides the rest, per endpoint).
-    app.before_request(auth.enforce_idle_timeout)
+    app.before_request(sessions.enforce_idle_timeout)
     app.before_request(permissions.check_login)
     app.after_request(permissions.audit_unrecorded_case_request)
     app.after_request(_security_headers)

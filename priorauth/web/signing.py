@@ -39,9 +39,9 @@ from priorauth.store.signatures import (
 )
 
 from . import context
-from .auth import THROTTLED, Check, check_password
 from .cases import _case_heading, _letter_for, narrative_of
 from .permissions import Permission, case_action, requires
+from .sessions import THROTTLED, Check, check_password
 
 bp = Blueprint("signing", __name__)
 

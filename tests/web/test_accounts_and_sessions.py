@@ -13,7 +13,8 @@ from web_helpers import demo_account, log_in, log_in_demo, page_text
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, User
-from priorauth.web.auth import LOGIN_FAILED, THROTTLED
+from priorauth.web.auth import LOGIN_FAILED
+from priorauth.web.sessions import THROTTLED
 
 
 def _another_worker(app: Flask) -> Flask:
