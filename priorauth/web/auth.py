@@ -40,7 +40,7 @@ class LoginForm(Form):
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(url_for("cases.dashboard"))
+        return redirect(url_for("dashboard.index"))
     form = LoginForm(request.form if request.method == "POST" else None)
     if request.method == "GET" or not form.validate():
         status = 200 if request.method == "GET" else 400
@@ -82,7 +82,7 @@ def login() -> Response | str | tuple[str, int]:
     session[LAST_SEEN_KEY] = int(time.time())
     record_event(db, context.actor(), "login", "ok")
     db.commit()
-    return redirect(safe_next(request.args.get("next")) or url_for("cases.dashboard"))
+    return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
 
 
 @bp.route("/logout", methods=["POST"])

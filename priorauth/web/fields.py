@@ -205,6 +205,11 @@ def message_for(detail: ErrorDetails, target: Field | None) -> str:
     return friendly_message(detail)
 
 
+def split_path(dotted: str) -> list[str | int]:
+    """A dotted field path ("reasons.0.criteria") as the location pydantic would give."""
+    return [int(part) if part.isdigit() else part for part in dotted.split(".") if part]
+
+
 def add_error(item: Field, message: str) -> None:
     """Attach a message to a field unless it has one already (one message is enough)."""
     if item.errors:

@@ -214,7 +214,7 @@ def test_error_pages_show_no_patient_data(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("Avery Testpatient")  # an exception quoting patient data
 
-    monkeypatch.setattr("priorauth.web.cases.evaluate", broken)
+    monkeypatch.setattr("priorauth.web.casefile.current_assessments", broken)
     app.testing = False  # let the 500 handler answer instead of raising in the test
     response = logged_in.get(f"/cases/{case_id}")
     assert response.status_code == 500

@@ -358,13 +358,13 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
                 values["user_id"] = people["advocate"].id
             if row.endpoint == "admin.set_active":
                 values = {"user_id": people["physician"].id}
-            if row.endpoint == "appeals.remove_attachment":
+            if row.endpoint == "attachments.remove":
                 values["attachment_id"] = 1
             if row.endpoint in (
                 "signing.verify",
                 "cases.create",
                 "admin.new_user",
-                "cases.dashboard",
+                "dashboard.index",
                 "cases.readiness",
                 "drafts.begin",
             ):

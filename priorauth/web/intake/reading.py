@@ -27,6 +27,7 @@ from ..fields import (
     friendly_message,
     message_for,
     sentence,
+    split_path,
 )
 from ..fields import has_errors as _form_has_errors
 from .building import MAX_CODES, IntakeForm
@@ -260,10 +261,6 @@ def field_at(
     return node
 
 
-def _split_path(dotted: str) -> list[str | int]:
-    return [int(part) if part.isdigit() else part for part in dotted.split(".") if part]
-
-
 def _target(form: IntakeForm, path: Sequence[str | int], reading: _Reading) -> Field | None:
     return reading.redirects.get(tuple(path)) or field_at(form, path, reading.therapy_rows)
 
@@ -289,7 +286,7 @@ def read_case(form: IntakeForm, library: Library, today: dt.date) -> Case | None
             _place(form, target, message_for(detail, target))
     if case is not None:
         for problem in case_problems(case, library):
-            target = _target(form, _split_path(problem.field), reading)
+            target = _target(form, split_path(problem.field), reading)
             _place(form, target, sentence(problem.message))
     if not shape_ok or case is None or has_errors(form):
         return None
