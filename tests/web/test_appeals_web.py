@@ -24,8 +24,10 @@ from web_helpers import (
     page_text,
 )
 
+from priorauth.rules.assessment import Problem
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AttachmentRecord, CaseRecord, DenialRecord, Document, User
+from priorauth.web import denials
 
 Sessions = sessionmaker[Session]
 ATTACHMENTS = EXAMPLES / "attachments"
@@ -210,6 +212,30 @@ def test_a_denial_with_a_problem_is_explained_and_not_recorded(
     assert words.lower() in shown.lower(), (changes, shown, page_text(response.text)[:1500])
     assert 'class="error-summary"' in response.text
     assert _record(sessions, case_id).content_version == before
+    assert not _record(sessions, case_id).denials
+
+
+def test_a_problem_the_rules_find_stands_beside_the_field_it_names(
+    clients: dict[str, FlaskClient], sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Placed by the problem's field path in the Denial, whatever its words."""
+
+    def problems(_denial: object, _definition: object) -> list[Problem]:
+        return [Problem(field="reasons.0.criteria", message="words no page matches")]
+
+    monkeypatch.setattr(denials, "denial_problems", problems)
+    case_id = _case(sessions)
+    response = _record_denial(
+        clients["advocate"],
+        case_id,
+        reasons=["criteria_not_met"],
+        criteria_named=["demyelination"],
+    )
+    assert response.status_code == 422
+    shown = field_error(response.text, "criteria_named") or field_error(
+        response.text, "criteria_named-0"
+    )
+    assert "no such criterion" in shown
     assert not _record(sessions, case_id).denials
 
 
