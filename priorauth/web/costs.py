@@ -8,6 +8,9 @@ about the patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
@@ -23,6 +26,8 @@ from .pages import case_heading
 from .permissions import Permission, case_action
 
 bp = Blueprint("costs", __name__)
+
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 100
 
@@ -44,14 +49,20 @@ def _choices() -> tuple[str | None, SiteOfCare | None, list[str]]:
     return product_id, site, problems
 
 
-def _summary(
-    case: Case, result: Assessment, product_id: str | None, site: SiteOfCare | None
-) -> cost_summary.CostSummaryContext:
-    return cost_summary.build_cost_summary_context(
+def _estimate(
+    make: Callable[..., T],
+    case: Case,
+    result: Assessment,
+    product_id: str | None,
+    site: SiteOfCare | None,
+) -> T:
+    """Build (or render) the cost summary for the chosen product and site, as of today."""
+    library = context.library()
+    return make(
         case,
         result,
-        context.library(),
-        context.library().prices,
+        library,
+        library.prices,
         prepared_on=context.today(),
         product_id=product_id,
         site=site,
@@ -77,7 +88,9 @@ def summary(record: CaseRecord) -> View:
     unavailable = ""
     if not problems:
         try:
-            built = _summary(case, result, product_id, site)
+            built = _estimate(
+                cost_summary.build_cost_summary_context, case, result, product_id, site
+            )
         except CostSummaryUnavailable as error:
             unavailable = str(error)
     context.audit("cost_summary.view", "ok" if built else "invalid", case_id=record.id)
@@ -108,7 +121,7 @@ def preview(record: CaseRecord) -> Response:
     """The cost summary as the patient reads it, for the preview frame."""
     case, result, product_id, site = _chosen(record)
     try:
-        built = _summary(case, result, product_id, site)
+        built = _estimate(cost_summary.build_cost_summary_context, case, result, product_id, site)
     except CostSummaryUnavailable:
         abort(409)
     return casefile.preview_page(cost_summary.COST_SUMMARY_TEMPLATE, built)
@@ -121,15 +134,7 @@ def pdf(record: CaseRecord) -> Response:
     case, result, product_id, site = _chosen(record)
     try:
         with casefile.rendering():
-            rendered = cost_summary.render_cost_summary(
-                case,
-                result,
-                context.library(),
-                context.library().prices,
-                prepared_on=context.today(),
-                product_id=product_id,
-                site=site,
-            )
+            rendered = _estimate(cost_summary.render_cost_summary, case, result, product_id, site)
     except CostSummaryUnavailable:
         abort(409)
     return casefile.send_pdf(rendered.pdf, f"cost-summary-case-{record.id}.pdf")

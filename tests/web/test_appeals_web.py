@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,11 @@ from web_helpers import (
 )
 
 from priorauth.rules.assessment import Problem
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AttachmentRecord, CaseRecord, DenialRecord, Document, User
 from priorauth.web import denials
 
 Sessions = sessionmaker[Session]
 ATTACHMENTS = EXAMPLES / "attachments"
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

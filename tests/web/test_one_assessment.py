@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import TODAY, cidp_formdata, create_case, page_text
 
 from priorauth.rules.engine import evaluate
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import CaseRecord
 from priorauth.web import casefile
 
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 
 import pypdf
 import pytest
@@ -23,19 +22,11 @@ from web_helpers import (
     page_text,
 )
 
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Signature, User
 from priorauth.store.signatures import SIGNED_LETTER
 
 PHYSICIAN_PASSWORD = demo_account("physician").password
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
