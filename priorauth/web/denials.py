@@ -44,6 +44,7 @@ from .fields import (
     long_text_field,
     no_control_characters,
     options,
+    sentence,
     split_path,
     text_field,
 )
@@ -53,7 +54,10 @@ from .permissions import Permission, case_action
 bp = Blueprint("denials", __name__)
 
 MAX_MISSING_ITEMS = 20
-NO_SUCH_CRITERION = "The indication has no such criterion any more: tick the ones listed."
+# What a problem the rules find reads as on the form, by the field it is placed on.
+PROBLEM_WORDS = {
+    "criteria_named": "The indication has no such criterion any more: tick the ones listed."
+}
 # A reason's details, by where the domain puts them, are these fields of the form.
 _REASON_DETAIL_FIELDS = {"criteria": "criteria_named", "missing": "missing"}
 
@@ -287,9 +291,9 @@ def read_denial(form: Form, record: CaseRecord) -> tuple[Denial | None, list[str
         for problem in denial_problems(denial, definition):
             target = _field_at(form, split_path(problem.field))
             if target is None:
-                general.append(problem.message)
+                general.append(sentence(problem.message))
             else:
-                add_error(target, NO_SUCH_CRITERION)
+                add_error(target, PROBLEM_WORDS.get(target.short_name, sentence(problem.message)))
     if not shape_ok or general or any(f.errors for f in form):
         return None, general
     return denial, general
