@@ -18,7 +18,7 @@ from priorauth.store.models import ROLE_LABELS, User
 
 from . import context
 from .context import View
-from .fields import options
+from .fields import no_control_characters, options
 from .permissions import Permission, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,7 +27,10 @@ AUDIT_PAGE_SIZE = 200
 
 
 class AccountForm(Form):
-    name = StringField("Full name", [InputRequired("Enter the person's name."), Length(max=200)])
+    name = StringField(
+        "Full name",
+        [InputRequired("Enter the person's name."), Length(max=200), no_control_characters()],
+    )
     email = EmailField(
         "Email",
         [InputRequired("Enter their email."), Length(max=254)],
@@ -37,7 +40,9 @@ class AccountForm(Form):
         "Role", choices=options([(r.value, label) for r, label in ROLE_LABELS.items()])
     )
     credentials = StringField(
-        "Credentials", [Optional(), Length(max=40)], description="Physicians: e.g. MD or DO."
+        "Credentials",
+        [Optional(), Length(max=40), no_control_characters()],
+        description="Physicians: e.g. MD or DO.",
     )
     npi = StringField(
         "NPI",

@@ -78,6 +78,7 @@ def test_an_administrator_creates_an_account_that_can_log_in(app: Flask) -> None
         ({"password": "short"}, "at least 12 characters"),
         ({"role": "superuser"}, "Not a valid choice"),
         ({"email": "not-an-email"}, "Enter an email address"),
+        ({"name": "Dr \u202eevilname"}, "control characters"),
     ],
 )
 def test_account_problems_are_shown_beside_the_field(
