@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from io import BytesIO
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask import abort, flash, g, redirect, send_file, url_for
 from pydantic import ValidationError
@@ -277,6 +277,19 @@ def uploads_of(record: CaseRecord) -> list[CheckedUpload]:
 
 
 # --- rendering, storing and serving a document ----------------------------------------------
+
+
+class RenderedPdf(Protocol):
+    """What a renderer of the documents layer gives back, as far as pages use it."""
+
+    @property
+    def pdf(self) -> bytes: ...
+
+    @property
+    def preview_html(self) -> str: ...
+
+    @property
+    def page_count(self) -> int: ...
 
 
 @contextmanager

@@ -5,12 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from priorauth.documents import (
-    NARRATIVE_SECTIONS,
-    RenderedDocument,
-    build_letter_context,
-    render_letter,
-)
+from priorauth.documents import NARRATIVE_SECTIONS, build_letter_context, render_letter
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.store import repository
@@ -50,7 +45,7 @@ def show(record: CaseRecord) -> View:
     )
 
 
-def _render(record: CaseRecord, case: Case, result: Assessment) -> RenderedDocument:
+def _render(record: CaseRecord, case: Case, result: Assessment) -> casefile.RenderedPdf:
     with casefile.rendering():
         return render_letter(
             case,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol
 
 import pypdf
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,9 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, FileField, Form, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from priorauth.documents import RenderedDocument, html_to_pdf, render_html, render_letter
-from priorauth.documents.appeal import AppealContext, render_appeal
-from priorauth.documents.output import Rendered
+from priorauth.documents import html_to_pdf, render_html, render_letter
+from priorauth.documents.appeal import render_appeal
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.store.models import CaseRecord, CaseState, utcnow
@@ -96,9 +95,21 @@ def _sign_page(
     )
 
 
+class _Titled(Protocol):
+    @property
+    def pdf_title(self) -> str: ...
+
+
+class _Signable(casefile.RenderedPdf, Protocol):
+    """A rendered letter or appeal: the signature page names its title and page count."""
+
+    @property
+    def context(self) -> _Titled: ...
+
+
 def _render_for_signature(
     record: CaseRecord, case: Case, result: Assessment
-) -> tuple[RenderedDocument | Rendered[AppealContext], str, str, dict[str, Any] | None]:
+) -> tuple[_Signable, str, str, dict[str, Any] | None]:
     """What is signed: the appeal when the case is appealing a denial, else the letter.
 
     Returns the rendered document, the stored kind, the attestation and the record.
