@@ -13,14 +13,13 @@ from web_helpers import demo_account, log_in, log_in_demo, page_text
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, User
+from priorauth.web import create_app
 from priorauth.web.auth import LOGIN_FAILED
 from priorauth.web.sessions import THROTTLED
 
 
 def _another_worker(app: Flask) -> Flask:
     """A second application on the same database: what a second gunicorn worker is."""
-    from priorauth.web import create_app
-
     keys = (
         "TESTING",
         "SECRET_KEY",

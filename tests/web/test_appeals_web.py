@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,14 @@ from web_helpers import (
 )
 
 from priorauth.rules.assessment import Problem
-from priorauth.store.models import AttachmentRecord, CaseRecord, DenialRecord, Document, User
+from priorauth.store.models import (
+    AttachmentRecord,
+    AuditEvent,
+    CaseRecord,
+    DenialRecord,
+    Document,
+    User,
+)
 from priorauth.web import denials
 
 Sessions = sessionmaker[Session]
@@ -403,8 +412,6 @@ def test_an_enclosure_that_is_not_the_indications_is_refused(
 def test_the_trail_names_no_file_and_no_patient(
     clients: dict[str, FlaskClient], sessions: Sessions
 ) -> None:
-    from priorauth.store.models import AuditEvent
-
     case_id = _case(sessions, "denied")
     _upload(
         clients["billing"],
@@ -487,9 +494,6 @@ def test_after_a_recorded_denial_the_physician_signs_the_appeal(
 def test_a_file_name_never_travels_in_the_session_cookie(
     clients: dict[str, FlaskClient], sessions: Sessions
 ) -> None:
-    import base64
-    import zlib
-
     billing = clients["billing"]
     case_id = _case(sessions, "draft")
     name = "Avery-Testpatient-ncs.pdf"

@@ -18,6 +18,7 @@ Role order in every answer string: billing, physician, advocate, admin.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +37,11 @@ from web_helpers import (
 )
 
 from priorauth.store.db import make_engine, session_factory
+from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
 from priorauth.store.passwords import hash_password
+from priorauth.store.workflow import TRANSITIONS
+from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
 
 ROLES = ("billing", "physician", "advocate", "admin")
 KINDS = ("own", "unassigned", "other")
@@ -195,8 +199,6 @@ def _denial_notice(world: World) -> dict[str, Any]:
 
 
 def _upload(_world: World) -> dict[str, Any]:
-    import io
-
     return {
         "file": (io.BytesIO(blank_pdf()), "ncs-report.pdf", "application/pdf"),
         "enclosure": "ncs_report",
@@ -507,15 +509,11 @@ def test_every_route_has_a_row(app: Flask) -> None:
     assert routes - rows == set(), "routes without an expected answer"
     assert rows - routes == set(), "rows for routes that do not exist"
     # Each transition of the workflow table has its rows, GET and POST.
-    from priorauth.store.workflow import TRANSITIONS
-
     covered = {row.variant for row in TABLE if row.endpoint == "workflow.transition"}
     assert set(TRANSITIONS) <= covered
 
 
 def test_every_endpoint_declares_its_permission(app: Flask) -> None:
-    from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
-
     for endpoint in app.view_functions:
         if endpoint not in PUBLIC_ENDPOINTS:
             assert endpoint_permission(app, endpoint) is not None, endpoint
@@ -596,8 +594,6 @@ class _Fixture:
             session.add(target)
             draft_id = draft_version = None
             if row.about_draft:
-                from priorauth.store.drafts import create_draft
-
                 draft = create_draft(
                     session,
                     organization_id=org,

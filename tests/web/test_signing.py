@@ -12,8 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from test_authorization import ROLES, TABLE, World
 from web_helpers import (
     WORKFLOW_SETUPS,
+    another_valid_npi,
     build_case,
     cidp_formdata,
     create_case,
@@ -162,8 +164,6 @@ def test_signing_asks_for_the_password_again(
 def test_only_the_prescriber_or_an_assigned_physician_signs(
     app: Flask, logged_in: FlaskClient, sessions: Sessions
 ) -> None:
-    from web_helpers import another_valid_npi
-
     with sessions() as session:
         billing = session.scalars(select(User).where(User.role == "billing")).first()
         doctor = session.scalars(select(User).where(User.role == "physician")).first()
@@ -303,8 +303,6 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
     nobody thought of. The only allowed change is a new version, which leaves the
     signed document as it was and marks its signature superseded.
     """
-    from test_authorization import ROLES, TABLE, World
-
     with sessions() as session:
         people = {
             u.role: u
