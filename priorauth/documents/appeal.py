@@ -158,7 +158,7 @@ def build_appeal_context(
     definition = library.indications[assessment.indication_id]
     problems = denial_problems(denial, definition)
     if problems:
-        raise AppealInputError(problems)
+        raise AppealInputError([f"denial.{p.field}: {p.message}" for p in problems])
     physician = edited_sections(narrative, APPEAL_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
     letter: LetterContext = build_letter_context(case, assessment, library, letter_date=letter_date)
     evidence = Evidence(

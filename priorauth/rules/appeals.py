@@ -30,6 +30,7 @@ from priorauth.domain.denial import (
 )
 from priorauth.paths import forms_dir
 
+from .assessment import Problem
 from .loader import DefinitionError, read_toml, validate_model
 from .schema import SCHEMA_VERSION, Frozen, IndicationDefinition
 
@@ -227,17 +228,19 @@ def load_appeal_rules(root: Path | None = None) -> AppealRules:
     return rules
 
 
-def denial_problems(denial: Denial, definition: IndicationDefinition) -> list[str]:
-    """What in a recorded denial does not fit the indication: one line per field."""
+def denial_problems(denial: Denial, definition: IndicationDefinition) -> list[Problem]:
+    """What in a recorded denial does not fit the indication, each at its field in the Denial."""
     known = {c.id: c for c in definition.all_criteria()}
     problems = []
     for index, reason in enumerate(denial.reasons):
         for criterion in reason.criteria:
             if criterion not in known:
                 problems.append(
-                    f"denial.reasons.{index}.criteria: {definition.short_name or definition.name} "
-                    f"has no criterion {criterion!r}; its criteria are "
-                    f"{', '.join(sorted(known))}"
+                    Problem(
+                        field=f"reasons.{index}.criteria",
+                        message=f"{definition.short_name or definition.name} has no criterion "
+                        f"{criterion!r}; its criteria are {', '.join(sorted(known))}",
+                    )
                 )
     return problems
 

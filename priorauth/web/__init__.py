@@ -14,6 +14,7 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from priorauth.domain.quantities import plain_number
 from priorauth.paths import PACKAGE_DIR, forms_dir, templates_dir
 from priorauth.rules.library import load_library
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
@@ -22,16 +23,44 @@ from priorauth.store.models import ROLE_LABELS
 from . import (
     admin,
     appeals,
+    attachments,
     auth,
     cases,
     context,
+    costs,
+    dashboard,
+    denials,
+    documents,
     errors,
     guided,
     intake,
+    letters,
+    packet,
     permissions,
     reference,
+    sessions,
     signing,
     workflow,
+)
+
+# One blueprint per area, each in the module named for it; what two of them share
+# lives in a shared module (casefile, pages, fields, intake, ...), never in a blueprint.
+BLUEPRINTS = (
+    auth.bp,
+    dashboard.bp,
+    cases.bp,
+    guided.bp,
+    letters.bp,
+    costs.bp,
+    documents.bp,
+    workflow.bp,
+    signing.bp,
+    denials.bp,
+    appeals.bp,
+    attachments.bp,
+    packet.bp,
+    reference.bp,
+    admin.bp,
 )
 
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -147,11 +176,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _plain_number(value: Any) -> str:
-    """Show a Decimal without trailing zeros or an exponent (2.0 → 2, 1E+2 → 100)."""
+def _plain(value: Any) -> str:
+    """A number as the documents write it (``plain_number``); anything else as text."""
     if isinstance(value, Decimal) and value.is_finite():
-        text = format(value.normalize(), "f")
-        return text
+        return plain_number(value)
     return "" if value is None else str(value)
 
 
@@ -178,16 +206,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(context.close_db)
 
     # Before CSRF reads the form: an upload may be larger than any other request.
-    app.before_request(appeals.upload_limit)
+    app.before_request(attachments.upload_limit)
     csrf.init_app(app)
-    auth.login_manager.init_app(app)
+    sessions.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py
     # decides the rest, per endpoint).
-    app.before_request(auth.enforce_idle_timeout)
+    app.before_request(sessions.enforce_idle_timeout)
     app.before_request(permissions.check_login)
     app.after_request(permissions.audit_unrecorded_case_request)
     app.after_request(_security_headers)
-    app.jinja_env.filters["plain"] = _plain_number
+    app.jinja_env.filters["plain"] = _plain
     app.jinja_env.globals.update(
         request_type_labels=intake.REQUEST_TYPE_LABELS,
         role_labels=ROLE_LABELS,
@@ -195,15 +223,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         Permission=permissions.Permission,
     )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(cases.bp)
-    app.register_blueprint(workflow.bp)
-    app.register_blueprint(signing.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(reference.bp)
-    app.register_blueprint(guided.bp)
-    app.register_blueprint(appeals.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     errors.register(app)
-    app.register_error_handler(413, appeals.too_large)
+    app.register_error_handler(413, attachments.too_large)
     permissions.check_every_endpoint_declares(app)
     return app

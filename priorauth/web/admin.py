@@ -8,28 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms import EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from priorauth.domain.identifiers import is_valid_npi
-from priorauth.rules.loader import DefinitionError
 from priorauth.store import accounts, repository
 from priorauth.store.models import ROLE_LABELS, User
 
 from . import context
-from .intake import options
+from .context import View
+from .fields import no_control_characters, options
 from .permissions import Permission, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-View = Response | str | tuple[str, int]
 AUDIT_PAGE_SIZE = 200
 
 
 class AccountForm(Form):
-    name = StringField("Full name", [InputRequired("Enter the person's name."), Length(max=200)])
+    name = StringField(
+        "Full name",
+        [InputRequired("Enter the person's name."), Length(max=200), no_control_characters()],
+    )
     email = EmailField(
         "Email",
         [InputRequired("Enter their email."), Length(max=254)],
@@ -39,7 +40,9 @@ class AccountForm(Form):
         "Role", choices=options([(r.value, label) for r, label in ROLE_LABELS.items()])
     )
     credentials = StringField(
-        "Credentials", [Optional(), Length(max=40)], description="Physicians: e.g. MD or DO."
+        "Credentials",
+        [Optional(), Length(max=40), no_control_characters()],
+        description="Physicians: e.g. MD or DO.",
     )
     npi = StringField(
         "NPI",
@@ -188,15 +191,9 @@ def audit() -> View:
 @requires(Permission.PAYERS_READ, action="payers.read")
 def payers() -> View:
     """The payer profiles and price tables the app uses, with their sources and dates."""
-    from .cases import _price_tables
-
     library = context.library()
     profiles = sorted(library.payers.values(), key=lambda p: p.name.lower())
-    try:
-        tables = list(_price_tables().values())
-    except DefinitionError:  # a broken price table must not hide the payer list
-        current_app.logger.warning("price tables could not be loaded")
-        tables = []
+    tables = list(library.prices.values())  # loaded and checked at start-up
     return render_template(
         "pages/admin_payers.html",
         profiles=[

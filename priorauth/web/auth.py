@@ -1,92 +1,27 @@
 # mypy: disallow-subclassing-any=False
-"""Logging in and out; throttled password checks; the idle timeout."""
+"""Logging in and out (the password checks and the idle timeout are in ``sessions``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from enum import Enum
-from typing import Any
-from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import EmailField, Form, PasswordField
 from wtforms.validators import InputRequired, Length
 
-from priorauth.store import throttle
-from priorauth.store.models import Organization, User
-from priorauth.store.passwords import hash_password, needs_rehash, verify_password
-from priorauth.store.repository import Actor, find_user_by_email, record_event
+from priorauth.store.repository import Actor, record_event
 
 from . import context
 from .permissions import Permission, requires
+from .sessions import LAST_SEEN_KEY, THROTTLED, Check, check_password, load_user, safe_next
 
 bp = Blueprint("auth", __name__)
-
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
-login_manager.login_message = "Log in to continue."
-login_manager.login_message_category = "info"
-# Ties the session to the browser that logged in; a copied cookie is refused.
-login_manager.session_protection = "strong"
 
 # Same words whether the email is unknown, the password wrong or the account off,
 # so the page does not tell anyone which accounts exist.
 LOGIN_FAILED = "That email and password do not match an active account."
-# Shown whether or not the account exists: the count is kept for what was typed.
-THROTTLED = (
-    "Too many attempts that did not match. For the account's safety, wait 15 minutes "
-    "and try again, or ask your administrator."
-)
-IDLE_LOGOUT = "You were logged out after {minutes} minutes without activity. Log in to continue."
-LAST_SEEN_KEY = "_last_seen"
-
-
-class Check(Enum):
-    OK = "ok"
-    WRONG = "wrong"
-    THROTTLED = "throttled"
-
-
-def _limits() -> throttle.Limits:
-    config = current_app.config
-    return throttle.Limits(
-        account_failures=int(config["PRIORAUTH_LOGIN_MAX_FAILURES_ACCOUNT"]),
-        address_failures=int(config["PRIORAUTH_LOGIN_MAX_FAILURES_ADDRESS"]),
-        window=dt.timedelta(minutes=int(config["PRIORAUTH_LOGIN_WINDOW_MINUTES"])),
-    )
-
-
-def check_password(email: str, password: str) -> tuple[Check, User | None]:
-    """Check a password against the account, counting the attempt for throttling.
-
-    Used by the login page and by signing (which asks for the password again).
-    The attempt is added to the request's transaction; the caller commits.
-    """
-    db = context.db()
-    if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
-        return Check.THROTTLED, None
-    row = find_user_by_email(db, email)
-    ok = verify_password(row.password_hash if row else None, password)
-    good = row is not None and ok and row.active
-    throttle.record_attempt(db, email=email, remote_addr=request.remote_addr, succeeded=good)
-    if not good:
-        return Check.WRONG, row
-    assert row is not None
-    if needs_rehash(row.password_hash):
-        row.password_hash = hash_password(password)
-    return Check.OK, row
 
 
 class LoginForm(Form):
@@ -102,40 +37,10 @@ class LoginForm(Form):
     )
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> context.SessionUser | None:
-    if not user_id.isdigit():
-        return None
-    row = context.db().get(User, int(user_id))
-    if row is None or not row.active:
-        return None
-    organization = context.db().get(Organization, row.organization_id)
-    return context.SessionUser(
-        id=row.id,
-        name=row.name,
-        email=row.email,
-        role=row.role,
-        organization_id=row.organization_id,
-        organization_name=organization.name if organization else "",
-        credentials=row.credentials,
-        npi=row.npi,
-    )
-
-
-def _safe_next(target: str | None) -> str | None:
-    """A same-site path to go back to after login, or None (no open redirect)."""
-    if not target or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(url_for("cases.dashboard"))
+        return redirect(url_for("dashboard.index"))
     form = LoginForm(request.form if request.method == "POST" else None)
     if request.method == "GET" or not form.validate():
         status = 200 if request.method == "GET" else 400
@@ -177,7 +82,7 @@ def login() -> Response | str | tuple[str, int]:
     session[LAST_SEEN_KEY] = int(time.time())
     record_event(db, context.actor(), "login", "ok")
     db.commit()
-    return redirect(_safe_next(request.args.get("next")) or url_for("cases.dashboard"))
+    return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -190,26 +95,3 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def enforce_idle_timeout() -> Any:
-    """Log out a session idle for longer than PRIORAUTH_IDLE_MINUTES (HIPAA automatic logoff).
-
-    The cookie's own expiry is not enough: a copied cookie would still work until
-    it expires. The last request's time travels in the signed session and is
-    checked on every request.
-    """
-    if request.endpoint in (None, "static") or not current_user.is_authenticated:
-        return None
-    minutes = int(current_app.config["PRIORAUTH_IDLE_MINUTES"])
-    now = int(time.time())
-    last_seen = session.get(LAST_SEEN_KEY)
-    if isinstance(last_seen, int) and 0 <= now - last_seen <= minutes * 60:
-        session[LAST_SEEN_KEY] = now
-        return None
-    context.audit("session.timeout", "ok")
-    logout_user()
-    session.clear()
-    flash(IDLE_LOGOUT.format(minutes=minutes), "info")
-    target = _safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
-    return redirect(url_for("auth.login", next=target))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +12,14 @@ from flask import current_app, g, has_request_context, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response
 
 from priorauth.rules.library import Library
 from priorauth.store.repository import Actor, record_event
 
 EXTENSION_KEY = "priorauth"
+# What a view returns: a page, a page with its status, or a redirect or file.
+View = Response | str | tuple[str, int]
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -61,8 +66,7 @@ def db() -> Session:
     SQLite it waits for the write lock rather than failing half-way.
     """
     if "db" not in g:
-        writes = has_request_context() and request.method not in _READ_ONLY_METHODS
-        g.db = state().sessions(bind=state().write_engine) if writes else state().sessions()
+        g.db = state().sessions(bind=state().write_engine) if writing() else state().sessions()
     return g.db
 
 
@@ -128,7 +132,7 @@ def audit(
     """
     if has_request_context():
         g.priorauth_audited = True
-    if has_request_context() and request.method not in _READ_ONLY_METHODS:
+    if writing():
         # A writing request already holds SQLite's write lock: a second
         # connection would wait for it forever, so use the request's own.
         # Whatever the request left unfinished is not committed with the event.
@@ -138,8 +142,7 @@ def audit(
         )
         db().commit()
         return
-    session = state().sessions(bind=state().write_engine)
-    try:
+    with short_write() as session:
         record_event(
             session,
             actor(),
@@ -149,6 +152,19 @@ def audit(
             document_id=document_id,
             detail=detail,
         )
+
+
+def writing() -> bool:
+    """Whether this request may change data (and so holds the write lock once it began)."""
+    return has_request_context() and request.method not in _READ_ONLY_METHODS
+
+
+@contextmanager
+def short_write() -> Iterator[Session]:
+    """A write transaction of its own, committed at the end of the block (reading requests)."""
+    session = state().sessions(bind=state().write_engine)
+    try:
+        yield session
         session.commit()
     finally:
         session.close()

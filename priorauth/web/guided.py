@@ -12,26 +12,35 @@ final save read it exactly as the one-page form is read (``intake.read_case``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField
 
 from priorauth.domain.case import RequestType
-from priorauth.rules.schema import IndicationDefinition
 from priorauth.store import drafts, repository
-from priorauth.store.models import CaseRecord, IntakeDraft
+from priorauth.store.models import IntakeDraft
 from priorauth.store.repository import EditConflict
 
-from . import context, intake, readiness, steps
+from . import casefile, context, intake, readiness, steps
+from .context import View
+from .draft_form import (
+    build,
+    check,
+    definition_of,
+    errors_by_step,
+    formdata_of,
+    hidden_fields,
+    review_sections,
+    step_url,
+)
+from .fields import ErrorLink
 from .permissions import Permission, draft_action, requires
 
 bp = Blueprint("drafts", __name__)
 
-View = Response | str | tuple[str, int]
 MAX_QUERY_CHARS = 100
 CONFLICT_MESSAGE = (
     "This draft was saved from another page after you opened this one, so what you "
@@ -39,66 +48,8 @@ CONFLICT_MESSAGE = (
 )
 
 
-# --- building the form from a draft --------------------------------------------------------
-
-
-def _definition(draft: IntakeDraft) -> IndicationDefinition | None:
-    if draft.indication_id is None:
-        return None
-    return context.library().indications.get(draft.indication_id)
-
-
-def _formdata(pairs: Sequence[Sequence[str]]) -> MultiDict[str, str]:
-    return MultiDict([(str(n), str(v)) for n, v in pairs if n not in steps.BOOKKEEPING])
-
-
-def _build(draft: IntakeDraft, formdata: MultiDict[str, str]) -> intake.IntakeForm:
-    """The whole intake form for the draft's indication, or the first step's alone."""
-    definition = _definition(draft)
-    library = context.library()
-    if definition is None:
-        return intake.patient_step_form(library, formdata)
-    default = RequestType(draft.request_type)
-    return intake.make_form(definition, library, formdata, default_request_type=default)
-
-
-def _check(form: intake.IntakeForm, draft: IntakeDraft) -> Any:
-    """Run the domain's and the rules' checks, errors onto fields; the Case when it is one."""
-    if _definition(draft) is None:
-        intake.read_patient_step(form, context.today())
-        return None
-    return intake.read_case(form, context.library(), context.today())
-
-
-def step_url(draft_id: int, anchor: str = "", key: str | None = None) -> str:
-    """Where a field is shown: its step's page, at the field."""
-    step = steps.BY_KEY[key] if key else steps.step_of(anchor)
-    url = url_for("drafts.step", draft_id=draft_id, step=step.key)
-    return f"{url}#{anchor}" if anchor else url
-
-
-def _errors_by_step(form: intake.IntakeForm) -> dict[str, list[intake.ErrorLink]]:
-    found: dict[str, list[intake.ErrorLink]] = {}
-    for error in intake.error_summary(form):
-        key = steps.step_of(error.anchor).key if error.anchor else "review"
-        found.setdefault(key, []).append(error)
-    return found
-
-
-def _hidden(draft: IntakeDraft, step: steps.Step | None, form: intake.IntakeForm) -> list[Any]:
-    """The draft's values this page does not show, carried along as hidden fields."""
-    shown_by_form = "form_request_type" in form._fields
-    return [
-        (name, value)
-        for name, value in draft.formdata
-        if name not in steps.BOOKKEEPING
-        and not (shown_by_form and name == "form_request_type")
-        and (step is None or not step.owns(name))
-    ]
-
-
 def _indicator(
-    draft: IntakeDraft | None, current: str, problems: dict[str, list[intake.ErrorLink]]
+    draft: IntakeDraft | None, current: str, problems: dict[str, list[ErrorLink]]
 ) -> list[dict[str, Any]]:
     chosen = draft is not None and draft.indication_id is not None
     items = []
@@ -140,80 +91,6 @@ def _previous_weight(draft: IntakeDraft) -> str:
     )
 
 
-# --- the review: every answer on one page -------------------------------------------------
-
-
-def _shown_value(item: Field) -> str:
-    """A field's value as the person chose it (the option's label, not its code)."""
-    data = item.data
-    if isinstance(item, BooleanField):
-        return "Yes" if data else ""
-    if isinstance(item, SelectMultipleField):
-        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
-        return ", ".join(labels.get(str(v), str(v)) for v in data or ())
-    if isinstance(item, (SelectField, RadioField)):
-        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
-        text = labels.get(str(data), "" if data is None else str(data))
-        return "" if text in ("Choose…", "Not answered", "Usual for this request type") else text
-    return "" if data is None else str(data).strip()
-
-
-def _choices(item: Field) -> Iterator[tuple[Any, Any]]:
-    for choice in item.iter_choices():
-        # WTForms 3.3 yields (value, label, selected, render_kw); older versions three items.
-        yield choice[0], choice[1]
-
-
-# Shown as part of another field's value (the weight with its unit, the height in
-# whichever unit it was typed).
-_SHOWN_WITH_ANOTHER = frozenset(
-    {
-        "clinical_summary",
-        "measurements-weight_unit",
-        "measurements-height_unit",
-        "measurements-height_feet",
-        "measurements-height_inches",
-    }
-)
-
-
-def _measures_with_units(form: intake.IntakeForm) -> dict[str, str]:
-    """The weight and height as typed, each with its unit."""
-    if "measurements" not in form._fields:
-        return {}
-    sub = form.measurements.form
-    shown: dict[str, str] = {}
-    weight = (sub.weight.data or "").strip()
-    if weight:
-        shown["measurements-weight"] = f"{weight} {sub.weight_unit.data}"
-    if sub.height_unit.data == intake.FEET_AND_INCHES:
-        feet = (sub.height_feet.data or "").strip()
-        inches = (sub.height_inches.data or "").strip()
-        if feet or inches:
-            shown["measurements-height"] = f"{feet or 0} ft {inches or 0} in"
-        else:
-            shown["measurements-height"] = ""
-    elif (sub.height.data or "").strip():
-        shown["measurements-height"] = f"{sub.height.data.strip()} {sub.height_unit.data}"
-    return shown
-
-
-def review_sections(form: intake.IntakeForm) -> list[dict[str, Any]]:
-    """Each step's answers as (label, value) rows, empty ones left out."""
-    rows: dict[str, list[tuple[str, str]]] = {step.key: [] for step in steps.STEPS}
-    with_units = _measures_with_units(form)
-    for item, label in intake.leaves(form):
-        value = with_units.get(item.name, _shown_value(item))
-        if not value or item.name in _SHOWN_WITH_ANOTHER:
-            continue
-        rows[steps.step_of(item.name).key].append((label, value))
-    return [
-        {"key": step.key, "title": step.title, "rows": rows[step.key]}
-        for step in steps.STEPS
-        if step.key not in ("indication", "review")
-    ]
-
-
 # --- pages ---------------------------------------------------------------------------------
 
 
@@ -228,20 +105,20 @@ def _render_step(
 ) -> tuple[str, int]:
     library = context.library()
     today = context.today()
-    definition = _definition(draft) if draft is not None else None
+    definition = definition_of(draft) if draft is not None else None
     # The checklist and the step indicator read the whole draft, on a form of their
     # own: the page's form shows only the errors its own step may show.
-    problems: dict[str, list[intake.ErrorLink]] = {}
+    problems: dict[str, list[ErrorLink]] = {}
     checked = readiness.NO_INDICATION
     if draft is not None:
-        whole = _build(draft, _formdata(draft.formdata))
-        case = _check(whole, draft)
-        problems = _errors_by_step(whole)
+        whole = build(draft, formdata_of(draft.formdata))
+        case = check(whole, draft)
+        problems = errors_by_step(whole)
         if definition is not None:
             checked = readiness.summarize_read(
                 whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
             )
-    errors: list[intake.ErrorLink] = []
+    errors: list[ErrorLink] = []
     if show_errors:
         errors = [
             e
@@ -259,7 +136,7 @@ def _render_step(
             definition=definition,
             errors=errors,
             notices=[*form.notices, *notices],
-            hidden=_hidden(draft, step, form) if draft is not None else [],
+            hidden=hidden_fields(draft, step, form) if draft is not None else [],
             indicator=_indicator(draft, step.key, problems),
             readiness=checked,
             readiness_url=url_for("cases.readiness", indication_id=definition.id)
@@ -312,13 +189,13 @@ def _after_save(
     """Where a saved step goes: the next step, back, elsewhere, or itself to fix problems."""
     if action == "later":
         flash("Draft saved. It is listed under “Unfinished intakes” on the Cases page.", "success")
-        return redirect(url_for("cases.dashboard"), code=303)
+        return redirect(url_for("dashboard.index"), code=303)
     if action.startswith("goto:") and action[5:] in steps.BY_KEY:
         return redirect(step_url(draft.id, key=action[5:]), code=303)
     if action == "back":
         previous = steps.previous_step(step.key)
         return redirect(step_url(draft.id, key=(previous or step).key), code=303)
-    _check(form, draft)
+    check(form, draft)
     mine = [
         e
         for e in intake.error_summary(form)
@@ -343,12 +220,12 @@ def step(draft: IntakeDraft, step: str) -> View:
         abort(404)
     if found.key == "indication":
         return _indication_page(draft)
-    if found.key != "patient" and _definition(draft) is None:
+    if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
-    form = _build(draft, _formdata(draft.formdata))
+    form = build(draft, formdata_of(draft.formdata))
     show = found.key in draft.steps_saved or found.key == "review"
     if show:
-        _check(form, draft)
+        check(form, draft)
     return _render_step(draft, found, form, show_errors=show)
 
 
@@ -360,11 +237,11 @@ def save_step(draft: IntakeDraft, step: str) -> View:
         abort(404)
     if found.key == "indication":
         return _choose_indication(draft)
-    if found.key != "patient" and _definition(draft) is None:
+    if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
     action = request.form.get("action", "continue")
-    form = _build(draft, _formdata(list(request.form.items(multi=True))))
-    row_action = _definition(draft) is not None and intake.apply_row_action(form, action)
+    form = build(draft, formdata_of(list(request.form.items(multi=True))))
+    row_action = definition_of(draft) is not None and intake.apply_row_action(form, action)
     db = context.db()
     try:
         drafts.save_draft(
@@ -408,24 +285,7 @@ def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
             "error",
         )
         return redirect(step_url(draft.id, key="review"), code=303)
-    from priorauth.rules.engine import evaluate
-
-    who = context.user()
-    db = context.db()
-    record: CaseRecord = repository.create_case(
-        db,
-        organization_id=who.organization_id,
-        user_id=who.id,
-        data=case.model_dump(mode="json"),
-        assessment=evaluate(case, context.library(), context.today()).model_dump(mode="json"),
-    )
-    record.continues_case_id = draft.continues_case_id
-    draft_id = draft.id
-    drafts.delete_draft(db, draft)
-    context.record("case.create", "ok", case_id=record.id, detail=f"from draft {draft_id}")
-    db.commit()
-    flash("Case saved.", "success")
-    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+    return casefile.save_new_case(case, draft=draft)
 
 
 @bp.post("/drafts/<int:draft_id>/discard")
@@ -437,7 +297,7 @@ def discard(draft: IntakeDraft) -> View:
     context.record("draft.discard", "ok", detail=f"draft {draft_id}")
     db.commit()
     flash("Draft discarded.", "success")
-    return redirect(url_for("cases.dashboard"), code=303)
+    return redirect(url_for("dashboard.index"), code=303)
 
 
 # --- the indication step ---------------------------------------------------------------------
@@ -455,9 +315,9 @@ def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> 
         }
         for d in intake.matching_indications(context.library(), query)
     ]
-    current = _definition(draft)
-    whole = _build(draft, _formdata(draft.formdata))
-    _check(whole, draft)
+    current = definition_of(draft)
+    whole = build(draft, formdata_of(draft.formdata))
+    check(whole, draft)
     return (
         render_template(
             "pages/draft_indication.html",
@@ -465,7 +325,7 @@ def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> 
             step=steps.BY_KEY["indication"],
             number=steps.STEP_KEYS.index("indication") + 1,
             total=len(steps.STEPS),
-            indicator=_indicator(draft, "indication", _errors_by_step(whole)),
+            indicator=_indicator(draft, "indication", errors_by_step(whole)),
             query=query,
             choices=choices,
             current=current,

@@ -29,10 +29,12 @@ from flask import Flask, abort, g, request
 from flask_login import current_user
 
 from priorauth.store import repository
+from priorauth.store.drafts import get_draft
 from priorauth.store.models import CaseRecord, Role
 from priorauth.store.repository import CaseScope, Reach
 
 from . import context
+from .sessions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -222,8 +224,6 @@ def draft_action(
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(draft_id: int, **kwargs: Any) -> Any:
-            from priorauth.store.drafts import get_draft
-
             who = context.user()
             detail = f"draft {draft_id}"
             if not has(who.role, permission):
@@ -277,8 +277,6 @@ def check_login() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:
-        from .auth import login_manager
-
         return login_manager.unauthorized()
     return None
 

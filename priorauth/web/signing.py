@@ -14,17 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol
 
 import pypdf
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
-from werkzeug.wrappers import Response
 from wtforms import BooleanField, FileField, Form, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from priorauth.documents import DocumentTooLarge, html_to_pdf, render_html, render_letter
-from priorauth.store import repository
+from priorauth.documents import html_to_pdf, render_html, render_letter
+from priorauth.documents.appeal import render_appeal
+from priorauth.domain.case import Case
+from priorauth.rules.assessment import Assessment
 from priorauth.store.models import CaseRecord, CaseState, utcnow
 from priorauth.store.repository import EditConflict
 from priorauth.store.signatures import (
@@ -38,14 +39,14 @@ from priorauth.store.signatures import (
     record_signature,
 )
 
-from . import context
-from .auth import THROTTLED, Check, check_password
-from .cases import _case_heading, _letter_for, narrative_of
+from . import casefile, context
+from .context import View
+from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action, requires
+from .sessions import THROTTLED, Check, check_password
 
 bp = Blueprint("signing", __name__)
 
-View = Response | str | tuple[str, int]
 SIGNATURE_PAGE_TEMPLATE = "pages/signature_record.html"
 WRONG_PASSWORD = "That password is not right. Enter the password you log in with."
 
@@ -72,27 +73,20 @@ class VerifyForm(Form):
     )
 
 
-def _appeal_denial(record: CaseRecord) -> Any:
-    """The recorded denial when what awaits signature is its appeal, else None."""
-    from .appeals import current_denial
-
-    return current_denial(record)
-
-
 def _sign_page(
     record: CaseRecord, form: SignForm, *, error: str = "", status: int = 200
 ) -> tuple[str, int]:
-    appeal = _appeal_denial(record) is not None
+    appeal = casefile.current_denial(record) is not None
     return (
         render_template(
             "pages/sign.html",
-            heading=_case_heading(record.data, record),
+            heading=case_heading(record),
             form=form,
             attestation=APPEAL_ATTESTATION if appeal else ATTESTATION,
             appeal=appeal,
             preview_url=url_for("appeals.appeal_preview", case_id=record.id)
             if appeal
-            else url_for("cases.letter_preview", case_id=record.id),
+            else url_for("letters.preview", case_id=record.id),
             error=error,
             content_version=record.content_version,
             signer=context.user(),
@@ -101,32 +95,45 @@ def _sign_page(
     )
 
 
+class _Titled(Protocol):
+    @property
+    def pdf_title(self) -> str: ...
+
+
+class _Signable(casefile.RenderedPdf, Protocol):
+    """A rendered letter or appeal: the signature page names its title and page count."""
+
+    @property
+    def context(self) -> _Titled: ...
+
+
 def _render_for_signature(
-    record: CaseRecord, case: Any, result: Any, letter_date: dt.date
-) -> tuple[Any, str, str, dict[str, Any] | None]:
+    record: CaseRecord, case: Case, result: Assessment
+) -> tuple[_Signable, str, str, dict[str, Any] | None]:
     """What is signed: the appeal when the case is appealing a denial, else the letter.
 
     Returns the rendered document, the stored kind, the attestation and the record.
     """
-    denial = _appeal_denial(record)
+    denial = casefile.current_denial(record)
+    library = context.library()
     if denial is None:
         letter = render_letter(
-            case, result, context.library(), letter_date=letter_date, narrative=narrative_of(record)
+            case,
+            result,
+            library,
+            letter_date=context.today(),
+            narrative=casefile.narrative_of(record),
         )
         return letter, SIGNED_LETTER, ATTESTATION, None
-    from priorauth.documents.appeal import render_appeal
-
-    from .appeals import _appeal_narrative, _appeal_rules, _attachments, _domain_attachment
-
     rendered = render_appeal(
         case,
         result,
-        context.library(),
+        library,
         denial,
-        letter_date=letter_date,
-        rules=_appeal_rules(),
-        attachments=tuple(_domain_attachment(a) for a in _attachments(record)),
-        narrative=_appeal_narrative(record),
+        letter_date=context.today(),
+        rules=library.appeal_rules,
+        attachments=casefile.attachments_of(record),
+        narrative=casefile.appeal_narrative_of(record),
     )
     return rendered, SIGNED_APPEAL, APPEAL_ATTESTATION, dict(rendered.record)
 
@@ -153,16 +160,7 @@ def join_pdfs(letter: bytes, signature_page: bytes, *, title: str) -> bytes:
 def _conflict(record: CaseRecord, message: str) -> tuple[str, int]:
     context.record("case.sign", "conflict", case_id=record.id)
     context.db().commit()
-    return (
-        render_template(
-            "pages/error.html",
-            code=409,
-            title="Not signed",
-            message=message,
-            back_url=url_for("cases.assessment", case_id=record.id),
-        ),
-        409,
-    )
+    return conflict_page(record, "Not signed", message)
 
 
 @bp.route("/cases/<int:case_id>/sign", methods=["GET", "POST"])
@@ -170,18 +168,13 @@ def _conflict(record: CaseRecord, message: str) -> tuple[str, int]:
 def sign(record: CaseRecord) -> View:
     """Show the letter to sign; on POST, ask the password again and store the signed PDF."""
     if record.state != CaseState.READY_FOR_SIGNATURE:
-        return (
-            render_template(
-                "pages/error.html",
-                code=409,
-                title="Nothing to sign",
-                message="This case is not waiting for a signature. Billing sends a letter "
-                "for signature when the case is complete.",
-                back_url=url_for("cases.assessment", case_id=record.id),
-            ),
-            409,
+        return conflict_page(
+            record,
+            "Nothing to sign",
+            "This case is not waiting for a signature. Billing sends a letter "
+            "for signature when the case is complete.",
         )
-    case, result = _letter_for(record)
+    case, result = casefile.assessed(record)
     form = SignForm(request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.content_version.data = str(record.content_version)
@@ -207,10 +200,8 @@ def sign(record: CaseRecord) -> View:
 
     signed_at = utcnow()
     letter_date = context.today()
-    try:
-        rendered, kind, attestation, rendered_record = _render_for_signature(
-            record, case, result, letter_date
-        )
+    with casefile.rendering():
+        rendered, kind, attestation, rendered_record = _render_for_signature(record, case, result)
         letter_sha = hashlib.sha256(rendered.pdf).hexdigest()
         title = rendered.context.pdf_title
         page = signature_page_pdf(
@@ -229,21 +220,15 @@ def sign(record: CaseRecord) -> View:
             },
             title,
         )
-    except DocumentTooLarge:
-        abort(413)
     pdf = join_pdfs(rendered.pdf, page, title=title)
     try:
-        document = repository.add_document(
-            db,
+        document = casefile.add_document(
             record,
             kind=kind,
+            case=case,
+            assessment=result,
             pdf=pdf,
-            letter_date=letter_date,
-            definition_versions=dict(result.definition_versions),
-            assessment=result.model_dump(mode="json"),
-            case_snapshot=case.model_dump(mode="json"),
-            user_id=who.id,
-            record_data=rendered_record,
+            provenance=rendered_record,
         )
         record_signature(
             db,

@@ -8,44 +8,34 @@ details a transition records (submission, decision), and write them.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 from wtforms import DateField, Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from priorauth.store import casework, repository
 from priorauth.store import workflow as table
 from priorauth.store.models import (
-    STATE_LABELS,
     SUBMISSION_METHOD_LABELS,
     CaseRecord,
     CaseState,
     DecisionOutcome,
-    Role,
     User,
 )
 from priorauth.store.repository import EditConflict
-from priorauth.store.signatures import SIGNED_APPEAL, current_signature
+from priorauth.store.signatures import current_signature
 
 from . import context
-from .intake import options
-from .permissions import Permission, case_action, has, may
+from .context import View
+from .fields import no_control_characters, options
+from .pages import conflict_page
+from .permissions import Permission, case_action
+from .workflow_panel import ASSIGNABLE_ROLES, state_label
 
 bp = Blueprint("workflow", __name__)
 
-View = Response | str | tuple[str, int]
 TEXT_MAX = 2000
-ASSIGNABLE_ROLES = (Role.PHYSICIAN.value, Role.ADVOCATE.value)
-# Transitions that step back or stop: shown after the step forward, as secondary buttons.
-STEPS_BACK = frozenset({"return_to_draft", "close", "close_without_appeal"})
-
-
-def _no_control_characters(_form: Form, field: Any) -> None:
-    if any(ord(c) < 32 and c not in "\n\t\r" for c in field.data or ""):
-        raise ValidationError("Remove the control characters pasted into this field.")
 
 
 class SubmissionForm(Form):
@@ -56,7 +46,7 @@ class SubmissionForm(Form):
     )
     payer_reference = StringField(
         "Payer's reference number",
-        [Optional(), Length(max=100), _no_control_characters],
+        [Optional(), Length(max=100), no_control_characters()],
         description="The number the payer gave for this request, if any.",
     )
 
@@ -65,7 +55,7 @@ class ApprovalForm(Form):
     decided_on = DateField("Date of the decision", [InputRequired("Enter the decision's date.")])
     authorization_number = StringField(
         "Authorization number",
-        [InputRequired("Enter the authorization number."), Length(max=60), _no_control_characters],
+        [InputRequired("Enter the authorization number."), Length(max=60), no_control_characters()],
     )
     approved_units = IntegerField(
         "Units approved",
@@ -87,7 +77,7 @@ class DenialForm(Form):
         [
             InputRequired("Enter the reason the payer gave."),
             Length(max=TEXT_MAX),
-            _no_control_characters,
+            no_control_characters(long_text=True),
         ],
         description="As the denial letter words it: the appeal must answer it.",
     )
@@ -109,7 +99,7 @@ class PendForm(Form):
         [
             InputRequired("Enter what the payer asks for."),
             Length(max=TEXT_MAX),
-            _no_control_characters,
+            no_control_characters(long_text=True),
         ],
     )
     respond_by = DateField("Answer by", [Optional()])
@@ -130,24 +120,12 @@ class UsageForm(Form):
     )
 
 
-def _state_label(state: str) -> str:
-    return STATE_LABELS.get(CaseState(state), state)
-
-
 def _wrong_state(record: CaseRecord, transition: table.Transition) -> tuple[str, int]:
-    return (
-        render_template(
-            "pages/error.html",
-            code=409,
-            title="Not possible in this state",
-            message=(
-                f"“{transition.label}” is not possible while the case is "
-                f"{_state_label(record.state).lower()}. Reload the case page to see what it "
-                "needs now."
-            ),
-            back_url=url_for("cases.assessment", case_id=record.id),
-        ),
-        409,
+    return conflict_page(
+        record,
+        "Not possible in this state",
+        f"“{transition.label}” is not possible while the case is "
+        f"{state_label(record.state).lower()}. Reload the case page to see what it needs now.",
     )
 
 
@@ -167,34 +145,21 @@ def transition(record: CaseRecord, name: str) -> View:
     if record.state not in found.sources:
         return _wrong_state(record, found)
     if found.needs_unsigned_content and current_signature(record) is not None:
-        return (
-            render_template(
-                "pages/error.html",
-                code=409,
-                title="This version is signed already",
-                message=(
-                    "The letter as it stands carries the physician's signature. To appeal, "
-                    "first edit the case or have the physician rewrite the narrative to answer "
-                    "the payer's reason; the new version then goes for signature."
-                    if found.name == "appeal"
-                    else "The letter as it stands is signed already: submit it, or edit the "
-                    "case first."
-                ),
-                back_url=url_for("cases.assessment", case_id=record.id),
-            ),
-            409,
+        return conflict_page(
+            record,
+            "This version is signed already",
+            "The letter as it stands carries the physician's signature. To appeal, "
+            "first edit the case or have the physician rewrite the narrative to answer "
+            "the payer's reason; the new version then goes for signature."
+            if found.name == "appeal"
+            else "The letter as it stands is signed already: submit it, or edit the case first.",
         )
     if found.needs_current_signature and current_signature(record) is None:
-        return (
-            render_template(
-                "pages/error.html",
-                code=409,
-                title="The letter needs a signature first",
-                message="The case changed after the letter was signed. Send the new version "
-                "for signature, then submit it.",
-                back_url=url_for("cases.assessment", case_id=record.id),
-            ),
-            409,
+        return conflict_page(
+            record,
+            "The letter needs a signature first",
+            "The case changed after the letter was signed. Send the new version "
+            "for signature, then submit it.",
         )
     form_class = DETAIL_FORMS.get(found.details)
     form = form_class(request.form if request.method == "POST" else None) if form_class else None
@@ -207,9 +172,9 @@ def transition(record: CaseRecord, name: str) -> View:
             render_template(
                 "pages/transition.html",
                 record_id=record.id,
-                state=_state_label(record.state),
+                state=state_label(record.state),
                 transition=found,
-                target=_state_label(found.target.value),
+                target=state_label(found.target.value),
                 form=form,
                 version=record.version_id,
             ),
@@ -226,23 +191,18 @@ def transition(record: CaseRecord, name: str) -> View:
         return _conflict(record)
     context.record("case.transition", "ok", case_id=record.id, detail=name)
     db.commit()
-    flash(f"Done: the case is now {_state_label(found.target.value).lower()}.", "success")
+    flash(f"Done: the case is now {state_label(found.target.value).lower()}.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
 
 
 def _conflict(record: CaseRecord) -> tuple[str, int]:
     context.record("case.transition", "conflict", case_id=record.id)
     context.db().commit()
-    return (
-        render_template(
-            "pages/error.html",
-            code=409,
-            title="Someone changed the case first",
-            message="The case changed while this page was open, so nothing was recorded. "
-            "Open the case again to see its state, then try again if it still applies.",
-            back_url=url_for("cases.assessment", case_id=record.id),
-        ),
-        409,
+    return conflict_page(
+        record,
+        "Someone changed the case first",
+        "The case changed while this page was open, so nothing was recorded. "
+        "Open the case again to see its state, then try again if it still applies.",
     )
 
 
@@ -331,15 +291,10 @@ def unassign(record: CaseRecord, user_id: int) -> View:
 def usage(record: CaseRecord) -> View:
     """Record units given under the approved authorization."""
     if record.state != CaseState.APPROVED or casework.current_approval(record) is None:
-        return (
-            render_template(
-                "pages/error.html",
-                code=409,
-                title="No approval to count against",
-                message="Units can be recorded once the payer's approval is recorded.",
-                back_url=url_for("cases.assessment", case_id=record.id),
-            ),
-            409,
+        return conflict_page(
+            record,
+            "No approval to count against",
+            "Units can be recorded once the payer's approval is recorded.",
         )
     form = UsageForm(request.form)
     if not form.validate():
@@ -353,104 +308,3 @@ def usage(record: CaseRecord) -> View:
     db.commit()
     flash("Units recorded.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
-
-
-# --- the case page's workflow panel ---------------------------------------------------------
-
-
-def _date(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def panel(record: CaseRecord) -> dict[str, Any]:
-    """Plain values for the workflow part of the case page."""
-    who = context.user()
-    db = context.db()
-    users = {u.id: u for u in repository.list_users(db, record.organization_id)}
-    signature = current_signature(record)
-    actions = [
-        {
-            "name": t.name,
-            "label": t.label,
-            "url": url_for("signing.sign", case_id=record.id)
-            if t.details == "signature"
-            else url_for("workflow.transition", case_id=record.id, name=t.name),
-            "direct": t.details == "",
-            "primary": t.name not in STEPS_BACK,
-        }
-        for t in table.available(record.state, who.role)
-        if not (t.needs_current_signature and signature is None)
-        and not (t.needs_unsigned_content and signature is not None)
-    ]
-    actions.sort(key=lambda action: not action["primary"])
-    approval = casework.current_approval(record)
-    assigned_ids = {a.user_id for a in record.assignments}
-    return {
-        "state": _state_label(record.state),
-        "state_key": record.state,
-        "version": record.version_id,
-        "content_version": record.content_version,
-        "actions": actions,
-        "can_edit": has(who.role, Permission.CASE_EDIT)
-        and CaseState(record.state) in table.EDITABLE_STATES,
-        "can_edit_narrative": may(Permission.NARRATIVE_EDIT, record)
-        and CaseState(record.state) in table.EDITABLE_STATES,
-        "can_render": has(who.role, Permission.LETTER_RENDER),
-        "can_cost": has(who.role, Permission.COST_SUMMARY),
-        "can_assign": has(who.role, Permission.ASSIGN),
-        "can_continue": has(who.role, Permission.CASE_CREATE)
-        and record.state in (CaseState.APPROVED, CaseState.CLOSED),
-        "can_record_usage": has(who.role, Permission.USAGE_RECORD)
-        and record.state == CaseState.APPROVED
-        and approval is not None,
-        "signatures": [
-            {
-                "document_id": s.document_id,
-                "label": "Signed appeal letter"
-                if s.document.kind == SIGNED_APPEAL
-                else "Signed letter",
-                "signer": f"{s.signer_name}, {s.signer_credentials}",
-                "npi": s.signer_npi,
-                "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "version": s.case_version,
-                "superseded": s.superseded_at is not None,
-                "superseded_by": s.superseded_by_version,
-            }
-            for s in reversed(record.signatures)
-        ],
-        "submissions": [
-            {
-                "submitted_on": _date(s.submitted_on),
-                "method": SUBMISSION_METHOD_LABELS.get(s.method, s.method),  # type: ignore[call-overload]
-                "payer_reference": s.payer_reference,
-                "appeal": s.appeal,
-            }
-            for s in reversed(record.submissions)
-        ],
-        "decisions": [
-            {
-                "outcome": STATE_LABELS.get(CaseState(d.outcome), d.outcome),
-                "outcome_key": d.outcome,
-                "decided_on": _date(d.decided_on),
-                "authorization_number": d.authorization_number or "",
-                "approved_units": d.approved_units,
-                "start_date": _date(d.start_date),
-                "end_date": _date(d.end_date),
-                "reason": d.reason,
-                "respond_by": _date(d.respond_by),
-            }
-            for d in reversed(record.decisions)
-        ],
-        "units_used": casework.units_used(db, approval.id) if approval else None,
-        "units_approved": approval.approved_units if approval else None,
-        "assigned": [
-            {"id": uid, "name": users[uid].name, "role": users[uid].role}
-            for uid in sorted(assigned_ids)
-            if uid in users
-        ],
-        "assignable": [
-            {"id": u.id, "name": u.name, "role": u.role}
-            for u in users.values()
-            if u.active and u.role in ASSIGNABLE_ROLES and u.id not in assigned_ids
-        ],
-    }

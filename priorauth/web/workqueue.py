@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from priorauth.rules.assessment import VERDICT_LABELS
+from priorauth.rules.assessment import VERDICT_LABELS, Verdict
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState, Decision, DecisionOutcome, Role
 from priorauth.store.signatures import current_signature
@@ -57,8 +57,12 @@ def build(
     today: dt.date,
     decision_days: int,
     names: Mapping[int | None, str],
+    verdicts: Mapping[int, Verdict],
 ) -> list[Section]:
-    """The sections of the work queue for a role, over the cases the person reaches."""
+    """The sections of the work queue for a role, over the cases the person reaches.
+
+    ``verdicts`` are the cases' current verdicts (``casefile.current_assessments``).
+    """
     to_complete = Section(
         "to_complete",
         "Cases to complete",
@@ -91,9 +95,9 @@ def build(
         name = names.get(record.id, "")
         state = record.state
         if state == CaseState.DRAFT:
-            verdict = (record.assessment or {}).get("verdict")
+            verdict = verdicts.get(record.id)
             to_complete.items.append(
-                Item(record.id, name, VERDICT_LABELS.get(verdict, "Draft") if verdict else "Draft")
+                Item(record.id, name, VERDICT_LABELS[verdict] if verdict else "Draft")
             )
         elif state == CaseState.READY_FOR_SIGNATURE:
             to_sign.items.append(Item(record.id, name, f"Version {record.content_version}"))

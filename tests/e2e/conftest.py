@@ -41,6 +41,8 @@ def live_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def browser(chromium_ready: None) -> Iterator[Any]:
+    # Imported here: without Playwright the browser tests skip (chromium_problem) instead
+    # of failing collection.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -9,14 +9,22 @@ that the ``axe-playwright-python`` package bundles.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pypdf
+from werkzeug.serving import make_server
+
+from priorauth.store import db, seed
+from priorauth.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -53,6 +61,7 @@ def chromium_problem() -> str | None:
             f"Debian's Chromium is not installed ({CHROMIUM} is missing). The browser tests "
             f"need it and download no browser. Install it with:\n\n    {INSTALL_COMMAND}\n"
         )
+    # Optional development tools: asked for here so a missing one reads as a reason to skip.
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -72,8 +81,6 @@ def chromium_problem() -> str | None:
 
 def prepare_database(folder: Path) -> str:
     """Create, migrate and seed a SQLite database in ``folder``; return its URL."""
-    from priorauth.store import db, seed
-
     url = f"sqlite:///{folder / 'priorauth.db'}"
     db.upgrade(url)
     engine = db.make_engine(url)
@@ -92,10 +99,6 @@ def serve(database_url: str, instance: Path) -> Iterator[str]:
     CSRF stays on, as in a clinic: the pages' forms and the checklist's script
     must send their tokens.
     """
-    from werkzeug.serving import make_server
-
-    from priorauth.web import create_app
-
     previous = os.environ.get("PRIORAUTH_INSTANCE_PATH")
     os.environ["PRIORAUTH_INSTANCE_PATH"] = str(instance)
     try:
@@ -165,6 +168,7 @@ class Auditor:
 
     def __call__(self, page: Any, name: str) -> None:
         if self._axe is None:
+            # Optional like Playwright (see chromium_problem); needed only once pages run.
             from axe_playwright_python.sync_playwright import Axe
 
             self._axe = Axe()
@@ -184,11 +188,6 @@ class Auditor:
 
 def pdf_text(path: Path | bytes) -> tuple[str, int]:
     """The text of a PDF (whitespace collapsed) and its page count."""
-    import io
-    import re
-
-    import pypdf
-
     data = path.read_bytes() if isinstance(path, Path) else path
     reader = pypdf.PdfReader(io.BytesIO(data))
     text = " ".join(page.extract_text() for page in reader.pages)

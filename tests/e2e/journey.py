@@ -24,6 +24,9 @@ from typing import Any
 
 from e2e_support import ATTACHMENTS, EXAMPLE, pdf_text
 
+from priorauth.store.seed import DEMO_ACCOUNTS
+from priorauth.web.intake import formdata_for_case
+
 Checkpoint = Callable[[Any, str], None]
 
 DENIAL_REASON = (
@@ -34,8 +37,6 @@ PAYER_REFERENCE = "EHP-PA-2026-1120"
 
 def example_pairs() -> list[tuple[str, str]]:
     """The intake form's fields and values for the synthetic CIDP example."""
-    from priorauth.web.intake import formdata_for_case
-
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     return list(formdata_for_case(data.get("case", data)).items(multi=True))
 
@@ -133,8 +134,6 @@ class Journey:
     # --- the people -----------------------------------------------------------------------
 
     def login(self, role: str, name: str) -> None:
-        from priorauth.store.seed import DEMO_ACCOUNTS
-
         account = next(a for a in DEMO_ACCOUNTS if a.role == role)
         if not self.page.url.endswith("/login"):
             self.open(f"{self.base}/login", "login page")
@@ -283,8 +282,6 @@ class Journey:
         self.follow("Read and sign the letter", "the signing page")
         self.preview_shown()
         self.checkpoint(page, name)
-        from priorauth.store.seed import DEMO_ACCOUNTS
-
         physician = next(a for a in DEMO_ACCOUNTS if a.role == "physician")
         page.locator("#read_it").check()
         page.get_by_label("Your password").fill(physician.password)

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import e2e_support
 import pytest
 from e2e_support import CHROMIUM, INSTALL_COMMAND, TABLET, Auditor, chromium_problem, new_page
 from journey import Journey
+
+from priorauth.store.seed import DEMO_ACCOUNTS
 
 
 def _audited_every_page(journey: Journey, auditor: Auditor) -> None:
@@ -67,8 +70,6 @@ def test_the_pages_fit_a_tablet(live_server: str, browser: Any, auditor: Auditor
 
 
 def test_missing_chromium_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    import e2e_support
-
     monkeypatch.setattr(e2e_support, "CHROMIUM", "/nonexistent/chromium")
     problem = chromium_problem()
     assert problem is not None
@@ -109,8 +110,6 @@ def _tab_to(page: Any, name: str, limit: int = 120) -> None:
 def test_the_intake_can_be_used_with_the_keyboard_alone(
     live_server: str, page: Any, auditor: Auditor
 ) -> None:
-    from priorauth.store.seed import DEMO_ACCOUNTS
-
     billing = next(a for a in DEMO_ACCOUNTS if a.role == "billing")
     page.goto(f"{live_server}/login")
     page.keyboard.press("Tab")

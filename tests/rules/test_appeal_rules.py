@@ -105,8 +105,9 @@ def test_a_criterion_the_indication_lacks_is_named() -> None:
         library.indications["cidp"],
     )
     assert len(problems) == 1
-    assert "has no criterion 'demyelinaton'" in problems[0]
-    assert "demyelination" in problems[0]
+    assert problems[0].field == "reasons.0.criteria"
+    assert "has no criterion 'demyelinaton'" in problems[0].message
+    assert "demyelination" in problems[0].message
 
 
 def test_fill_keeps_an_unknown_value_visible() -> None:

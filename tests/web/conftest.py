@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import log_in_demo
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import Organization, User
 from priorauth.store.passwords import hash_password
+
+
+@pytest.fixture
+def sessions(app: Flask) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the app's database, for looking at what a request stored."""
+    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture

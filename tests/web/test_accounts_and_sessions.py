@@ -13,13 +13,13 @@ from web_helpers import demo_account, log_in, log_in_demo, page_text
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, User
-from priorauth.web.auth import LOGIN_FAILED, THROTTLED
+from priorauth.web import create_app
+from priorauth.web.auth import LOGIN_FAILED
+from priorauth.web.sessions import THROTTLED
 
 
 def _another_worker(app: Flask) -> Flask:
     """A second application on the same database: what a second gunicorn worker is."""
-    from priorauth.web import create_app
-
     keys = (
         "TESTING",
         "SECRET_KEY",
@@ -77,6 +77,7 @@ def test_an_administrator_creates_an_account_that_can_log_in(app: Flask) -> None
         ({"password": "short"}, "at least 12 characters"),
         ({"role": "superuser"}, "Not a valid choice"),
         ({"email": "not-an-email"}, "Enter an email address"),
+        ({"name": "Dr \u202eevilname"}, "control characters"),
     ],
 )
 def test_account_problems_are_shown_beside_the_field(

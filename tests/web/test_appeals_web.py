@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
-from collections.abc import Iterator
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +25,19 @@ from web_helpers import (
     page_text,
 )
 
-from priorauth.store.db import make_engine, session_factory
-from priorauth.store.models import AttachmentRecord, CaseRecord, DenialRecord, Document, User
+from priorauth.rules.assessment import Problem
+from priorauth.store.models import (
+    AttachmentRecord,
+    AuditEvent,
+    CaseRecord,
+    DenialRecord,
+    Document,
+    User,
+)
+from priorauth.web import denials
 
 Sessions = sessionmaker[Session]
 ATTACHMENTS = EXAMPLES / "attachments"
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -213,6 +215,30 @@ def test_a_denial_with_a_problem_is_explained_and_not_recorded(
     assert not _record(sessions, case_id).denials
 
 
+def test_a_problem_the_rules_find_stands_beside_the_field_it_names(
+    clients: dict[str, FlaskClient], sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Placed by the problem's field path in the Denial, whatever its words."""
+
+    def problems(_denial: object, _definition: object) -> list[Problem]:
+        return [Problem(field="reasons.0.criteria", message="words no page matches")]
+
+    monkeypatch.setattr(denials, "denial_problems", problems)
+    case_id = _case(sessions)
+    response = _record_denial(
+        clients["advocate"],
+        case_id,
+        reasons=["criteria_not_met"],
+        criteria_named=["demyelination"],
+    )
+    assert response.status_code == 422
+    shown = field_error(response.text, "criteria_named") or field_error(
+        response.text, "criteria_named-0"
+    )
+    assert "no such criterion" in shown
+    assert not _record(sessions, case_id).denials
+
+
 def test_criteria_not_met_names_the_indications_criteria(
     clients: dict[str, FlaskClient], sessions: Sessions
 ) -> None:
@@ -386,8 +412,6 @@ def test_an_enclosure_that_is_not_the_indications_is_refused(
 def test_the_trail_names_no_file_and_no_patient(
     clients: dict[str, FlaskClient], sessions: Sessions
 ) -> None:
-    from priorauth.store.models import AuditEvent
-
     case_id = _case(sessions, "denied")
     _upload(
         clients["billing"],
@@ -470,9 +494,6 @@ def test_after_a_recorded_denial_the_physician_signs_the_appeal(
 def test_a_file_name_never_travels_in_the_session_cookie(
     clients: dict[str, FlaskClient], sessions: Sessions
 ) -> None:
-    import base64
-    import zlib
-
     billing = clients["billing"]
     case_id = _case(sessions, "draft")
     name = "Avery-Testpatient-ncs.pdf"

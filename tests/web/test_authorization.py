@@ -18,6 +18,7 @@ Role order in every answer string: billing, physician, advocate, admin.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +37,11 @@ from web_helpers import (
 )
 
 from priorauth.store.db import make_engine, session_factory
+from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
 from priorauth.store.passwords import hash_password
+from priorauth.store.workflow import TRANSITIONS
+from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
 
 ROLES = ("billing", "physician", "advocate", "admin")
 KINDS = ("own", "unassigned", "other")
@@ -195,8 +199,6 @@ def _denial_notice(world: World) -> dict[str, Any]:
 
 
 def _upload(_world: World) -> dict[str, Any]:
-    import io
-
     return {
         "file": (io.BytesIO(blank_pdf()), "ncs-report.pdf", "application/pdf"),
         "enclosure": "ncs_report",
@@ -290,9 +292,9 @@ TABLE: list[Row] = [
     Row("auth.login", "GET", every="302 302 302 302"),
     Row("auth.login", "POST", every="302 302 302 302", data=lambda _w: {}),
     Row("auth.logout", "POST", every="302 302 302 302", data=lambda _w: {}),
-    Row("cases.dashboard", "GET", every="200 200 200 200"),
+    Row("dashboard.index", "GET", every="200 200 200 200"),
     # The search is posted (no patient name in a URL); it lists only what each person reaches.
-    Row("cases.dashboard", "POST", every="200 200 200 200", data=_search),
+    Row("dashboard.index", "POST", every="200 200 200 200", data=_search),
     Row("reference.index", "GET", every="200 200 200 200"),
     Row("reference.show", "GET", every="200 200 200 200", args={"indication_id": "cidp"}),
     Row("signing.verify", "GET", every="200 200 200 200"),
@@ -354,30 +356,30 @@ TABLE: list[Row] = [
     ),
     # --- a case: reading ---
     Row("cases.assessment", "GET", **READ),
-    Row("cases.letter", "GET", **READ),
-    Row("cases.letter_preview", "GET", **READ),
-    Row("cases.document", "GET", setup="draft+document", **READ),
-    Row("cases.cost_summary", "GET", **READ),
-    Row("cases.cost_summary_preview", "GET", **READ),
-    Row("cases.cost_summary_pdf", "GET", **READ),
-    Row("cases.document_view", "GET", setup="draft+document", **READ),
+    Row("letters.show", "GET", **READ),
+    Row("letters.preview", "GET", **READ),
+    Row("documents.download", "GET", setup="draft+document", **READ),
+    Row("costs.summary", "GET", **READ),
+    Row("costs.preview", "GET", **READ),
+    Row("costs.pdf", "GET", **READ),
+    Row("documents.view", "GET", setup="draft+document", **READ),
     Row("appeals.appeal", "GET", setup="denied+notice", **READ),
     Row("appeals.appeal_preview", "GET", setup="denied+notice", **READ),
-    Row("appeals.attachments", "GET", **READ),
-    Row("appeals.attachment", "GET", setup="draft+attachment", **READ),
+    Row("attachments.index", "GET", **READ),
+    Row("attachments.download", "GET", setup="draft+attachment", **READ),
     # --- a case: changing it ---
     Row("cases.edit", "GET", **BILLING_GET),
     Row("cases.edit", "POST", data=_edit, **BILLING_POST),
     Row(
-        "cases.letter_pdf",
+        "letters.pdf",
         "POST",
         data=lambda _w: {},
         own="303 303 403 403",
         unassigned="303 403 403 403",
         other="404 404 403 403",
     ),
-    Row("cases.narrative", "GET", **PHYSICIAN_GET),
-    Row("cases.narrative", "POST", data=_narrative, **PHYSICIAN_POST),
+    Row("letters.narrative", "GET", **PHYSICIAN_GET),
+    Row("letters.narrative", "POST", data=_narrative, **PHYSICIAN_POST),
     Row("signing.sign", "GET", setup="ready", **PHYSICIAN_GET),
     Row("signing.sign", "POST", setup="ready", data=_sign, **PHYSICIAN_POST),
     Row("workflow.assign", "POST", data=_assign, **BILLING_POST),
@@ -385,9 +387,9 @@ TABLE: list[Row] = [
     Row("cases.continuation", "POST", setup="approved", data=lambda _w: {}, **BILLING_POST),
     # --- denials, appeals, attachments, packets: billing and advocates; the appeal's
     # documents physicians too ---
-    Row("appeals.denial", "GET", setup="denied", **BILLING_AND_ADVOCATE_CASE_GET),
+    Row("denials.notice", "GET", setup="denied", **BILLING_AND_ADVOCATE_CASE_GET),
     Row(
-        "appeals.denial",
+        "denials.notice",
         "POST",
         setup="denied",
         data=_denial_notice,
@@ -407,10 +409,10 @@ TABLE: list[Row] = [
         data=lambda _w: {},
         **APPEAL_DOCUMENT_POST,
     ),
-    Row("appeals.packet_pdf", "POST", data=lambda _w: {}, **BILLING_AND_ADVOCATE_CASE_POST),
-    Row("appeals.upload", "POST", data=_upload, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row("packet.pdf", "POST", data=lambda _w: {}, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row("attachments.upload", "POST", data=_upload, **BILLING_AND_ADVOCATE_CASE_POST),
     Row(
-        "appeals.remove_attachment",
+        "attachments.remove",
         "POST",
         setup="draft+attachment",
         data=lambda _w: {},
@@ -507,15 +509,11 @@ def test_every_route_has_a_row(app: Flask) -> None:
     assert routes - rows == set(), "routes without an expected answer"
     assert rows - routes == set(), "rows for routes that do not exist"
     # Each transition of the workflow table has its rows, GET and POST.
-    from priorauth.store.workflow import TRANSITIONS
-
     covered = {row.variant for row in TABLE if row.endpoint == "workflow.transition"}
     assert set(TRANSITIONS) <= covered
 
 
 def test_every_endpoint_declares_its_permission(app: Flask) -> None:
-    from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
-
     for endpoint in app.view_functions:
         if endpoint not in PUBLIC_ENDPOINTS:
             assert endpoint_permission(app, endpoint) is not None, endpoint
@@ -596,8 +594,6 @@ class _Fixture:
             session.add(target)
             draft_id = draft_version = None
             if row.about_draft:
-                from priorauth.store.drafts import create_draft
-
                 draft = create_draft(
                     session,
                     organization_id=org,
@@ -615,7 +611,7 @@ class _Fixture:
         values = dict(row.args)
         if world is not None:
             values.setdefault("case_id", world.record.id)
-            if row.endpoint in ("cases.document", "cases.document_view"):
+            if row.endpoint in ("documents.download", "documents.view"):
                 values["document_id"] = world.record.documents[-1].id
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = world.advocate_id
@@ -623,7 +619,7 @@ class _Fixture:
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}
-            if row.endpoint in ("appeals.attachment", "appeals.remove_attachment"):
+            if row.endpoint in ("attachments.download", "attachments.remove"):
                 values["attachment_id"] = world.record.attachments[-1].id
             if row.about_draft:
                 values.pop("case_id", None)
@@ -683,8 +679,8 @@ def test_each_route_answers_each_role_as_the_table_says(app: Flask) -> None:
 def test_a_pdf_link_fails_after_logout(app: Flask, client: FlaskClient) -> None:
     fixture = _Fixture(app)
     try:
-        world = fixture.world(Row("cases.document", "GET", setup="draft+document"), "own")
-        url = fixture.url(Row("cases.document", "GET"), world)
+        world = fixture.world(Row("documents.download", "GET", setup="draft+document"), "own")
+        url = fixture.url(Row("documents.download", "GET"), world)
         billing = fixture.clients["billing"]
         assert billing.get(url).status_code == 200
         billing.post("/logout")
@@ -693,7 +689,7 @@ def test_a_pdf_link_fails_after_logout(app: Flask, client: FlaskClient) -> None:
         assert "/login" in again.headers["Location"]
         # A guessed document id of the same case, or of another case, is not found.
         log_in(billing, demo_account("billing").email, demo_account("billing").password)
-        other = fixture.world(Row("cases.document", "GET", setup="draft+document"), "other")
+        other = fixture.world(Row("documents.download", "GET", setup="draft+document"), "other")
         guessed = url.rsplit("/", 1)[0] + f"/{other.record.documents[-1].id}"
         assert billing.get(guessed).status_code == 404
     finally:
@@ -719,8 +715,8 @@ def test_document_sha_is_what_was_stored(app: Flask) -> None:
     """The document route serves the stored bytes; the ETag is their SHA-256."""
     fixture = _Fixture(app)
     try:
-        world = fixture.world(Row("cases.document", "GET", setup="draft+document"), "own")
-        url = fixture.url(Row("cases.document", "GET"), world)
+        world = fixture.world(Row("documents.download", "GET", setup="draft+document"), "own")
+        url = fixture.url(Row("documents.download", "GET"), world)
         response = fixture.clients["advocate"].get(url)
         with fixture.sessions() as session:
             stored = session.get(Document, world.record.documents[-1].id)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,18 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import cidp_case_data, cidp_formdata, field_error, input_value, log_in, page_text
 from werkzeug.datastructures import MultiDict
 
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, CaseRecord, IntakeDraft
 from priorauth.web.steps import BY_KEY
 
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _hidden_and_fields(body: str) -> MultiDict[str, str]:

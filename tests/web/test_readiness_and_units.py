@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import cidp_formdata, create_case, field_error, page_text, summary_links
+from web_helpers import (
+    cidp_formdata,
+    create_case,
+    field_error,
+    log_in_demo,
+    page_text,
+    summary_links,
+)
 
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import CaseRecord
@@ -72,8 +79,6 @@ def test_the_checklist_links_to_the_draft_steps(logged_in: FlaskClient) -> None:
 
 
 def test_only_billing_may_check_and_the_token_is_required(app: Flask) -> None:
-    from web_helpers import log_in_demo
-
     physician = app.test_client()
     log_in_demo(physician, "physician")
     assert physician.post("/intake/cidp/readiness", data=cidp_formdata()).status_code == 403

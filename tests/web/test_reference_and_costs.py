@@ -11,7 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from web_helpers import create_case, log_in, page_text
 
+from priorauth.documents import cost_summary
 from priorauth.paths import forms_dir
+from priorauth.rules.estimate import CostSummaryUnavailable
 from priorauth.rules.library import load_library
 
 LIBRARY = load_library(forms_dir())
@@ -131,9 +133,6 @@ def test_cost_summary_bad_choice_is_not_a_500(logged_in: FlaskClient, query: str
 def test_cost_summary_without_a_dose_says_so(
     logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from priorauth.documents import cost_summary
-    from priorauth.rules.estimate import CostSummaryUnavailable
-
     case_id = create_case(logged_in)
 
     def unavailable(*_args: object, **_kwargs: object) -> None:

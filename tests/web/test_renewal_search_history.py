@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -22,17 +20,9 @@ from web_helpers import (
 )
 from werkzeug.datastructures import MultiDict
 
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, CaseRecord, IntakeDraft, User
 
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _case(sessions: Sessions, setup: str, **kwargs: Any) -> int:

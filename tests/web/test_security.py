@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import re
 import zlib
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from test_authorization import KINDS, ROLES, TABLE, _answers, _Fixture
 from web_helpers import (
     cidp_case_data,
     cidp_formdata,
@@ -19,6 +23,8 @@ from web_helpers import (
     page_text,
 )
 
+from priorauth.store.db import make_engine, session_factory
+from priorauth.store.models import AuditEvent
 from priorauth.web.auth import LOGIN_FAILED
 
 CSRF_ON = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], ids=["csrf"])
@@ -214,7 +220,7 @@ def test_error_pages_show_no_patient_data(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("Avery Testpatient")  # an exception quoting patient data
 
-    monkeypatch.setattr("priorauth.web.cases.evaluate", broken)
+    monkeypatch.setattr("priorauth.web.casefile.current_assessments", broken)
     app.testing = False  # let the 500 handler answer instead of raising in the test
     response = logged_in.get(f"/cases/{case_id}")
     assert response.status_code == 500
@@ -238,8 +244,6 @@ def _forms_without_token(body: str) -> list[str]:
 
 def test_every_post_form_of_every_page_carries_a_csrf_token(app: Flask) -> None:
     """Open every GET page of the authorization table as every role that may, and look."""
-    from test_authorization import KINDS, ROLES, TABLE, _answers, _Fixture
-
     fixture = _Fixture(app)
     pages = 0
     problems = []
@@ -306,13 +310,6 @@ def test_no_patient_data_in_logs_or_the_audit_trail(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A whole case, from draft to submission, with the log at DEBUG: no patient data."""
-    import logging
-
-    from sqlalchemy import select
-
-    from priorauth.store.db import make_engine, session_factory
-    from priorauth.store.models import AuditEvent
-
     caplog.set_level(logging.DEBUG)
     billing, physician = app.test_client(), app.test_client()
     log_in_demo(billing, "billing")
@@ -370,8 +367,6 @@ def test_security_headers_on_the_new_pages(app: Flask) -> None:
 
 
 def test_a_verification_upload_above_the_size_limit_is_refused(logged_in: FlaskClient) -> None:
-    import io
-
     big = io.BytesIO(b"%PDF-1.7 " + b"0" * (2 * 1024 * 1024))
     response = logged_in.post(
         "/verify", data={"pdf": (big, "big.pdf")}, content_type="multipart/form-data"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 
 import pypdf
 import pytest
@@ -13,8 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from test_authorization import ROLES, TABLE, World
 from web_helpers import (
     WORKFLOW_SETUPS,
+    another_valid_npi,
     build_case,
     cidp_formdata,
     create_case,
@@ -23,19 +24,11 @@ from web_helpers import (
     page_text,
 )
 
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Signature, User
 from priorauth.store.signatures import SIGNED_LETTER
 
 PHYSICIAN_PASSWORD = demo_account("physician").password
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -171,8 +164,6 @@ def test_signing_asks_for_the_password_again(
 def test_only_the_prescriber_or_an_assigned_physician_signs(
     app: Flask, logged_in: FlaskClient, sessions: Sessions
 ) -> None:
-    from web_helpers import another_valid_npi
-
     with sessions() as session:
         billing = session.scalars(select(User).where(User.role == "billing")).first()
         doctor = session.scalars(select(User).where(User.role == "physician")).first()
@@ -312,8 +303,6 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
     nobody thought of. The only allowed change is a new version, which leaves the
     signed document as it was and marks its signature superseded.
     """
-    from test_authorization import ROLES, TABLE, World
-
     with sessions() as session:
         people = {
             u.role: u
@@ -358,13 +347,13 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
                 values["user_id"] = people["advocate"].id
             if row.endpoint == "admin.set_active":
                 values = {"user_id": people["physician"].id}
-            if row.endpoint == "appeals.remove_attachment":
+            if row.endpoint == "attachments.remove":
                 values["attachment_id"] = 1
             if row.endpoint in (
                 "signing.verify",
                 "cases.create",
                 "admin.new_user",
-                "cases.dashboard",
+                "dashboard.index",
                 "cases.readiness",
                 "drafts.begin",
             ):

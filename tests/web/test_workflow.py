@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -21,17 +20,9 @@ from web_helpers import (
     page_text,
 )
 
-from priorauth.store.db import make_engine, session_factory
 from priorauth.store.models import CaseRecord, User
 
 Sessions = sessionmaker[Session]
-
-
-@pytest.fixture
-def sessions(app: Flask) -> Iterator[Sessions]:
-    engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

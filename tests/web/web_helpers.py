@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
+from pypdf import PdfWriter
 from werkzeug.datastructures import MultiDict
 
+from priorauth.domain.identifiers import is_valid_npi
+from priorauth.store import casework, repository
+from priorauth.store.models import CaseState, DecisionOutcome, User
 from priorauth.store.seed import DEMO_ACCOUNTS
+from priorauth.store.signatures import SIGNED_LETTER, record_signature
 from priorauth.web.intake import formdata_for_case
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -118,10 +125,6 @@ DENIAL_NOTICE = {
 
 def blank_pdf(pages: int = 1) -> bytes:
     """A small, valid, synthetic PDF of blank US Letter pages."""
-    import io
-
-    from pypdf import PdfWriter
-
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=612, height=792)
@@ -132,8 +135,6 @@ def blank_pdf(pages: int = 1) -> bytes:
 
 def another_valid_npi(not_this: str = "1234567893") -> str:
     """A synthetic NPI that passes the check digit and is not the demo physician's."""
-    from priorauth.domain.identifiers import is_valid_npi
-
     for last in range(10):
         candidate = f"123456780{last}"
         if candidate != not_this and is_valid_npi(candidate):
@@ -156,10 +157,6 @@ def build_case(
     Signed states carry a signature with a small synthetic PDF (unique bytes), so
     no rendering is needed.
     """
-    from priorauth.store import casework, repository
-    from priorauth.store.models import CaseState, DecisionOutcome, User
-    from priorauth.store.signatures import SIGNED_LETTER, record_signature
-
     data = cidp_case_data()
     if prescriber_npi is not None:
         data["prescriber"]["npi"] = prescriber_npi
@@ -183,8 +180,6 @@ def build_case(
         )
     decided = ("approved", "denied", "denied+edited", "denied+notice", "pended")
     if setup == "draft+attachment":
-        import hashlib
-
         data_pdf = blank_pdf()
         casework.add_attachment(
             session,

@@ -1,0 +1,154 @@
+# mypy: disallow-subclassing-any=False
+"""The intake form as a draft holds it: built from the draft's values, checked, reviewed.
+
+A draft stores the form's values as typed (``intake.form_pairs``); these build
+the whole form again, check it as saving would, sort its errors by the step that
+shows each field, and list every answer for the review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField
+
+from priorauth.domain.case import Case, RequestType
+from priorauth.rules.schema import IndicationDefinition
+from priorauth.store.models import IntakeDraft
+
+from . import context, intake, steps
+from .fields import ErrorLink, leaves
+
+
+def definition_of(draft: IntakeDraft) -> IndicationDefinition | None:
+    if draft.indication_id is None:
+        return None
+    return context.library().indications.get(draft.indication_id)
+
+
+def formdata_of(pairs: Sequence[Sequence[str]]) -> MultiDict[str, str]:
+    return MultiDict([(str(n), str(v)) for n, v in pairs if n not in steps.BOOKKEEPING])
+
+
+def build(draft: IntakeDraft, formdata: MultiDict[str, str]) -> intake.IntakeForm:
+    """The whole intake form for the draft's indication, or the first step's alone."""
+    definition = definition_of(draft)
+    library = context.library()
+    if definition is None:
+        return intake.patient_step_form(library, formdata)
+    default = RequestType(draft.request_type)
+    return intake.make_form(definition, library, formdata, default_request_type=default)
+
+
+def check(form: intake.IntakeForm, draft: IntakeDraft) -> Case | None:
+    """Run the domain's and the rules' checks, errors onto fields; the Case when it is one."""
+    if definition_of(draft) is None:
+        intake.read_patient_step(form, context.today())
+        return None
+    return intake.read_case(form, context.library(), context.today())
+
+
+def step_url(draft_id: int, anchor: str = "", key: str | None = None) -> str:
+    """Where a field is shown: its step's page, at the field."""
+    step = steps.BY_KEY[key] if key else steps.step_of(anchor)
+    url = url_for("drafts.step", draft_id=draft_id, step=step.key)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def errors_by_step(form: intake.IntakeForm) -> dict[str, list[ErrorLink]]:
+    found: dict[str, list[ErrorLink]] = {}
+    for error in intake.error_summary(form):
+        key = steps.step_of(error.anchor).key if error.anchor else "review"
+        found.setdefault(key, []).append(error)
+    return found
+
+
+def hidden_fields(
+    draft: IntakeDraft, step: steps.Step | None, form: intake.IntakeForm
+) -> list[Any]:
+    """The draft's values this page does not show, carried along as hidden fields."""
+    shown_by_form = "form_request_type" in form._fields
+    return [
+        (name, value)
+        for name, value in draft.formdata
+        if name not in steps.BOOKKEEPING
+        and not (shown_by_form and name == "form_request_type")
+        and (step is None or not step.owns(name))
+    ]
+
+
+# --- the review: every answer on one page -------------------------------------------------
+
+
+def _shown_value(item: Field) -> str:
+    """A field's value as the person chose it (the option's label, not its code)."""
+    data = item.data
+    if isinstance(item, BooleanField):
+        return "Yes" if data else ""
+    if isinstance(item, SelectMultipleField):
+        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
+        return ", ".join(labels.get(str(v), str(v)) for v in data or ())
+    if isinstance(item, (SelectField, RadioField)):
+        labels = {str(c[0]): str(c[1]) for c in _choices(item)}
+        text = labels.get(str(data), "" if data is None else str(data))
+        return "" if text in ("Choose…", "Not answered", "Usual for this request type") else text
+    return "" if data is None else str(data).strip()
+
+
+def _choices(item: Field) -> Iterator[tuple[Any, Any]]:
+    for choice in item.iter_choices():
+        # WTForms 3.3 yields (value, label, selected, render_kw); older versions three items.
+        yield choice[0], choice[1]
+
+
+# Shown as part of another field's value (the weight with its unit, the height in
+# whichever unit it was typed).
+_SHOWN_WITH_ANOTHER = frozenset(
+    {
+        "clinical_summary",
+        "measurements-weight_unit",
+        "measurements-height_unit",
+        "measurements-height_feet",
+        "measurements-height_inches",
+    }
+)
+
+
+def _measures_with_units(form: intake.IntakeForm) -> dict[str, str]:
+    """The weight and height as typed, each with its unit."""
+    if "measurements" not in form._fields:
+        return {}
+    sub = form.measurements.form
+    shown: dict[str, str] = {}
+    weight = (sub.weight.data or "").strip()
+    if weight:
+        shown["measurements-weight"] = f"{weight} {sub.weight_unit.data}"
+    if sub.height_unit.data == intake.FEET_AND_INCHES:
+        feet = (sub.height_feet.data or "").strip()
+        inches = (sub.height_inches.data or "").strip()
+        if feet or inches:
+            shown["measurements-height"] = f"{feet or 0} ft {inches or 0} in"
+        else:
+            shown["measurements-height"] = ""
+    elif (sub.height.data or "").strip():
+        shown["measurements-height"] = f"{sub.height.data.strip()} {sub.height_unit.data}"
+    return shown
+
+
+def review_sections(form: intake.IntakeForm) -> list[dict[str, Any]]:
+    """Each step's answers as (label, value) rows, empty ones left out."""
+    rows: dict[str, list[tuple[str, str]]] = {step.key: [] for step in steps.STEPS}
+    with_units = _measures_with_units(form)
+    for item, label in leaves(form):
+        value = with_units.get(item.name, _shown_value(item))
+        if not value or item.name in _SHOWN_WITH_ANOTHER:
+            continue
+        rows[steps.step_of(item.name).key].append((label, value))
+    return [
+        {"key": step.key, "title": step.title, "rows": rows[step.key]}
+        for step in steps.STEPS
+        if step.key not in ("indication", "review")
+    ]

@@ -1,0 +1,230 @@
+# mypy: disallow-subclassing-any=False
+"""Build the intake form class for an indication and a request type, fresh on each call."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList, Form, FormField, HiddenField
+
+from priorauth.domain.case import SITE_LABELS, RequestType
+from priorauth.domain.facts import FACTS
+from priorauth.domain.identifiers import normalise_icd10
+from priorauth.rules.library import Library
+from priorauth.rules.schema import IndicationDefinition
+
+from ..fields import (
+    ADAPTERS,
+    MultiCheckboxField,
+    date_field,
+    long_text_field,
+    number_field,
+    options,
+    select_field,
+)
+from .sections import (
+    REQUEST_TYPE_LABELS,
+    MeasurementsForm,
+    PatientForm,
+    PrescriberForm,
+    TherapyForm,
+    coverage_form_class,
+)
+
+MAX_THERAPY_ROWS = 60  # the domain's limit on prior therapies
+MAX_CODES = 12
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What the template needs to lay out one indication question."""
+
+    name: str
+    kind: str
+    label: str
+    why: str
+    required: bool
+
+
+class IntakeForm(Form):
+    """Base of every built intake form; the fields are added by ``build_form_class``."""
+
+    definition: IndicationDefinition
+    built_for: RequestType
+    questions: list[QuestionView]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.general_errors: list[str] = []
+        self.notices: list[str] = []
+
+    def field_lists(self) -> dict[str, FieldList]:
+        """Every repeatable group, by its HTML name (for the add/remove buttons)."""
+        found: dict[str, FieldList] = {}
+
+        def walk(form: Form) -> None:
+            for item in form:
+                if isinstance(item, FieldList):
+                    found[item.name] = item
+                elif isinstance(item, FormField):
+                    walk(item.form)
+
+        walk(self)
+        return found
+
+
+def _regimen_form_class(
+    definition: IndicationDefinition, library: Library, request_type: RequestType
+) -> type[Form]:
+    products = sorted(library.products.values(), key=lambda p: p.name)
+    dosing = [
+        (d.id, f"{d.label}: {d.g_per_kg_per_course.describe('g/kg')} per course")
+        for d in definition.dosing
+        if request_type in d.applies_to
+    ]
+
+    class RegimenForm(Form):
+        product_id = select_field("Product", [(p.id, f"{p.name} ({p.hcpcs})") for p in products])
+        phase = select_field(
+            "Dosing phase",
+            dosing,
+            blank="Usual for this request type",
+            description="Which of the indication's dosing limits this request follows.",
+        )
+        dose_g_per_kg = number_field("Dose per course (g/kg)")
+        days_per_course = number_field(
+            "Infusion days per course",
+            inputmode="numeric",
+            description="How many days one course is given over.",
+        )
+        interval_weeks = number_field("Interval between courses (weeks)")
+        courses_requested = number_field(
+            "Courses requested", inputmode="numeric", description="Give courses or months."
+        )
+        months_requested = number_field("Months requested", inputmode="numeric")
+        start_date = date_field("Start date")
+
+    return RegimenForm
+
+
+def _code_choices(definition: IndicationDefinition) -> list[tuple[str, str]]:
+    return [(c.code, f"{c.code} — {c.description}") for c in definition.codes]
+
+
+def build_form_class(
+    definition: IndicationDefinition, library: Library, request_type: RequestType
+) -> type[IntakeForm]:
+    """Build the intake form class for an indication and request type (fresh each call)."""
+    questions = definition.questions_for(request_type)
+    answer_fields = {q.fact: ADAPTERS[FACTS[q.fact].kind](FACTS[q.fact], q) for q in questions}
+    answers_form = type("AnswersForm", (Form,), answer_fields)
+    attrs: dict[str, Any] = {
+        "definition": definition,
+        "built_for": request_type,
+        "questions": [
+            QuestionView(
+                name=q.fact,
+                kind=FACTS[q.fact].kind.value,
+                label=FACTS[q.fact].label,
+                why=q.why,
+                required=q.required,
+            )
+            for q in questions
+        ],
+        # Field order is page order: the error summary follows it.
+        "patient": FormField(PatientForm, label="Patient"),
+        "coverage": FormField(coverage_form_class(library), label="Coverage"),
+        "prescriber": FormField(PrescriberForm, label="Prescriber"),
+        "request_type": select_field(
+            "Request type",
+            [(r.value, label) for r, label in REQUEST_TYPE_LABELS.items()],
+            blank=None,
+            description="A continuation (renewal) is asked different questions from an "
+            "initial request.",
+        ),
+        "site_of_care": select_field(
+            "Site of care", [(s.value, label) for s, label in SITE_LABELS.items()]
+        ),
+        "icd10_codes": MultiCheckboxField(
+            "Diagnosis (ICD-10-CM)",
+            choices=options(_code_choices(definition)),
+            validate_choice=False,  # the rules say which codes belong, with a better message
+            description="Tick each code that applies to this patient.",
+        ),
+        "answers": FormField(answers_form, label=""),
+        "prior_therapies": FieldList(
+            FormField(TherapyForm),
+            label="Prior therapy",
+            min_entries=1,
+            max_entries=MAX_THERAPY_ROWS,
+        ),
+        "measurements": FormField(MeasurementsForm, label="Weight and height"),
+        "regimen": FormField(
+            _regimen_form_class(definition, library, request_type), label="Requested regimen"
+        ),
+        "clinical_summary": long_text_field(
+            "Clinical summary",
+            description="The history in a few sentences; it goes into the letter as written.",
+        ),
+        "form_request_type": HiddenField(),
+        "version": HiddenField(),
+    }
+    return type(f"IntakeForm_{definition.id}_{request_type.value}", (IntakeForm,), attrs)
+
+
+def _parse_request_type(value: str | None) -> RequestType | None:
+    try:
+        return RequestType(value) if value else None
+    except ValueError:
+        return None
+
+
+def make_form(
+    definition: IndicationDefinition,
+    library: Library,
+    formdata: MultiDict[str, str],
+    default_request_type: RequestType = RequestType.INITIAL,
+) -> IntakeForm:
+    """Build the form for the request type the data asks for and fill it with the data."""
+    request_type = (
+        _parse_request_type(formdata.get("request_type"))
+        or _parse_request_type(formdata.get("form_request_type"))
+        or default_request_type
+    )
+    form = build_form_class(definition, library, request_type)(formdata)
+    # Keep a code that is not the indication's on screen, so its error has a place.
+    known = {code.code for code in definition.codes}
+    extra = [c for c in (form.icd10_codes.data or []) if c and c not in known][:MAX_CODES]
+    form.icd10_codes.choices = options(_code_choices(definition) + [(c, c) for c in extra])
+    return form
+
+
+def patient_step_form(library: Library, formdata: MultiDict[str, str]) -> IntakeForm:
+    """The patient, coverage and prescriber sections alone, before an indication is chosen."""
+    attrs: dict[str, Any] = {
+        "patient": FormField(PatientForm, label="Patient"),
+        "coverage": FormField(coverage_form_class(library), label="Coverage"),
+        "prescriber": FormField(PrescriberForm, label="Prescriber"),
+        "questions": [],
+    }
+    form_class = type("PatientStepForm", (IntakeForm,), attrs)
+    return form_class(formdata)
+
+
+def matching_indications(library: Library, query: str) -> list[IndicationDefinition]:
+    """Indications whose name, short name or ICD-10-CM codes match what was typed."""
+    definitions = sorted(library.indications.values(), key=lambda d: d.name.lower())
+    words = query.strip().lower()
+    if not words:
+        return definitions
+    code = re.sub(r"[^A-Z0-9]", "", normalise_icd10(words))
+    found = []
+    for definition in definitions:
+        names = f"{definition.name} {definition.short_name} {definition.id}".lower()
+        codes = [c.code.replace(".", "") for c in definition.codes]
+        if words in names or (len(code) >= 2 and any(c.startswith(code) for c in codes)):
+            found.append(definition)
+    return found
