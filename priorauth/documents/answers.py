@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from priorauth.domain.case import OUTCOME_LABELS, SITE_LABELS
+from priorauth.domain.case import SITE_LABELS
 from priorauth.domain.denial import (
     DOSE_GROUND_LABELS,
     MEDIA_TYPE_LABELS,
@@ -21,6 +21,7 @@ from priorauth.domain.denial import (
     DenialReason,
     DeniedReason,
 )
+from priorauth.domain.treatment_history import OUTCOME_LABELS
 from priorauth.rules.assessment import Status
 from priorauth.rules.schema import (
     AnyOfCriterion,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from priorauth.domain.case import OUTCOME_LABELS, Case
+from priorauth.domain.case import Case
 from priorauth.domain.facts import THERAPY_CLASSES
+from priorauth.domain.treatment_history import OUTCOME_LABELS
 from priorauth.rules.assessment import CitationRef, CriterionResult, Status
 
 from .wording import format_short_date

@@ -13,41 +13,27 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
-from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
+from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, FactKind
 from .identifiers import is_icd10_cm, is_valid_npi, normalise_icd10
+from .model import EARLIEST_DATE, LongText, Model, RequiredText, Text, validation_today
 from .quantities import in_to_cm, lb_to_kg
+from .safety_facts import SafetyFacts
+from .treatment_history import (
+    NeverTried,
+    PriorTherapy,
+)
 
 # Plausibility limits: outside them a typing slip is far likelier than a patient.
 MIN_WEIGHT_KG = Decimal("0.4")  # smallest neonates treated for alloimmune thrombocytopenia
 MAX_WEIGHT_KG = Decimal("400")
 MIN_HEIGHT_CM = Decimal("25")
 MAX_HEIGHT_CM = Decimal("250")
-EARLIEST_DATE = dt.date(1900, 1, 1)
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-
-
-def _today(info: ValidationInfo) -> dt.date:
-    """The validation date: from the context when given (tests, replays), else today."""
-    context = info.context or {}
-    today = context.get("today")
-    return today if isinstance(today, dt.date) else dt.date.today()
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class Sex(StrEnum):
@@ -75,12 +61,6 @@ class RequestType(StrEnum):
     CONTINUATION = "continuation"
 
 
-class TherapyOutcome(StrEnum):
-    INADEQUATE_RESPONSE = "inadequate_response"
-    INTOLERANCE = "intolerance"
-    CONTRAINDICATED = "contraindicated"
-
-
 class WeightUnit(StrEnum):
     KG = "kg"
     LB = "lb"
@@ -97,11 +77,6 @@ SITE_LABELS = {
     SiteOfCare.PHYSICIAN_OFFICE: "Physician office",
     SiteOfCare.HOME: "Home infusion",
 }
-OUTCOME_LABELS = {
-    TherapyOutcome.INADEQUATE_RESPONSE: "Inadequate response",
-    TherapyOutcome.INTOLERANCE: "Intolerance",
-    TherapyOutcome.CONTRAINDICATED: "Contraindicated",
-}
 PLAN_LABELS = {
     PlanType.COMMERCIAL: "Commercial",
     PlanType.MEDICARE: "Medicare Part B",
@@ -110,7 +85,6 @@ PLAN_LABELS = {
     PlanType.OTHER: "Other",
 }
 _SPECIALTY_IDS = {key for key, _ in SPECIALTIES}
-_THERAPY_CLASS_IDS = {key for key, _ in THERAPY_CLASSES}
 
 
 class Patient(Model):
@@ -122,7 +96,7 @@ class Patient(Model):
     @field_validator("date_of_birth")
     @classmethod
     def _born_in_the_past(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        if value > _today(info):
+        if value > validation_today(info):
             raise ValueError("date of birth is in the future")
         if value < EARLIEST_DATE:
             raise ValueError("date of birth is before 1900")
@@ -227,7 +201,7 @@ class Measurements(Model):
     @field_validator("measured_on")
     @classmethod
     def _measured_in_the_past(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        if value > _today(info):
+        if value > validation_today(info):
             raise ValueError("the measurement date is in the future")
         return value
 
@@ -268,126 +242,6 @@ class Score(Model):
 
 
 AnswerValue = list[LabResult] | Score | Decimal | bool | str | dt.date
-
-
-class PriorTherapy(Model):
-    agent: RequiredText
-    therapy_class: str
-    start: dt.date
-    end: dt.date | None = None
-    dose: Text = ""
-    outcome: TherapyOutcome
-    note: LongText = ""
-
-    @field_validator("therapy_class")
-    @classmethod
-    def _known_class(cls, value: str) -> str:
-        if value not in _THERAPY_CLASS_IDS:
-            raise ValueError(f"unknown therapy class {value!r}")
-        return value
-
-    @field_validator("start")
-    @classmethod
-    def _started(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        if value > _today(info):
-            raise ValueError("a prior therapy cannot start in the future")
-        if value < EARLIEST_DATE:
-            raise ValueError("start date is before 1900")
-        return value
-
-    @field_validator("end")
-    @classmethod
-    def _ends_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("start")
-        if value is not None and start is not None and value < start:
-            raise ValueError("the therapy ends before it starts")
-        return value
-
-    def duration_weeks(self, as_of: dt.date) -> Decimal:
-        end = self.end or as_of
-        return Decimal((end - self.start).days) / Decimal(7)
-
-
-class DatedValue(Model):
-    """A measured value with the date it was measured."""
-
-    value: Decimal
-    date: dt.date
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: Decimal) -> Decimal:
-        if not value.is_finite() or value < 0:
-            raise ValueError("enter a number of zero or more")
-        return value
-
-
-class SafetyFacts(Model):
-    """What the safety checks need to know about the patient; None means not recorded.
-
-    These change the product, the rate or the site (low-IgA and sugar-free products,
-    the label's lower rate for patients at risk); the rules turn them into flags.
-    """
-
-    iga_deficient: bool | None = None
-    anti_iga_antibodies: bool | None = None
-    egfr: DatedValue | None = Field(default=None, description="mL/min/1.73 m²")
-    creatinine: DatedValue | None = Field(default=None, description="mg/dL")
-    renal_impairment: bool | None = Field(default=None, description="known kidney disease")
-    diabetes: bool | None = None
-    thrombosis_risk_factors: list[Text] = Field(
-        default_factory=list,
-        max_length=12,
-        description="as the clinic records them, e.g. prior DVT, estrogen use",
-    )
-    heart_failure_or_fluid_restriction: bool | None = None
-    hyperprolinemia: bool | None = None
-    hereditary_fructose_intolerance: bool | None = None
-    hyaluronidase_hypersensitivity: bool | None = None
-
-    @field_validator("egfr")
-    @classmethod
-    def _plausible_egfr(cls, value: DatedValue | None) -> DatedValue | None:
-        if value is not None and value.value > 200:
-            raise ValueError("an eGFR above 200 mL/min/1.73 m² is unlikely; check the number")
-        return value
-
-    @field_validator("creatinine")
-    @classmethod
-    def _plausible_creatinine(cls, value: DatedValue | None) -> DatedValue | None:
-        if value is not None and value.value > 30:
-            raise ValueError("a creatinine above 30 mg/dL is unlikely; check the unit (mg/dL)")
-        return value
-
-
-class NeverTriedReason(StrEnum):
-    CONTRAINDICATED = "contraindicated"
-    NOT_TOLERATED = "not_tolerated"
-    DECLINED = "declined"
-    NOT_TRIED = "not_tried"
-
-
-NEVER_TRIED_LABELS = {
-    NeverTriedReason.CONTRAINDICATED: "Contraindicated",
-    NeverTriedReason.NOT_TOLERATED: "Not tolerated (not given)",
-    NeverTriedReason.DECLINED: "Declined by the patient",
-    NeverTriedReason.NOT_TRIED: "Not tried",
-}
-
-
-class NeverTried(Model):
-    """A therapy class the patient has not been given, with the reason: no dates to invent."""
-
-    therapy_class: str
-    reason: NeverTriedReason
-    note: LongText = ""
-
-    @field_validator("therapy_class")
-    @classmethod
-    def _known_class(cls, value: str) -> str:
-        if value not in _THERAPY_CLASS_IDS:
-            raise ValueError(f"unknown therapy class {value!r}")
-        return value
 
 
 class Regimen(Model):

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .case import EARLIEST_DATE, LongText, Model, RequiredText, Text, _today
+from .model import EARLIEST_DATE, LongText, Model, RequiredText, Text, validation_today
 
 
 class DenialReason(StrEnum):
@@ -187,7 +187,7 @@ class Denial(Model):
     def _in_the_past(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
         if value is None:
             return None
-        if value > _today(info):
+        if value > validation_today(info):
             raise ValueError("this date is in the future")
         if value < EARLIEST_DATE:
             raise ValueError("this date is before 1900")

@@ -12,16 +12,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from priorauth.domain.case import (
-    NEVER_TRIED_LABELS,
-    Case,
-    LabResult,
-    NeverTriedReason,
-    Score,
-    TherapyOutcome,
-)
+from priorauth.domain.case import Case, LabResult, Score
 from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES
 from priorauth.domain.quantities import plain_number
+from priorauth.domain.treatment_history import NEVER_TRIED_LABELS, NeverTriedReason, TherapyOutcome
 
 from .assessment import CitationRef, CriterionResult, Status
 from .loader import apply_override

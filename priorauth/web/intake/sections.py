@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from wtforms import BooleanField, Form
 
-from priorauth.domain.case import (
-    OUTCOME_LABELS,
-    PLAN_LABELS,
-    HeightUnit,
-    RequestType,
-    Sex,
-    WeightUnit,
-)
+from priorauth.domain.case import PLAN_LABELS, HeightUnit, RequestType, Sex, WeightUnit
 from priorauth.domain.facts import SPECIALTIES, THERAPY_CLASSES
+from priorauth.domain.treatment_history import OUTCOME_LABELS
 from priorauth.rules.library import Library
 
 from ..fields import (

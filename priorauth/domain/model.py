@@ -1,0 +1,31 @@
+"""The base every part of a case is built on: frozen models and bounded text.
+
+Every text a person types has a stated limit (200 characters, 4,000 for long
+text); the validation date comes from the context so tests and replays can pin it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+def validation_today(info: ValidationInfo) -> dt.date:
+    """The validation date: from the context when given (tests, replays), else today."""
+    context = info.context or {}
+    today = context.get("today")
+    return today if isinstance(today, dt.date) else dt.date.today()
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
