@@ -49,6 +49,12 @@ class CriterionLine:
     payer_change: str = ""
 
 
+# A note longer than this leaves the table's narrow Note column for a full-width line
+# under its row: 4,000 characters in a column a fifth of the page wide run to pages
+# of 25-character lines, each laid out again with the rest of the text after it.
+CELL_NOTE_MAX_CHARS = 160
+
+
 @dataclass(frozen=True, slots=True)
 class TherapyRow:
     agent: str
@@ -57,7 +63,9 @@ class TherapyRow:
     end: str
     dose: str
     outcome: str
+    # The note in its column when short; else "See below" there and the note under the row.
     note: str
+    note_below: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +164,8 @@ def therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
             end=format_short_date(t.end) if t.end else "ongoing",
             dose=t.dose or "—",
             outcome=OUTCOME_LABELS[t.outcome],
-            note=t.note,
+            note=t.note if len(t.note) <= CELL_NOTE_MAX_CHARS else "See below",
+            note_below=t.note if len(t.note) > CELL_NOTE_MAX_CHARS else "",
         )
         for t in case.prior_therapies
     )

@@ -30,6 +30,9 @@ class Layout:
     # Headings with nothing after them on their page, as (page, text).
     stranded_headings: list[tuple[int, str]] = field(default_factory=list)
     row_pages: dict[str, set[int]] = field(default_factory=dict)
+    # Flex items left at min-width: auto, as "container class > item class": WeasyPrint
+    # then measures their text's min-content width, superlinear in its length.
+    auto_min_width: set[str] = field(default_factory=set)
 
 
 def _text(box: boxes.Box) -> str:
@@ -45,6 +48,17 @@ def _classes(box: boxes.Box) -> set[str]:
     if element is None or getattr(box, "element_tag", None) != "div":
         return set()
     return set(str(element.get("class") or "").split())
+
+
+def _flex_items_at_auto(box: boxes.Box) -> set[str]:
+    if not isinstance(box, boxes.FlexContainerBox):
+        return set()
+    container = " ".join(sorted(_classes(box))) or box.element_tag
+    return {
+        f"{container} > {' '.join(sorted(_classes(child))) or child.element_tag}"
+        for child in box.children
+        if child.style["min_width"] == "auto"
+    }
 
 
 def inspect(html: str) -> Layout:
@@ -68,6 +82,7 @@ def inspect(html: str) -> Layout:
         leaves = []
         headings = []
         for box in root.descendants():
+            result.auto_min_width |= _flex_items_at_auto(box)
             if isinstance(box, boxes.TextBox) and str(box.text).strip():
                 leaves.append(box)
                 if (

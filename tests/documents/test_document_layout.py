@@ -125,6 +125,7 @@ def test_long_histories_and_narratives_break_cleanly(
     assert layout.split_rows == [], layout.split_rows
     assert layout.overflow == [], layout.overflow[:5]
     assert layout.stranded_headings == [], layout.stranded_headings
+    assert layout.auto_min_width == set(), layout.auto_min_width
     text = pdf_inspect.squeezed(pdf_inspect.text(rendered.pdf))
     if name in ("letter", "appeal"):  # the others do not show the therapy table
         therapy_rows = [row for row in layout.row_pages if re.match(r"Agent\d\d", row)]
@@ -152,3 +153,9 @@ def test_the_layout_checks_see_a_cut_row_and_a_stranded_heading() -> None:
     layout = layout_inspect.inspect(html)
     assert layout.split_rows and layout.split_rows[0].startswith("line 0")
     assert [text for _, text in layout.stranded_headings] == ["STRANDED HEADING"]
+    flex = "<div class='field'><div class='label'>a</div><div class='value'>b</div></div>"
+    assert layout_inspect.inspect(html.replace("</body>", flex + "</body>")).auto_min_width == set()
+    loose = "<div style='display: flex'><div class='loose'>c</div></div>"
+    assert layout_inspect.inspect(html.replace("</body>", loose + "</body>")).auto_min_width == {
+        "div > loose"
+    }
