@@ -41,7 +41,7 @@ test: $(SYSTEM_TEST) $(DEV_INSTALLED) ## install dev tools and run the whole sui
 	@# pytest exits 5 when it collects no tests: that fails here like any error.
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(SYSTEM_RUN) $(INSTALLED) ## time case → assessment → HTML → PDF against bare WeasyPrint
+bench: $(SYSTEM_RUN) $(INSTALLED) ## time the letter against bare WeasyPrint, and with every free-text field at its limit
 	$(BIN)/python bench/letter_pipeline.py
 
 lint: $(DEV_INSTALLED) ## ruff check, ruff format --check, mypy
