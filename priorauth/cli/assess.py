@@ -12,7 +12,16 @@ from priorauth.rules.assessment import Verdict
 from .casefile import assess_case_file, check_case, load_definitions, read_case_file
 from .console import EXIT_FAILED, EXIT_OK, CommandError, print_json, warn
 
-DOCUMENTS = ("letter", "cost-summary", "appeal", "exception", "peer-to-peer", "packet", "pdfa")
+DOCUMENTS = (
+    "letter",
+    "review-sheet",
+    "cost-summary",
+    "appeal",
+    "exception",
+    "peer-to-peer",
+    "packet",
+    "pdfa",
+)
 
 
 def cmd_assess(args: argparse.Namespace) -> int:

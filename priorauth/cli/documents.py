@@ -1,4 +1,6 @@
-"""Render a case file's document: the letter, cost summary, appeal, exception, packet, PDF/A.
+"""Render a case file's document: the letter, cost summary, appeal, exception, packet, PDF/A,
+and the physician's review sheet (of the appeal when the file carries a denial, else of
+the letter).
 
 The case file's wrapper may carry, beside ``case``:
 - ``denial``: the recorded denial (priorauth.domain.denial.Denial);
@@ -22,12 +24,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from priorauth.documents import DocumentTooLarge, render_letter
-from priorauth.documents.appeal import AppealInputError, render_appeal
+from priorauth.documents.appeal import AppealInputError, draft_appeal, render_appeal
 from priorauth.documents.cost_summary import render_cost_summary
 from priorauth.documents.exception import NoExceptionNeeded, render_exception_request
+from priorauth.documents.letter import draft_letter
 from priorauth.documents.packet import build_packet
 from priorauth.documents.pdfa import render_pdfa
 from priorauth.documents.peer_to_peer import render_peer_to_peer
+from priorauth.documents.review import render_review_sheet
 from priorauth.documents.uploads import CheckedUpload, Upload, UploadRejected, check_upload
 from priorauth.domain.case import SiteOfCare
 from priorauth.domain.denial import Attachment, Denial, Justification
@@ -228,6 +232,22 @@ def _render_from_wrapper(
                 justification=extras.justification,
                 attachments=attachments,
             )
+        elif document == "review-sheet":
+            review = (
+                draft_letter(case, assessment, library, letter_date=document_date).review
+                if extras.denial is None
+                else draft_appeal(
+                    case,
+                    assessment,
+                    library,
+                    extras.denial,
+                    letter_date=document_date,
+                    rules=rules,
+                    justification=extras.justification,
+                    attachments=attachments,
+                ).review
+            )
+            rendered = render_review_sheet(review, case, assessment, prepared_on=document_date)
         elif document == "exception":
             rendered = render_exception_request(
                 case,

@@ -30,11 +30,12 @@ from priorauth.rules.schema import (
     StepTherapyCriterion,
 )
 
+from .doubts import Doubt, Marked, unverified
 from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence, EvidenceItem, Part
 from .parts import Row, therapy_rows
 from .response import dose_reduction_text
-from .treatment import treatment
-from .wording import format_short_date, paragraphs, plural
+from .treatment import CATALOG, treatment
+from .wording import format_short_date, paragraphs, plural, without_source_tags
 
 DOSE_ROW_LABELS = ("Dose per course", "Dose per infusion day", "Dosing weight", "Interval")
 
@@ -55,8 +56,8 @@ def _files(attachments: Sequence[Attachment]) -> str:
 
 
 def _choice(
-    rows: list[Row],
-    items: list[EvidenceItem],
+    rows: list[Marked[Row]],
+    items: list[Marked[EvidenceItem]],
     narrative: tuple[str, ...],
     *,
     grounds: bool,
@@ -101,12 +102,14 @@ def criteria(ev: Evidence, criterion_ids: Sequence[str]) -> Part:
             criterion = next(c for c in ev.definition.all_criteria() if c.id == criterion_id)
             applies = " and ".join(t.value for t in criterion.applies_to)
             items.append(
-                EvidenceItem(
-                    criterion.title,
-                    f"Under the criteria applied, this applies to {applies} requests only; "
-                    f"this is a {ev.case.request_type.value} request.",
-                    ev.cite(criterion.citations),
-                    criterion.unverified,
+                Marked(
+                    EvidenceItem(
+                        criterion.title,
+                        f"Under the criteria applied, this applies to {applies} requests only; "
+                        f"this is a {ev.case.request_type.value} request.",
+                        ev.cite(criterion.citations),
+                    ),
+                    unverified(criterion.unverified, criterion.note),
                 )
             )
         elif result.status is Status.MET:
@@ -138,7 +141,7 @@ def step_therapy(ev: Evidence) -> Part:
 
 def dose(ev: Evidence) -> Part:
     block = treatment(ev.case, ev.assessment, ev.library, ev.definition, ev.refs)
-    dose_rows = tuple(r for r in block.rows if r.label in DOSE_ROW_LABELS)
+    dose_rows = tuple(r for r in block.rows if r.item.label in DOSE_ROW_LABELS)
     check = ev.assessment.dose
     if check.dose is None:
         reason = "; ".join(f.message for f in check.findings) or "the dose cannot be computed"
@@ -156,18 +159,10 @@ def dose(ev: Evidence) -> Part:
             paragraph_refs=block.dosing_refs,
             measures=ev.measures(),
             note=dose_reduction_text(ev.case),
-            unverified=block.dosing_unverified,
         )
-    items = [EvidenceItem(DOSE_GROUND_LABELS[g]) for g in ev.justification.dose]
+    items = [Marked(EvidenceItem(DOSE_GROUND_LABELS[g])) for g in ev.justification.dose]
     if check.limit_text:
-        items.append(
-            EvidenceItem(
-                f"The {check.limit_label.lower()} regimen for {ev.indication}",
-                check.limit_text,
-                ev.refs.cite(check.limit_citations),
-                check.limit_unverified,
-            )
-        )
+        items.append(ev.limit_item(f"The {check.limit_label.lower()} regimen for {ev.indication}"))
     narrative = paragraphs(ev.justification.dose_details)
     grounds = bool(ev.justification.dose or narrative)
     return Part(
@@ -181,32 +176,32 @@ def dose(ev: Evidence) -> Part:
         supported=grounds,
         unsupported=() if grounds else tuple(excess or issues),
         alternative=True,
-        unverified=block.dosing_unverified,
     )
 
 
 def indication(ev: Evidence) -> Part:
-    items: list[EvidenceItem] = []
+    items: list[Marked[EvidenceItem]] = []
     if ev.assessment.coverage is CoverageStatus.STANDARD:
         used = [cid for c in ev.definition.all_criteria() for cid in c.citations]
         used += [cid for limit in ev.definition.dosing for cid in limit.citations]
         numbers = ev.cite(dict.fromkeys(used))
-        items.append(
-            EvidenceItem(
-                f"Published guidelines and coverage criteria for immune globulin in "
-                f"{ev.indication}",
-                f"{len(numbers)} sources, listed under References.",
-                numbers,
+        if numbers:
+            items.append(
+                Marked(
+                    EvidenceItem(
+                        f"Published guidelines and coverage criteria for immune globulin in "
+                        f"{ev.indication}",
+                        f"{plural(len(numbers), 'source')}, listed under References.",
+                        numbers,
+                    )
+                )
             )
-        )
         found = ev.assessment.product
         if found is not None and found.labeled:
             items.append(
-                EvidenceItem(
-                    f"{found.name}'s label lists {ev.indication}",
-                    "",
-                    (),
-                    found.labeled_unverified,
+                Marked(
+                    EvidenceItem(f"{found.name}'s label lists {ev.indication}"),
+                    unverified(found.labeled_unverified, CATALOG),
                 )
             )
         items.extend(ev.met_items(ev.assessment.criteria))
@@ -224,22 +219,27 @@ def indication(ev: Evidence) -> Part:
 
 def site(ev: Evidence) -> Part:
     found = ev.assessment.site
-    rows = [Row("Site of care requested", SITE_LABELS[ev.case.site_of_care])]
+    rows = [Marked(Row("Site of care requested", SITE_LABELS[ev.case.site_of_care]))]
     preference = found.preference if found is not None else ""
     if found is not None and preference:
         rows.append(
-            Row("Site-of-care programs", preference.capitalize(), note=found.preference_source)
+            Marked(
+                Row("Site-of-care programs", preference.capitalize()),
+                (Doubt("Where this comes from", found.preference_source, True),),
+            )
         )
     for payer_note in found.payer_notes if found is not None else ():
         rows.append(
-            Row(
-                f"{ev.assessment.payer_name} policy",
-                payer_note.text,
-                note=f"{payer_note.source}, {payer_note.as_of}",
-                unverified=payer_note.unverified,
+            Marked(
+                Row(
+                    f"{ev.assessment.payer_name} policy",
+                    payer_note.text,
+                    note=f"{without_source_tags(payer_note.source)}, {payer_note.as_of}",
+                ),
+                unverified(payer_note.unverified, payer_note.source),
             )
         )
-    items = [EvidenceItem(SITE_GROUND_LABELS[g]) for g in ev.justification.site_of_care]
+    items = [Marked(EvidenceItem(SITE_GROUND_LABELS[g])) for g in ev.justification.site_of_care]
     items += ev.safety_items()
     narrative = paragraphs(ev.justification.site_of_care_details)
     return _choice(
@@ -253,26 +253,30 @@ def site(ev: Evidence) -> Part:
 
 
 def product_choice(ev: Evidence) -> Part:
-    rows = []
+    rows: list[Marked[Row]] = []
     found = ev.assessment.product
+    # Where the payer's product list comes from is for staff: the note can say how it was read.
+    source = (Doubt("Where this comes from", found.source, True),) if found and found.source else ()
     if found is not None and found.known:
-        rows.append(Row("Product requested", f"{found.name} ({found.hcpcs})"))
+        rows.append(Marked(Row("Product requested", f"{found.name} ({found.hcpcs})")))
         if found.excluded:
             rows.append(
-                Row(ev.assessment.payer_name, f"Does not cover {found.name}", note=found.source)
+                Marked(Row(ev.assessment.payer_name, f"Does not cover {found.name}"), source)
             )
     if found is not None and found.preferred_names:
-        rows.append(Row("Preferred products", ", ".join(found.preferred_names), note=found.source))
-    items = [EvidenceItem(PRODUCT_GROUND_LABELS[g]) for g in ev.justification.product]
+        rows.append(Marked(Row("Preferred products", ", ".join(found.preferred_names)), source))
+    items = [Marked(EvidenceItem(PRODUCT_GROUND_LABELS[g])) for g in ev.justification.product]
     for therapy in ev.case.prior_therapies:
         if therapy.therapy_class != "immune_globulin":
             continue
         end = format_short_date(therapy.end) if therapy.end else "ongoing"
         items.append(
-            EvidenceItem(
-                f"{therapy.agent}: {OUTCOME_LABELS[therapy.outcome].lower()}",
-                f"{format_short_date(therapy.start)} to {end}"
-                + (f"; {therapy.note}" if therapy.note else ""),
+            Marked(
+                EvidenceItem(
+                    f"{therapy.agent}: {OUTCOME_LABELS[therapy.outcome].lower()}",
+                    f"{format_short_date(therapy.start)} to {end}"
+                    + (f"; {therapy.note}" if therapy.note else ""),
+                )
             )
         )
     items += ev.safety_items()
@@ -291,20 +295,20 @@ def records(ev: Evidence, payer_says_missing: Sequence[str] = ()) -> Part:
     by_enclosure: dict[str, list[Attachment]] = {}
     for attachment in ev.attachments:
         by_enclosure.setdefault(attachment.enclosure_id or "", []).append(attachment)
-    items: list[EvidenceItem] = []
+    items: list[Marked[EvidenceItem]] = []
     missing: list[str] = []
     for enclosure in ev.definition.enclosures:
         if ev.case.request_type not in enclosure.applies_to:
             continue
         found = by_enclosure.pop(enclosure.id, [])
         if found:
-            items.append(EvidenceItem(enclosure.title, "Enclosed: " + _files(found)))
+            items.append(Marked(EvidenceItem(enclosure.title, "Enclosed: " + _files(found))))
         elif enclosure.required:
             missing.append(enclosure.title)
     by_enclosure.pop(DENIAL_NOTICE_ENCLOSURE, None)
     others = [a for group in by_enclosure.values() for a in group]
     if others:
-        items.append(EvidenceItem("Also enclosed", _files(others)))
+        items.append(Marked(EvidenceItem("Also enclosed", _files(others))))
     missing += [
         f"information missing in the case: {r.title}"
         for r in ev.assessment.criteria

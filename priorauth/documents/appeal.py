@@ -4,14 +4,15 @@ The letter states the denial (date, reference, reasons, the reviewer's words),
 then gives one section per reason, in the denial's order, built by
 ``evidence.Evidence`` from the case, the assessment and the indication's
 citations, with the wording from forms/appeals.toml. It states the deadline for
-the level of appeal (the notice's own when recorded, else the rule in
-appeals.toml, marked unverified when it is) and, when the physician records that
-delay would put the patient's health at risk, asks for expedited review.
+the level of appeal when the notice gives it (or a rule no one doubts) and, when
+the physician records that delay would put the patient's health at risk, asks
+for expedited review.
 
-A reason the evidence does not answer is never argued as if it were: the letter
-keeps the section factual and the draft banner names what is missing, until the
-case is completed or the physician writes the argument in the section's
-narrative.
+The letter is for the payer and carries nothing internal. A reason the evidence
+does not answer is never argued as if it were: the letter keeps the section
+factual and its review (doubts.py) names what is missing, until the case is
+completed or the physician writes the argument in the section's narrative. The
+deadline the rules work out, with its source and doubt, is in the review too.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
 from .answers import answer
+from .doubts import Doubt, Drafted, Review, ReviewBlock, block, items, text_block
 from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence
-from .letter import MAX_NARRATIVE_CHARS, LetterContext, build_letter_context
+from .letter import MAX_NARRATIVE_CHARS, draft_letter
 from .output import Rendered, document_record, render_document
-from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
+from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature, numbered
 from .response import MeasureRow
+from .review_blocks import reference_lines, shared_blocks
 from .sections import EnclosureStatus, Section, reason_section, template_values
 from .wording import edited_sections, format_date, plural
 
@@ -68,7 +71,7 @@ class AppealInputError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class AppealContext:
-    """Everything the appeal letter shows; plain values only."""
+    """Everything the appeal letter shows; plain values only, and nothing internal."""
 
     title: str
     pdf_title: str
@@ -78,8 +81,6 @@ class AppealContext:
     subject: str
     running_head: str
     member_rows: tuple[Row, ...]
-    deadline_line: str
-    deadline_unverified: bool
     expedited: bool
     expedited_request: str
     salutation: str
@@ -89,6 +90,7 @@ class AppealContext:
     reasons_given: tuple[str, ...]
     diagnoses: tuple[Diagnosis, ...]
     treatment_rows: tuple[Row, ...]
+    labs: tuple[Row, ...]
     sections: tuple[Section, ...]
     clinical_history: tuple[str, ...]
     response_rows: tuple[MeasureRow, ...]
@@ -98,22 +100,30 @@ class AppealContext:
     signature: Signature
     enclosures: tuple[EnclosureStatus, ...]
     references: tuple[Reference, ...]
-    has_unverified: bool
-    draft_reasons: tuple[str, ...]
     definition_versions: tuple[tuple[str, str], ...]
 
 
-def _deadline_line(deadline: Deadline) -> str:
+def _deadline_block(deadline: Deadline) -> ReviewBlock:
+    """The deadline as the rules work it out, for staff: its source and its doubt."""
     if deadline.date is None:
         when = f"set by the plan: {deadline.text}"
     else:
         when = f"{format_date(deadline.date)} ({deadline.text})"
-    text = f"Deadline for this {deadline.level_label.lower()}: {when}. Source: {deadline.source}."
+    text = f"Deadline for this {deadline.level_label.lower()}: {when}."
     if deadline.decision:
         text += f" Expected decision: {deadline.decision}."
     if deadline.note:
         text += f" {deadline.note}"
-    return text
+    doubts: tuple[Doubt, ...] = (Doubt("Where this comes from", deadline.source, True),)
+    if deadline.unverified:
+        doubts += (
+            Doubt(
+                "Not confirmed by a source: check the deadline against the denial notice; "
+                "the letter states it only when the notice gives it.",
+                deadline.source,
+            ),
+        )
+    return block("Deadline (not in the letter)", [(text, doubts)])
 
 
 def _enclosures(
@@ -141,6 +151,31 @@ def _enclosures(
     return tuple(lines)
 
 
+def draft_appeal(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    denial: Denial,
+    *,
+    letter_date: dt.date,
+    rules: AppealRules | None = None,
+    justification: Justification | None = None,
+    attachments: Sequence[Attachment] = (),
+    narrative: Mapping[str, str] | None = None,
+) -> Drafted[AppealContext]:
+    """The appeal for the payer, and its review for the physician."""
+    rules = rules or library.appeal_rules
+    definition = library.indications[assessment.indication_id]
+    problems = denial_problems(denial, definition)
+    if problems:
+        raise AppealInputError([f"denial.{p.field}: {p.message}" for p in problems])
+    physician = edited_sections(narrative, APPEAL_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
+    inputs = _Inputs(
+        case, assessment, library, denial, rules, justification, tuple(attachments), physician
+    )
+    return numbered(lambda refs: _draft(inputs, refs, letter_date))
+
+
 def build_appeal_context(
     case: Case,
     assessment: Assessment,
@@ -154,20 +189,50 @@ def build_appeal_context(
     narrative: Mapping[str, str] | None = None,
 ) -> AppealContext:
     """Gather what the appeal says from the denial, the case, its assessment and the rules."""
-    rules = rules or library.appeal_rules
+    return draft_appeal(
+        case,
+        assessment,
+        library,
+        denial,
+        letter_date=letter_date,
+        rules=rules,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
+    ).context
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    case: Case
+    assessment: Assessment
+    library: Library
+    denial: Denial
+    rules: AppealRules
+    justification: Justification | None
+    attachments: tuple[Attachment, ...]
+    physician: Mapping[str, tuple[str, ...]]
+
+
+def _draft(inputs: _Inputs, refs: References, letter_date: dt.date) -> Drafted[AppealContext]:
+    case, assessment, library, denial, rules = (
+        inputs.case,
+        inputs.assessment,
+        inputs.library,
+        inputs.denial,
+        inputs.rules,
+    )
+    physician = inputs.physician
     definition = library.indications[assessment.indication_id]
-    problems = denial_problems(denial, definition)
-    if problems:
-        raise AppealInputError([f"denial.{p.field}: {p.message}" for p in problems])
-    physician = edited_sections(narrative, APPEAL_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
-    letter: LetterContext = build_letter_context(case, assessment, library, letter_date=letter_date)
+    letter_draft = draft_letter(case, assessment, library, letter_date=letter_date)
+    letter = letter_draft.context
     evidence = Evidence(
         case,
         assessment,
         library,
-        refs=References(),
-        justification=justification or Justification(),
-        attachments=tuple(attachments),
+        refs=refs,
+        justification=inputs.justification or Justification(),
+        attachments=inputs.attachments,
     )
     values = template_values(evidence, denial)
     level = rules.level(denial.level)
@@ -175,7 +240,7 @@ def build_appeal_context(
     patient = case.patient
 
     draft: list[str] = [p.message for p in assessment.problems]
-    sections = []
+    answered = []
     for reason in denial.reasons:
         reason_values = dict(values)
         if reason.category is DenialReason.CRITERIA_NOT_MET:
@@ -184,7 +249,7 @@ def build_appeal_context(
                 for criterion_id in reason.criteria
             ]
             reason_values["criteria"] = "; ".join(titles)
-        section, missing = reason_section(
+        one = reason_section(
             reason.category.value,
             rules.reason(reason.category),
             answer(evidence, reason),
@@ -193,9 +258,10 @@ def build_appeal_context(
             reviewer_words=reason.reviewer_words,
             physician=physician.get(f"rebuttal_{reason.category.value}", ()),
         )
-        sections.append(section)
-        if missing:
-            draft.append(missing)
+        answered.append(one)
+        if one.missing:
+            draft.append(one.missing)
+    sections = tuple(one.section for one in answered)
 
     if deadline.date is not None and letter_date > deadline.date:
         draft.append(
@@ -212,10 +278,13 @@ def build_appeal_context(
         f"{'each' if len(reasons_given) != 1 else 'it'} below with the evidence in the "
         "enclosed records.",
     ]
-    if deadline.date is not None and letter_date <= deadline.date:
+    # A deadline the rules work out (not the notice's) is staff's to check, not the payer's
+    # to read.
+    stated_deadline = deadline.date if not deadline.unverified else None
+    if stated_deadline is not None and letter_date <= stated_deadline:
         opening.append(
             f"This {deadline.level_label.lower()} is made within the time allowed, which ends "
-            f"on {format_date(deadline.date)}."
+            f"on {format_date(stated_deadline)}."
         )
     expedited_request = fill(rules.expedited.request, values) if denial.expedited else ""
 
@@ -237,26 +306,20 @@ def build_appeal_context(
         recipient.append(denial.appeals_address)
     if denial.appeals_fax:
         recipient.append(f"Fax {denial.appeals_fax}")
-    deadline_value = format_date(deadline.date) if deadline.date is not None else "Set by the plan"
     member_rows = (
         *letter.member_rows,
         Row("Denial reference", denial.payer_reference),
         Row("Denial dated", format_date(denial.date)),
         Row("Appeal level", APPEAL_LEVEL_LABELS[denial.level]),
-        Row("Appeal deadline", deadline_value, unverified=deadline.unverified),
     )
+    if stated_deadline is not None:
+        member_rows += (Row("Appeal deadline", format_date(stated_deadline)),)
     shows_measures = any(s.measures for s in sections)
-    references = evidence.refs.items
-    has_unverified = (
-        letter.has_unverified
-        or deadline.unverified
-        or any(s.unverified for s in sections)
-        or any(r.unverified for r in references)
-    )
+    references = refs.items
     intro_words = f"The notice dated {format_date(denial.date)} (reference {denial.payer_reference}"
     intro_words += f", reviewer {denial.reviewer})" if denial.reviewer else ")"
     intro_words += " gives these reasons:" if not denial.reviewer_words else " states:"
-    return AppealContext(
+    context = AppealContext(
         title=level.title,
         pdf_title=PDF_TITLE,
         letter_date=format_date(letter_date),
@@ -268,8 +331,6 @@ def build_appeal_context(
         ),
         running_head=letter.running_head + f" · Denial {denial.payer_reference}",
         member_rows=member_rows,
-        deadline_line=_deadline_line(deadline),
-        deadline_unverified=deadline.unverified,
         expedited=denial.expedited,
         expedited_request=expedited_request,
         salutation="Dear Appeals Reviewer:",
@@ -279,19 +340,43 @@ def build_appeal_context(
         reasons_given=reasons_given,
         diagnoses=letter.diagnoses,
         treatment_rows=letter.treatment_rows,
-        sections=tuple(sections),
+        labs=letter.labs,
+        sections=sections,
         clinical_history=physician.get("clinical_history", letter.clinical_history),
         response_rows=() if shows_measures else letter.response_rows,
         response_intro=letter.response_intro,
         dose_reduction="" if shows_measures else letter.dose_reduction,
         closing=physician.get("closing", closing),
         signature=letter.signature,
-        enclosures=_enclosures(evidence, denial, attachments),
-        references=references,
-        has_unverified=has_unverified,
-        draft_reasons=tuple(draft),
+        enclosures=_enclosures(evidence, denial, inputs.attachments),
+        references=items(references),
         definition_versions=letter.definition_versions,
     )
+    blocks = (
+        text_block("Opening", context.opening),
+        block(
+            "The denial",
+            [(intro_words, ()), (denial.reviewer_words, ())] + [(r, ()) for r in reasons_given],
+        ),
+        _deadline_block(deadline),
+        *shared_blocks(letter_draft.review),
+        *(one.review for one in answered),
+        text_block("Clinical history", context.clinical_history),
+        text_block("Closing", context.closing),
+        text_block(
+            "Enclosures",
+            (e.title + (f" ({e.status})" if e.status else "") for e in context.enclosures),
+        ),
+        reference_lines(references),
+    )
+    review = Review(
+        document_title=context.title,
+        document="appeal",
+        draft_reasons=tuple(draft),
+        blocks=tuple(b for b in blocks if b.lines),
+        not_cited=letter_draft.review.not_cited,
+    )
+    return Drafted(context, review)
 
 
 def render_appeal(
@@ -309,9 +394,10 @@ def render_appeal(
 ) -> Rendered[AppealContext]:
     """Render the appeal letter for a recorded denial to HTML and PDF.
 
-    ``archival`` writes PDF/A-3b carrying the record (pdfa.py).
+    ``archival`` writes PDF/A-3b carrying the record (pdfa.py); the result's
+    ``review`` holds what the physician's review sheet shows beside it.
     """
-    context = build_appeal_context(
+    drafted = draft_appeal(
         case,
         assessment,
         library,
@@ -332,7 +418,14 @@ def render_appeal(
         attachments=attachments,
         narrative=narrative,
     )
-    return render_document(APPEAL_TEMPLATE, context, record, title=PDF_TITLE, archival=archival)
+    return render_document(
+        APPEAL_TEMPLATE,
+        drafted.context,
+        record,
+        title=PDF_TITLE,
+        archival=archival,
+        review=drafted.review,
+    )
 
 
 __all__ = [
@@ -340,5 +433,6 @@ __all__ = [
     "AppealContext",
     "AppealInputError",
     "build_appeal_context",
+    "draft_appeal",
     "render_appeal",
 ]

@@ -43,7 +43,7 @@ from .cost_rows import (
     unverified_items,
 )
 from .output import Rendered, document_record, render_document
-from .parts import Row
+from .parts import InternalRow
 from .wording import format_date, plural
 
 COST_SUMMARY_TEMPLATE = "documents/cost_summary.html"
@@ -61,7 +61,7 @@ class CostSummaryContext:
     illustrative: bool
     illustrative_text: str
     intro: str
-    about_rows: tuple[Row, ...]
+    about_rows: tuple[InternalRow, ...]
     dose_text: str
     weight_text: str
     rounding_text: str
@@ -70,7 +70,7 @@ class CostSummaryContext:
     lines: tuple[LineRow, ...]
     course_total: str
     incomplete_text: str
-    share_rows: tuple[Row, ...]
+    share_rows: tuple[InternalRow, ...]
     share_note: str
     products: tuple[ProductRow, ...]
     products_note: str
@@ -104,7 +104,7 @@ def _rounding_text(estimate: CostEstimate) -> str:
     return text
 
 
-def _share(plan: PatientPlan | None) -> tuple[tuple[Row, ...], str]:
+def _share(plan: PatientPlan | None) -> tuple[tuple[InternalRow, ...], str]:
     """The patient's plan as entered, and how the share is worked out."""
     if plan is None:
         return (), (
@@ -113,9 +113,11 @@ def _share(plan: PatientPlan | None) -> tuple[tuple[Row, ...], str]:
         )
     oop = plan.out_of_pocket_max_remaining
     rows = (
-        Row("Deductible left", format_money(plan.deductible_remaining)),
-        Row("Coinsurance", f"{plain_number(plan.coinsurance_percent)}%"),
-        Row("Out-of-pocket maximum left", format_money(oop) if oop is not None else "not given"),
+        InternalRow("Deductible left", format_money(plan.deductible_remaining)),
+        InternalRow("Coinsurance", f"{plain_number(plan.coinsurance_percent)}%"),
+        InternalRow(
+            "Out-of-pocket maximum left", format_money(oop) if oop is not None else "not given"
+        ),
     )
     return rows, (
         f"Deductible first, then coinsurance, up to the maximum; each column on its own "
@@ -154,15 +156,15 @@ def cost_summary_context(
             + "."
         )
     about_rows = (
-        Row("Patient", case.patient.full_name),
-        Row("Plan", f"{case.coverage.payer_name} ({PLAN_LABELS[plan_type]})"),
-        Row("Treatment for", definition.short_name or definition.name),
-        Row(
+        InternalRow("Patient", case.patient.full_name),
+        InternalRow("Plan", f"{case.coverage.payer_name} ({PLAN_LABELS[plan_type]})"),
+        InternalRow("Treatment for", definition.short_name or definition.name),
+        InternalRow(
             "Product",
             f"{product.name} ({product.hcpcs}, billed per {product.billing_unit_mg} mg)",
             unverified=product.is_unverified("hcpcs") or product.is_unverified("billing_unit_mg"),
         ),
-        Row("Site of care", SITE_LABELS[site]),
+        InternalRow("Site of care", SITE_LABELS[site]),
     )
     share_rows, share_note = _share(summary.patient_plan)
     unverified = unverified_items(product, summary)

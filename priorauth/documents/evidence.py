@@ -4,7 +4,8 @@ medical-exception request and the peer-to-peer sheet.
 An ``Evidence`` holds the case, its assessment, the definitions, the grounds the
 physician recorded and the files enclosed, with one reference list for the whole
 document; ``answers.py`` asks it one question at a time. Nothing here claims
-what the assessment did not find.
+what the assessment did not find. Evidence a payer reads comes ``Marked`` with
+its doubts, which go to the physician's review sheet, never to the payer.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field
 
 from priorauth.domain.case import Case, RequestType
 from priorauth.domain.denial import Attachment, Justification
-from priorauth.rules.assessment import Assessment, CitationRef, CriterionResult, Status
+from priorauth.rules.assessment import Assessment, CriterionResult, Status
+from priorauth.rules.citations import cite
 from priorauth.rules.library import Library
-from priorauth.rules.schema import IndicationDefinition
+from priorauth.rules.schema import IndicationDefinition, PayerProfile
 
+from .doubts import Marked, unverified
 from .parts import References, Row, TherapyRow, met_line
 from .response import MeasureRow, response_rows
 
@@ -32,16 +35,15 @@ class EvidenceItem:
     text: str
     detail: str = ""
     refs: tuple[int, ...] = ()
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
 class Part:
     """The evidence for one question, and whether it answers the question."""
 
-    items: tuple[EvidenceItem, ...] = ()
-    rows: tuple[Row, ...] = ()
-    paragraphs: tuple[str, ...] = ()
+    items: tuple[Marked[EvidenceItem], ...] = ()
+    rows: tuple[Marked[Row], ...] = ()
+    paragraphs: tuple[Marked[str], ...] = ()
     paragraph_refs: tuple[int, ...] = ()
     therapies: tuple[TherapyRow, ...] = ()
     measures: tuple[MeasureRow, ...] = ()
@@ -49,11 +51,10 @@ class Part:
     narrative: tuple[str, ...] = ()
     note: str = ""
     supported: bool = True
-    # What is missing, named for the draft banner when the evidence falls short.
+    # What is missing, named in the review's draft reasons when the evidence falls short.
     unsupported: tuple[str, ...] = ()
     # The second wording of the section applies (no requirement, above the limit, exception).
     alternative: bool = False
-    unverified: bool = False
 
 
 @dataclass
@@ -74,27 +75,26 @@ class Evidence:
         self.indication = self.definition.short_name or self.definition.name
         found = self.assessment.product
         self.product_name = found.name if found is not None else self.case.regimen.product_id
+        self.payer: PayerProfile = self.library.payers.get(
+            self.assessment.payer_id, self.library.payers["reference"]
+        )
 
     def result(self, criterion_id: str) -> CriterionResult | None:
         return self.assessment.result(criterion_id)
 
-    def met_item(self, result: CriterionResult) -> EvidenceItem:
+    def met_item(self, result: CriterionResult) -> Marked[EvidenceItem]:
         line = met_line(result, self.refs)
-        detail = "; ".join(line.evidence)
-        if line.payer_change:
-            detail = f"{detail} ({line.payer_change})" if detail else line.payer_change
-        return EvidenceItem(line.title, detail, tuple(dict.fromkeys(line.refs)), line.unverified)
+        criterion = line.item
+        return Marked(
+            EvidenceItem(criterion.title, "; ".join(criterion.evidence), criterion.refs),
+            line.doubts,
+        )
 
     def cite(self, citation_ids: Iterable[str]) -> tuple[int, ...]:
-        citations = []
-        for citation_id in citation_ids:
-            c = self.definition.citation(citation_id)
-            citations.append(
-                CitationRef(id=c.id, text=c.text, date=c.date, url=c.url, unverified=c.unverified)
-            )
-        return self.refs.cite(citations)
+        """Cite sources of the definition, as the rules choose them for this payer."""
+        return self.refs.cite(cite(self.definition, citation_ids, self.payer))
 
-    def met_items(self, results: Iterable[CriterionResult]) -> tuple[EvidenceItem, ...]:
+    def met_items(self, results: Iterable[CriterionResult]) -> tuple[Marked[EvidenceItem], ...]:
         met = [r for r in results if r.status is Status.MET]
         # Required criteria first: they are what the reviewer checks off.
         met.sort(key=lambda r: not r.required)
@@ -108,16 +108,25 @@ class Evidence:
             return ()
         return response_rows(self.case, self.definition)
 
-    def dose_within_item(self) -> EvidenceItem | None:
+    def dose_within_item(self) -> Marked[EvidenceItem] | None:
         """The regimen is within the indication's limits, when the engine found nothing."""
         check = self.assessment.dose
         if not check.within_limits:
             return None
-        return EvidenceItem(
-            f"Dose within the {check.limit_label.lower()} regimen for {self.indication}",
-            check.limit_text,
-            self.refs.cite(check.limit_citations),
-            check.limit_unverified,
+        return self.limit_item(
+            f"Dose within the {check.limit_label.lower()} regimen for {self.indication}"
+        )
+
+    def limit_item(self, title: str) -> Marked[EvidenceItem]:
+        """The indication's dosing limits, cited, with their doubt."""
+        check = self.assessment.dose
+        return Marked(
+            EvidenceItem(title, check.limit_text, self.refs.cite(check.limit_citations)),
+            unverified(
+                check.limit_unverified,
+                check.limit_note,
+                "The dosing limits for this indication are not confirmed by a source.",
+            ),
         )
 
     def product_not_preferred(self) -> bool:
@@ -127,8 +136,11 @@ class Evidence:
     def site_not_preferred(self) -> bool:
         return self.assessment.site is not None and self.assessment.site.not_preferred
 
-    def safety_items(self) -> list[EvidenceItem]:
+    def safety_items(self) -> list[Marked[EvidenceItem]]:
         return [
-            EvidenceItem(flag.title, f"{flag.message} Source: {flag.source}.", (), flag.unverified)
+            Marked(
+                EvidenceItem(flag.title, f"{flag.message} Source: {flag.source}."),
+                unverified(flag.unverified, flag.source),
+            )
             for flag in self.assessment.safety.serious()
         ]

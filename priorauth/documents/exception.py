@@ -9,6 +9,8 @@ section with this patient's reasons and evidence:
   commercial plans).
 Which apply is worked out from the case and its assessment; a caller may also
 name them. The sections reuse the evidence and wording of the appeal letter.
+The request is for the payer; what falls short and every doubt go to its review
+(doubts.py), never onto the page.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus
 
 from . import answers
+from .doubts import Drafted, Review, items, text_block
 from .evidence import Evidence, Part
-from .letter import MAX_NARRATIVE_CHARS, build_letter_context
+from .letter import MAX_NARRATIVE_CHARS, draft_letter
 from .output import Rendered, document_record, render_document
-from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature
+from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature, numbered
 from .response import MeasureRow
+from .review_blocks import reference_lines, shared_blocks
 from .sections import EnclosureStatus, Section, reason_section, template_values
 from .wording import edited_sections, format_date
 
@@ -66,7 +70,7 @@ class NoExceptionNeeded(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ExceptionContext:
-    """Everything the exception request shows; plain values only."""
+    """Everything the exception request shows; plain values only, and nothing internal."""
 
     title: str
     pdf_title: str
@@ -81,6 +85,7 @@ class ExceptionContext:
     topics: tuple[str, ...]
     diagnoses: tuple[Diagnosis, ...]
     treatment_rows: tuple[Row, ...]
+    labs: tuple[Row, ...]
     sections: tuple[Section, ...]
     clinical_history: tuple[str, ...]
     response_rows: tuple[MeasureRow, ...]
@@ -90,8 +95,6 @@ class ExceptionContext:
     signature: Signature
     enclosures: tuple[EnclosureStatus, ...]
     references: tuple[Reference, ...]
-    has_unverified: bool
-    draft_reasons: tuple[str, ...]
     definition_versions: tuple[tuple[str, str], ...]
 
 
@@ -123,6 +126,37 @@ def _topic_label(rule: ExceptionRule, topic: ExceptionTopic) -> str:
     return str(getattr(rule.topics, topic.value))
 
 
+def draft_exception(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    topics: Sequence[ExceptionTopic] | None = None,
+    rules: AppealRules | None = None,
+    justification: Justification | None = None,
+    attachments: Sequence[Attachment] = (),
+    narrative: Mapping[str, str] | None = None,
+) -> Drafted[ExceptionContext]:
+    """The exception request for the payer, and its review; NoExceptionNeeded when nothing is."""
+    physician = edited_sections(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
+
+    def build(refs: References) -> Drafted[ExceptionContext]:
+        evidence = Evidence(
+            case,
+            assessment,
+            library,
+            refs=refs,
+            justification=justification or Justification(),
+            attachments=tuple(attachments),
+        )
+        return _draft(
+            evidence, rules or library.appeal_rules, topics, physician, letter_date=letter_date
+        )
+
+    return numbered(build)
+
+
 def build_exception_context(
     case: Case,
     assessment: Assessment,
@@ -136,16 +170,28 @@ def build_exception_context(
     narrative: Mapping[str, str] | None = None,
 ) -> ExceptionContext:
     """Gather what the exception request says; raise NoExceptionNeeded when nothing is."""
-    rules = rules or library.appeal_rules
-    physician = edited_sections(narrative, EXCEPTION_NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
-    evidence = Evidence(
+    return draft_exception(
         case,
         assessment,
         library,
-        refs=References(),
-        justification=justification or Justification(),
-        attachments=tuple(attachments),
-    )
+        letter_date=letter_date,
+        topics=topics,
+        rules=rules,
+        justification=justification,
+        attachments=attachments,
+        narrative=narrative,
+    ).context
+
+
+def _draft(
+    evidence: Evidence,
+    rules: AppealRules,
+    topics: Sequence[ExceptionTopic] | None,
+    physician: Mapping[str, tuple[str, ...]],
+    *,
+    letter_date: dt.date,
+) -> Drafted[ExceptionContext]:
+    case, assessment, library = evidence.case, evidence.assessment, evidence.library
     chosen = tuple(dict.fromkeys(topics)) if topics else exception_topics(evidence)
     if not chosen:
         raise NoExceptionNeeded(
@@ -154,13 +200,14 @@ def build_exception_context(
             "and the site of care is not a non-preferred one; send the letter of medical "
             "necessity instead"
         )
-    letter = build_letter_context(case, assessment, library, letter_date=letter_date)
+    letter_draft = draft_letter(case, assessment, library, letter_date=letter_date)
+    letter = letter_draft.context
     values = template_values(evidence)
     rule = rules.exception
     draft: list[str] = [p.message for p in assessment.problems]
-    sections = []
+    answered = []
     for topic in chosen:
-        section, missing = reason_section(
+        one = reason_section(
             topic.value,
             rules.reason(TOPIC_REASONS[topic]),
             _topic_part(evidence, topic),
@@ -168,9 +215,10 @@ def build_exception_context(
             heading=_topic_label(rule, topic),
             physician=physician.get(f"exception_{topic.value}", ()),
         )
-        sections.append(section)
-        if missing:
-            draft.append(missing)
+        answered.append(one)
+        if one.missing:
+            draft.append(one.missing)
+    sections = [one.section for one in answered]
     if ExceptionTopic.OFF_POLICY_INDICATION not in chosen:
         # The exception covers what it names; every other required criterion still counts.
         draft += [
@@ -192,7 +240,7 @@ def build_exception_context(
     enclosures = tuple(
         EnclosureStatus(e.title, "" if e.required else "if available") for e in letter.enclosures
     )
-    return ExceptionContext(
+    context = ExceptionContext(
         title=rule.title,
         pdf_title=PDF_TITLE,
         letter_date=format_date(letter_date),
@@ -206,6 +254,7 @@ def build_exception_context(
         topics=labels,
         diagnoses=letter.diagnoses,
         treatment_rows=letter.treatment_rows,
+        labs=letter.labs,
         sections=tuple(sections),
         clinical_history=physician.get("clinical_history", letter.clinical_history),
         response_rows=() if shows_measures else letter.response_rows,
@@ -214,13 +263,30 @@ def build_exception_context(
         closing=physician.get("closing", closing),
         signature=letter.signature,
         enclosures=enclosures,
-        references=references,
-        has_unverified=letter.has_unverified
-        or any(s.unverified for s in sections)
-        or any(r.unverified for r in references),
-        draft_reasons=tuple(draft),
+        references=items(references),
         definition_versions=letter.definition_versions,
     )
+    blocks = (
+        text_block("Opening", (*context.opening, *context.topics)),
+        *shared_blocks(letter_draft.review),
+        *(one.review for one in answered),
+        text_block("Clinical history", context.clinical_history),
+        text_block("Closing", context.closing),
+        text_block(
+            "Enclosures",
+            (e.title + (f" ({e.status})" if e.status else "") for e in context.enclosures),
+        ),
+        reference_lines(references),
+    )
+    review = Review(
+        document_title=context.title,
+        document="exception request",
+        draft_reasons=tuple(draft),
+        warnings=assessment.verdict_reasons,
+        blocks=tuple(b for b in blocks if b.lines),
+        not_cited=letter_draft.review.not_cited,
+    )
+    return Drafted(context, review)
 
 
 def render_exception_request(
@@ -235,8 +301,8 @@ def render_exception_request(
     attachments: Sequence[Attachment] = (),
     narrative: Mapping[str, str] | None = None,
 ) -> Rendered[ExceptionContext]:
-    """Render the medical-exception request to HTML and PDF."""
-    context = build_exception_context(
+    """Render the medical-exception request to HTML and PDF, its review beside it."""
+    drafted = draft_exception(
         case,
         assessment,
         library,
@@ -256,4 +322,6 @@ def render_exception_request(
         attachments=attachments,
         narrative=narrative,
     )
-    return render_document(EXCEPTION_TEMPLATE, context, record, title=PDF_TITLE)
+    return render_document(
+        EXCEPTION_TEMPLATE, drafted.context, record, title=PDF_TITLE, review=drafted.review
+    )

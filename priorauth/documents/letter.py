@@ -5,9 +5,11 @@ here, never a Case, an Assessment or a definition: what a letter says is decided
 in this module, where it can be tested, and a template cannot reach further
 than the values it is given.
 
-The letter claims only what the assessment found met. A criterion not met or
-missing is left out of the justification, and every value no source confirmed
-carries an ``unverified`` mark that the template shows.
+The letter is for the payer: it claims only what the assessment found met (a
+criterion not met or missing is left out of the justification) and carries no
+internal mark. What is doubtful about it (a value no source confirmed, the weight
+rule assumed, why the case is not ready) is built beside it into its ``Review``,
+which the physician's review sheet prints (review.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from priorauth.rules.assessment import Assessment, Status, Verdict
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus, IndicationDefinition
 
+from .doubts import Doubt, Drafted, Marked, Review, items, unverified
 from .output import Rendered, document_record, render_document
 from .parts import (
     CriterionLine,
@@ -33,10 +36,13 @@ from .parts import (
     Row,
     Signature,
     TherapyRow,
+    lab_rows,
     met_line,
+    numbered,
     therapy_rows,
 )
 from .response import MeasureRow, dose_reduction_text, response_rows
+from .review_blocks import letter_blocks, not_cited_sources
 from .treatment import treatment
 from .wording import edited_sections, format_date, format_short_date, in_sentence, paragraphs
 
@@ -54,7 +60,7 @@ _REQUEST_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class LetterContext:
-    """Everything the letter template shows; plain values only."""
+    """Everything the letter template shows; plain values only, and nothing internal."""
 
     title: str
     pdf_title: str
@@ -70,19 +76,17 @@ class LetterContext:
     diagnoses: tuple[Diagnosis, ...]
     treatment_rows: tuple[Row, ...]
     clinical_history: tuple[str, ...]
+    labs: tuple[Row, ...]
     justification: tuple[str, ...]
     criteria_met: tuple[CriterionLine, ...]
     therapy_intro: str
     therapies: tuple[TherapyRow, ...]
     dosing: tuple[str, ...]
     dosing_refs: tuple[int, ...]
-    dosing_unverified: bool
     closing: tuple[str, ...]
     signature: Signature
     enclosures: tuple[EnclosureLine, ...]
     references: tuple[Reference, ...]
-    has_unverified: bool
-    draft_reasons: tuple[str, ...]
     definition_versions: tuple[tuple[str, str], ...]
     # Continuation requests: the measures before treatment and now, and whether a
     # lower dose or a trial off was attempted (empty for an initial request).
@@ -91,14 +95,21 @@ class LetterContext:
     dose_reduction: str = ""
 
 
-def _diagnoses(case: Case, definition: IndicationDefinition) -> list[Diagnosis]:
+def _diagnoses(case: Case, definition: IndicationDefinition) -> list[Marked[Diagnosis]]:
     diagnoses = []
     for code in case.icd10_codes:
         known = definition.code(code)
         if known is None:
-            diagnoses.append(Diagnosis(code, "Not a code for this indication", True))
+            diagnoses.append(
+                Marked(Diagnosis(code, ""), (Doubt(f"Not a code for {definition.name}."),))
+            )
         else:
-            diagnoses.append(Diagnosis(known.code, known.description, not known.verified))
+            diagnoses.append(
+                Marked(
+                    Diagnosis(known.code, known.description),
+                    unverified(not known.verified, known.note),
+                )
+            )
     return diagnoses
 
 
@@ -124,6 +135,22 @@ def _signature(prescriber: Prescriber) -> Signature:
     )
 
 
+def draft_letter(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    *,
+    letter_date: dt.date,
+    narrative: Mapping[str, str] | None = None,
+) -> Drafted[LetterContext]:
+    """The letter for the payer, and its review for the physician."""
+    return numbered(
+        lambda refs: _draft(
+            case, assessment, library, refs, letter_date=letter_date, narrative=narrative
+        )
+    )
+
+
 def build_letter_context(
     case: Case,
     assessment: Assessment,
@@ -133,17 +160,30 @@ def build_letter_context(
     narrative: Mapping[str, str] | None = None,
 ) -> LetterContext:
     """Gather what the letter says from the case, its assessment and the definitions."""
+    return draft_letter(
+        case, assessment, library, letter_date=letter_date, narrative=narrative
+    ).context
+
+
+def _draft(
+    case: Case,
+    assessment: Assessment,
+    library: Library,
+    refs: References,
+    *,
+    letter_date: dt.date,
+    narrative: Mapping[str, str] | None,
+) -> Drafted[LetterContext]:
     definition = library.indications[assessment.indication_id]
     product = library.products.get(case.regimen.product_id)
     edits = edited_sections(narrative, NARRATIVE_SECTIONS, MAX_NARRATIVE_CHARS)
-    refs = References()
     patient = case.patient
     prescriber = case.prescriber
     is_exception = assessment.coverage is not CoverageStatus.STANDARD
     indication = definition.short_name or definition.name
 
     diagnoses = _diagnoses(case, definition)
-    codes_text = ", ".join(d.code for d in diagnoses)
+    codes_text = ", ".join(d.item.code for d in diagnoses)
     product_name = product.name if product is not None else case.regimen.product_id
     product_code = f" (HCPCS {product.hcpcs})" if product is not None else ""
 
@@ -178,9 +218,9 @@ def build_letter_context(
     # Required criteria first: they are what the reviewer checks off.
     met.sort(key=lambda r: not r.required)
     # References are numbered in reading order: the criteria come before the dosing.
-    criteria_met = tuple(met_line(r, refs) for r in met)
+    marked_criteria = tuple(met_line(r, refs) for r in met)
     block = treatment(case, assessment, library, definition, refs)
-    if criteria_met:
+    if marked_criteria:
         justification: tuple[str, ...] = (
             f"{patient.full_name} meets the following criteria for immune globulin therapy "
             f"in {indication}, each documented in the medical record:",
@@ -226,21 +266,13 @@ def build_letter_context(
         if case.request_type in e.applies_to
     )
     references = refs.items
-    has_unverified = (
-        any(d.unverified for d in diagnoses)
-        or any(r.unverified for r in block.rows)
-        or any(c.unverified for c in criteria_met)
-        or any(r.unverified for r in references)
-        or block.dosing_unverified
-    )
-    draft_reasons = assessment.verdict_reasons if assessment.verdict is Verdict.NOT_READY else ()
     measures: tuple[MeasureRow, ...] = ()
     dose_reduction = ""
     if case.request_type is RequestType.CONTINUATION:
         measures = response_rows(case, definition)
         dose_reduction = dose_reduction_text(case)
 
-    return LetterContext(
+    context = LetterContext(
         title=title,
         pdf_title=pdf_title,
         is_exception=is_exception,
@@ -255,22 +287,20 @@ def build_letter_context(
         member_rows=member_rows,
         salutation="Dear Medical Director:",
         opening=edits.get("opening", opening),
-        diagnoses=tuple(diagnoses),
-        treatment_rows=block.rows,
+        diagnoses=items(diagnoses),
+        treatment_rows=block.payer_rows,
         clinical_history=edits.get("clinical_history", paragraphs(case.clinical_summary)),
+        labs=lab_rows(case, definition),
         justification=edits.get("justification", justification),
-        criteria_met=criteria_met,
+        criteria_met=items(marked_criteria),
         therapy_intro=therapy_intro,
         therapies=therapies,
-        dosing=edits.get("dosing", block.dosing),
+        dosing=edits.get("dosing", block.payer_dosing),
         dosing_refs=block.dosing_refs,
-        dosing_unverified=block.dosing_unverified,
         closing=edits.get("closing", closing),
         signature=_signature(prescriber),
         enclosures=enclosures,
-        references=references,
-        has_unverified=has_unverified,
-        draft_reasons=draft_reasons,
+        references=items(references),
         definition_versions=tuple(sorted(assessment.definition_versions.items())),
         response_intro=(
             f"Objective measures before immune globulin and now, for {patient.full_name}:"
@@ -280,6 +310,24 @@ def build_letter_context(
         response_rows=measures,
         dose_reduction=dose_reduction,
     )
+    not_ready = assessment.verdict is Verdict.NOT_READY
+    review = Review(
+        document_title=title,
+        document="exception letter" if is_exception else "letter",
+        draft_reasons=assessment.verdict_reasons if not_ready else (),
+        warnings=() if not_ready else assessment.verdict_reasons,
+        blocks=letter_blocks(
+            context,
+            diagnoses=diagnoses,
+            treatment_rows=block.rows,
+            criteria=marked_criteria,
+            # The physician's own dosing words replace the built ones, doubts and all.
+            dosing=block.dosing if "dosing" not in edits else (),
+            references=references,
+        ),
+        not_cited=not_cited_sources(definition, library, assessment),
+    )
+    return Drafted(context, review)
 
 
 def render_letter(
@@ -293,14 +341,18 @@ def render_letter(
 ) -> Rendered[LetterContext]:
     """Render the prior-authorization letter for an assessed case to HTML and PDF.
 
-    ``archival`` writes PDF/A-3b carrying the record (pdfa.py).
+    ``archival`` writes PDF/A-3b carrying the record (pdfa.py). The result's
+    ``review`` holds what the physician's review sheet shows beside it.
     """
-    context = build_letter_context(
-        case, assessment, library, letter_date=letter_date, narrative=narrative
-    )
+    drafted = draft_letter(case, assessment, library, letter_date=letter_date, narrative=narrative)
     record = document_record(
         "letter", case, assessment, document_date=letter_date, narrative=narrative
     )
     return render_document(
-        LETTER_TEMPLATE, context, record, title=context.pdf_title, archival=archival
+        LETTER_TEMPLATE,
+        drafted.context,
+        record,
+        title=drafted.context.pdf_title,
+        archival=archival,
+        review=drafted.review,
     )

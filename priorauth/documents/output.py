@@ -23,6 +23,7 @@ from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, Justification
 from priorauth.rules.assessment import Assessment
 
+from .doubts import Review
 from .pdf import PDFA_VARIANT, Fetch, RecordFile, convert, print_stylesheet_text
 from .render import render_html
 
@@ -126,6 +127,8 @@ class Rendered(Generic[C_co]):
     record: DocumentRecord
     # Every URL the document asked for while rendering; only packaged assets are served.
     fetches: tuple[Fetch, ...] = ()
+    # A payer document's review (doubts.py): for staff and the physician, never printed on it.
+    review: Review | None = None
 
     @property
     def preview_html(self) -> str:
@@ -135,7 +138,13 @@ class Rendered(Generic[C_co]):
 
 
 def render_document(
-    template: str, context: C, record: DocumentRecord, *, title: str, archival: bool = False
+    template: str,
+    context: C,
+    record: DocumentRecord,
+    *,
+    title: str,
+    archival: bool = False,
+    review: Review | None = None,
 ) -> Rendered[C]:
     """Render a document's template to HTML and PDF, with the record of what produced it.
 
@@ -156,6 +165,7 @@ def render_document(
         page_count=output.page_count,
         record=record,
         fetches=output.fetches,
+        review=review,
     )
 
 

@@ -333,7 +333,7 @@ def build_packet(
         missing_enclosures=tuple(
             line.title for line in checklist.enclosures if line.status_key == "missing"
         ),
-        draft_reasons=main.context.draft_reasons,
+        draft_reasons=main.review.draft_reasons if main.review is not None else (),
         cover=cover,
         checklist=checklist,
     )

@@ -29,10 +29,11 @@ from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus
 
 from . import answers
+from .doubts import items
 from .evidence import Evidence, Part
 from .letter import build_letter_context
 from .output import Rendered, document_record, render_document
-from .parts import Reference, References, Row
+from .parts import InternalReference, InternalRow, References
 from .sections import template_values
 from .wording import format_date, format_short_date
 
@@ -71,15 +72,15 @@ class PeerToPeerContext:
     prepared_on: str
     running_head: str
     for_line: str
-    case_rows: tuple[Row, ...]
-    denial_rows: tuple[Row, ...]
+    case_rows: tuple[InternalRow, ...]
+    denial_rows: tuple[InternalRow, ...]
     reviewer_words: str
     verdict: str
     criteria: tuple[CriterionRow, ...]
     dose_lines: tuple[str, ...]
     objections: tuple[ObjectionRow, ...]
     questions: tuple[str, ...]
-    references: tuple[Reference, ...]
+    references: tuple[InternalReference, ...]
     has_unverified: bool
     definition_versions: tuple[tuple[str, str], ...]
 
@@ -112,8 +113,8 @@ def _criterion_rows(
 
 def _on_file(part: Part) -> str:
     """What the case already offers against an objection, in one line."""
-    bits = [f"{i.text}: {i.detail}" if i.detail else i.text for i in part.items]
-    bits += [f"{r.label}: {r.value}" for r in part.rows]
+    bits = [f"{i.text}: {i.detail}" if i.detail else i.text for i in items(part.items)]
+    bits += [f"{r.label}: {r.value}" for r in items(part.rows)]
     bits += [f"{t.agent} ({t.outcome.lower()})" for t in part.therapies]
     bits += [f"{m.measure}: {m.before} → {m.now}" for m in part.measures]
     bits += list(part.narrative)
@@ -209,30 +210,30 @@ def build_peer_to_peer_context(
         objections.append(ObjectionRow("Dose", p2p.dose_finding, finding.message, ""))
 
     case_rows = (
-        Row("Patient", f"{patient.full_name}, {age}, {patient.sex.value}"),
-        Row("Member ID", case.coverage.member_id),
-        Row(
+        InternalRow("Patient", f"{patient.full_name}, {age}, {patient.sex.value}"),
+        InternalRow("Member ID", case.coverage.member_id),
+        InternalRow(
             "Plan",
             f"{case.coverage.payer_name} ({PLAN_LABELS[case.coverage.plan_type]}); "
             f"profile: {assessment.payer_name}",
         ),
-        Row(
+        InternalRow(
             "Indication",
             f"{evidence.indication} ({', '.join(d.code for d in letter.diagnoses)})",
         ),
-        Row("Request", letter.member_rows[-1].value),
-        Row("Product", evidence.product_name),
-        Row("Site of care", SITE_LABELS[case.site_of_care]),
-        Row("Start", format_short_date(regimen.start_date)),
+        InternalRow("Request", letter.member_rows[-1].value),
+        InternalRow("Product", evidence.product_name),
+        InternalRow("Site of care", SITE_LABELS[case.site_of_care]),
+        InternalRow("Start", format_short_date(regimen.start_date)),
     )
-    denial_rows: tuple[Row, ...] = ()
+    denial_rows: tuple[InternalRow, ...] = ()
     if denial is not None:
         deadline = appeal_deadline(denial, case.coverage.plan_type, rules)
         denial_rows = (
-            Row("Denial", f"{denial.payer_reference}, dated {format_date(denial.date)}"),
-            Row("Reasons", "; ".join(DENIAL_REASON_LABELS[c] for c in denial.categories)),
-            Row("Appeal level", APPEAL_LEVEL_LABELS[denial.level]),
-            Row(
+            InternalRow("Denial", f"{denial.payer_reference}, dated {format_date(denial.date)}"),
+            InternalRow("Reasons", "; ".join(DENIAL_REASON_LABELS[c] for c in denial.categories)),
+            InternalRow("Appeal level", APPEAL_LEVEL_LABELS[denial.level]),
+            InternalRow(
                 "Deadline",
                 format_date(deadline.date) if deadline.date else "Set by the plan",
                 note=deadline.text,
@@ -240,10 +241,10 @@ def build_peer_to_peer_context(
             ),
         )
         if denial.reviewer:
-            denial_rows += (Row("Reviewer", denial.reviewer),)
+            denial_rows += (InternalRow("Reviewer", denial.reviewer),)
         if denial.expedited:
-            denial_rows += (Row("Expedited", "Requested", note=denial.urgency),)
-    references = refs.items
+            denial_rows += (InternalRow("Expedited", "Requested", note=denial.urgency),)
+    references = refs.internal_items
     return PeerToPeerContext(
         title="Peer-to-peer preparation",
         pdf_title=PDF_TITLE,

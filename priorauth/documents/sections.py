@@ -2,7 +2,8 @@
 
 The appeal and the exception request place each ``Part`` of evidence under the
 wording forms/appeals.toml gives its reason, with the physician's own words
-after it; both list the enclosures the same way.
+after it; both list the enclosures the same way. The section is for the payer;
+its review block (the same lines, each with its doubts) is for the physician.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from priorauth.domain.case import SITE_LABELS
 from priorauth.domain.denial import APPEAL_LEVEL_LABELS, Denial
 from priorauth.rules.appeals import ReasonRule, fill
 
+from .doubts import Doubt, ReviewBlock, block, items
 from .evidence import Evidence, EvidenceItem, Part
 from .parts import Row, TherapyRow
 from .response import MeasureRow
+from .review_blocks import refs_text, row_text, therapy_text
 from .wording import format_date, in_sentence
 
 
@@ -40,7 +43,16 @@ class Section:
     narrative: tuple[str, ...]
     closing: str
     supported: bool
-    unverified: bool
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A section for the payer, what it leaves unanswered, and its review block."""
+
+    section: Section
+    # The draft reason when the evidence falls short and no one argued it ("" otherwise).
+    missing: str
+    review: ReviewBlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +90,7 @@ def make_section(
     denial_says: str = "",
     reviewer_words: str = "",
     physician: tuple[str, ...] = (),
-) -> Section:
+) -> Answered:
     """Put a part's evidence under its wording, with the physician's words after it."""
     shown = (
         part.supported
@@ -90,7 +102,7 @@ def make_section(
         or part.narrative
         or physician
     )
-    return Section(
+    section = Section(
         key=key,
         heading=rule_heading,
         denial_says=denial_says,
@@ -98,20 +110,42 @@ def make_section(
         listed=part.listed,
         # An introduction to evidence that is not there would promise what is missing.
         intro=intro if shown else "",
-        rows=part.rows,
-        paragraphs=part.paragraphs,
+        rows=items(part.rows),
+        paragraphs=items(part.paragraphs),
         paragraph_refs=part.paragraph_refs,
-        items=part.items,
+        items=items(part.items),
         therapies=part.therapies,
         measures=part.measures,
         note=part.note,
         narrative=part.narrative + physician,
         closing=closing if part.supported else "",
         supported=part.supported,
-        unverified=part.unverified
-        or any(item.unverified for item in part.items)
-        or any(row.unverified for row in part.rows),
     )
+    return Answered(section, "", _review(section, part))
+
+
+def _item_text(item: EvidenceItem) -> str:
+    return f"{item.text}{refs_text(item.refs)}" + (f": {item.detail}" if item.detail else "")
+
+
+def _review(section: Section, part: Part) -> ReviewBlock:
+    """The section line by line as the payer reads it, each evidence line with its doubts."""
+    lines: list[tuple[str, tuple[Doubt, ...]]] = [
+        (text, ())
+        for text in (section.denial_says, section.reviewer_words, *section.listed, section.intro)
+        if text
+    ]
+    lines += [(_item_text(m.item), m.doubts) for m in part.items]
+    lines += [(text, ()) for text in section.narrative]
+    lines += [(row_text(m.item), m.doubts) for m in part.rows]
+    lines += [(m.item, m.doubts) for m in part.paragraphs]
+    lines += [(therapy_text(t), ()) for t in section.therapies]
+    lines += [
+        (f"{m.measure}: {m.before} → {m.now}" + (f" ({m.change})" if m.change else ""), ())
+        for m in section.measures
+    ]
+    lines += [(text, ()) for text in (section.note, section.closing) if text]
+    return block(section.heading, lines)
 
 
 def reason_section(
@@ -124,16 +158,16 @@ def reason_section(
     answers_denial: bool = False,
     reviewer_words: str = "",
     physician: tuple[str, ...] = (),
-) -> tuple[Section, str]:
-    """Word a part under its reason's rule; also the draft banner's line when it falls short.
+) -> Answered:
+    """Word a part under its reason's rule; also the draft reason when it falls short.
 
     ``heading`` replaces the rule's own; ``answers_denial`` adds what the denial says.
-    The banner's line is empty when the evidence answers the reason or the
+    The draft reason is empty when the evidence answers the reason or the
     physician wrote the argument.
     """
     filled = {**values, "unsupported": "; ".join(part.unsupported)}
     use_alternative = part.alternative and bool(rule.alternative)
-    section = make_section(
+    answered = make_section(
         key,
         heading if heading is not None else fill(rule.heading, filled),
         fill(rule.alternative if use_alternative else rule.response, filled),
@@ -144,4 +178,4 @@ def reason_section(
         physician=physician,
     )
     missing = fill(rule.unsupported, filled) if not part.supported and not physician else ""
-    return section, missing
+    return Answered(answered.section, missing, answered.review)

@@ -7,6 +7,7 @@ Decimal formatter; this module adds what only documents need.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -75,3 +76,12 @@ def edited_sections(
             )
         out[key] = paragraphs(text)
     return out
+
+
+# A tag pointing into the project's reference notes ("[S4]", "[S6, undated summary]").
+_SOURCE_TAG = re.compile(r"\s*\[(?:S\d+|issue \d+)[^\]]*\]")
+
+
+def without_source_tags(text: str) -> str:
+    """A source as a payer reads it: without the tags that point into the reference notes."""
+    return _SOURCE_TAG.sub("", text).strip()

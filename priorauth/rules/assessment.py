@@ -20,7 +20,7 @@ from priorauth.domain.catalog import RiskKind, Route
 from priorauth.domain.dosing import Dose
 from priorauth.domain.safety import SafetyFlag, Severity
 
-from .schema import CoverageStatus
+from .schema import CitationKind, CoverageStatus
 
 
 class Status(StrEnum):
@@ -52,10 +52,17 @@ class Frozen(BaseModel):
 
 
 class CitationRef(Frozen):
+    """A source as the rules chose it for this payer (rules/citations.py)."""
+
     id: str
+    kind: CitationKind
+    # Where it stands in the payer's order: its own policy 0, guidelines 1, label 2...
+    rank: int
     text: str
     date: str
     url: str = ""
+    # How the source was read (e.g. in third-party summaries): for staff, never a payer.
+    note: str = ""
     unverified: bool = False
 
 
@@ -69,6 +76,8 @@ class CriterionResult(Frozen):
     evidence: tuple[str, ...] = ()
     citations: tuple[CitationRef, ...] = ()
     unverified: bool = False
+    # The definition's note on the criterion: why it is unverified, where it comes from.
+    note: str = ""
     payer_change: str = ""
     children: tuple[CriterionResult, ...] = ()
 
@@ -108,12 +117,16 @@ class DoseCheck(Frozen):
     limit_label: str = ""
     limit_text: str = ""
     weight_policy: str = ""
+    # Where the payer's weight rule comes from (the payer profile's source).
+    weight_source: str = ""
     findings: tuple[DoseFinding, ...] = ()
     # The limit's or the payer's weight rule is unverified (either one).
     unverified: bool = False
     limit_unverified: bool = False
     weight_unverified: bool = False
     limit_citations: tuple[CitationRef, ...] = ()
+    # The dosing limit's own note (why it is unverified, what it rests on).
+    limit_note: str = ""
     # Where the regimen goes beyond the indication's limits, one phrase each.
     excess: tuple[str, ...] = ()
     billing_units: int | None = None

@@ -17,7 +17,8 @@ from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY
 from priorauth.domain.quantities import plain_number
 from priorauth.domain.treatment_history import NEVER_TRIED_LABELS, NeverTriedReason, TherapyOutcome
 
-from .assessment import CitationRef, CriterionResult, Status
+from .assessment import CriterionResult, Status
+from .citations import cite
 from .loader import apply_override
 from .schema import (
     AnyOfCriterion,
@@ -38,23 +39,17 @@ SPECIALTY_LABELS = dict(SPECIALTIES)
 CLASS_LABELS = dict(THERAPY_CLASSES)
 
 
-def cite(definition: IndicationDefinition, ids: tuple[str, ...]) -> tuple[CitationRef, ...]:
-    refs = []
-    for citation_id in ids:
-        c = definition.citation(citation_id)
-        refs.append(
-            CitationRef(id=c.id, text=c.text, date=c.date, url=c.url, unverified=c.unverified)
-        )
-    return tuple(refs)
-
-
 class _Facts:
     """Answers and derived facts of one case, as the criteria read them."""
 
-    def __init__(self, case: Case, as_of: dt.date, asked: frozenset[str]) -> None:
+    def __init__(
+        self, case: Case, as_of: dt.date, asked: frozenset[str], payer: PayerProfile
+    ) -> None:
         self.case = case
         self.as_of = as_of
         self.asked = asked
+        # The payer the results' citations are chosen for (citations.py).
+        self.payer = payer
 
     def answerable(self, criterion: CriterionBase) -> bool:
         """Whether this request asks the question(s) the criterion tests."""
@@ -89,6 +84,7 @@ class _Facts:
 def _result(
     criterion: CriterionBase,
     definition: IndicationDefinition,
+    payer: PayerProfile,
     status: Status,
     reason: str,
     evidence: list[str] | tuple[str, ...] = (),
@@ -103,8 +99,9 @@ def _result(
         required=criterion.required,
         reason=reason,
         evidence=tuple(evidence),
-        citations=cite(definition, criterion.citations),
+        citations=cite(definition, criterion.citations, payer),
         unverified=criterion.unverified,
+        note=criterion.note,
         payer_change=payer_change,
         children=children,
     )
@@ -386,9 +383,11 @@ def _evaluate_criterion(
                 + "."
             )
         evidence = [line for child in children for line in child.evidence]
-        return _result(criterion, definition, status, reason, evidence, payer_change, children)
+        return _result(
+            criterion, definition, facts.payer, status, reason, evidence, payer_change, children
+        )
     status, reason, evidence = _CHECKS[type(criterion)](criterion, facts)  # type: ignore[operator]
-    return _result(criterion, definition, status, reason, evidence, payer_change)
+    return _result(criterion, definition, facts.payer, status, reason, evidence, payer_change)
 
 
 def _payer_criteria(
@@ -435,7 +434,7 @@ def evaluate_criteria(
 ) -> tuple[CriterionResult, ...]:
     """Every criterion that applies to the case's request type, under the payer's overrides."""
     asked = frozenset(q.fact for q in definition.questions_for(case.request_type))
-    facts = _Facts(case, as_of, asked)
+    facts = _Facts(case, as_of, asked, payer)
     criteria, payer_notes = _payer_criteria(definition, payer)
     return tuple(
         _evaluate_criterion(criterion, definition, facts, payer_notes)

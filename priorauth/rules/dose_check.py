@@ -23,7 +23,7 @@ from priorauth.domain.quantities import ceil_units, plain_number
 from priorauth.domain.vials import MG_PER_G, plan_vials
 
 from .assessment import DoseCheck, DoseFinding, InfusionDay
-from .criteria import cite
+from .citations import cite
 from .schema import DosingLimit, IndicationDefinition, PayerProfile
 
 
@@ -155,6 +155,7 @@ def check_dose(
         return DoseCheck(
             dose=None,
             weight_policy=policy.describe(),
+            weight_source=payer.dosing_weight_source,
             findings=(DoseFinding(blocking=True, message=str(error)),),
             weight_unverified=weight_unverified,
         )
@@ -182,6 +183,7 @@ def check_dose(
         return DoseCheck(
             dose=dose,
             weight_policy=policy.describe(),
+            weight_source=payer.dosing_weight_source,
             findings=(
                 DoseFinding(blocking=True, message="No dosing limits apply to this request type."),
             ),
@@ -199,11 +201,13 @@ def check_dose(
         limit_label=limit.label,
         limit_text=text,
         weight_policy=policy.describe(),
+        weight_source=payer.dosing_weight_source,
         findings=tuple(_limit_findings(case, dose, limit, definition, product)),
         unverified=limit.unverified or weight_unverified,
         limit_unverified=limit.unverified,
         weight_unverified=weight_unverified,
-        limit_citations=cite(definition, limit.citations),
+        limit_citations=cite(definition, limit.citations, payer),
+        limit_note=limit.note,
         excess=dose_excess(case, limit),
         billing_units=billing_units,
         infusion_days=days,

@@ -60,13 +60,43 @@ def _require_fact(name: str, kinds: set[FactKind]) -> None:
         raise ValueError(f"fact {name!r} is a {fact.kind.value}, this criterion needs a {wanted}")
 
 
+class CitationKind(StrEnum):
+    """What a source is, which decides whether and where a letter to a payer cites it."""
+
+    # A payer's own coverage policy: cited only to that payer, and first.
+    PAYER_POLICY = "payer_policy"
+    # A professional society's guideline, US or international (AAN, ASH, EAN/PNS...).
+    NATIONAL_GUIDELINE = "national_guideline"
+    # A product's FDA label.
+    LABEL = "label"
+    # One other country's or province's program or guideline (Australia's NBA, Ontario).
+    FOREIGN_PROGRAM = "foreign_program"
+    # A trial, a review, a study.
+    OTHER = "other"
+    # The project's own note (e.g. what an exception request needs): for staff, never a payer.
+    PROJECT_NOTE = "project_note"
+
+
 class Citation(Frozen):
     id: Id
+    kind: CitationKind
+    payer: str = Field(
+        default="",
+        pattern=r"^[a-z0-9_-]*$",
+        description="payer_policy only: the payer profile's id, or the issuer's when no profile",
+    )
     text: str
+    note: str = Field(default="", description="how the source was read, for staff")
     date: str
     url: str = ""
     source_ref: str = Field(default="", description="tag in the reference notes, e.g. S25")
     unverified: bool = False
+
+    @model_validator(mode="after")
+    def _payer_named(self) -> Citation:
+        if (self.kind is CitationKind.PAYER_POLICY) != bool(self.payer):
+            raise ValueError("payer: name the payer of a payer_policy, and only of one")
+        return self
 
 
 class CriterionBase(Frozen):

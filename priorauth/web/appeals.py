@@ -16,9 +16,10 @@ from priorauth.documents.appeal import (
     APPEAL_TEMPLATE,
     AppealContext,
     AppealInputError,
-    build_appeal_context,
+    draft_appeal,
     render_appeal,
 )
+from priorauth.documents.doubts import Drafted
 from priorauth.documents.output import document_record
 from priorauth.documents.peer_to_peer import render_peer_to_peer
 from priorauth.domain.case import Case
@@ -37,11 +38,11 @@ from .permissions import Permission, case_action, may
 bp = Blueprint("appeals", __name__)
 
 
-def _appeal_context(
+def _appeal_draft(
     record: CaseRecord, case: Case, result: Assessment, denial: Denial
-) -> AppealContext:
+) -> Drafted[AppealContext]:
     library = context.library()
-    return build_appeal_context(
+    return draft_appeal(
         case,
         result,
         library,
@@ -78,7 +79,7 @@ def appeal(record: CaseRecord) -> View:
     if denial is not None:
         deadline = appeal_deadline(denial, case.coverage.plan_type, context.library().appeal_rules)
         try:
-            draft_reasons = _appeal_context(record, case, result, denial).draft_reasons
+            draft_reasons = _appeal_draft(record, case, result, denial).review.draft_reasons
         except AppealInputError as error:
             problem = "; ".join(error.problems)
     return render_template(
@@ -110,7 +111,7 @@ def appeal_preview(record: CaseRecord) -> Response:
     """The appeal letter as HTML, for the preview frame."""
     case, result, denial = _appeal_inputs(record)
     with casefile.rendering():
-        built = _appeal_context(record, case, result, denial)
+        built = _appeal_draft(record, case, result, denial).context
     return casefile.preview_page(APPEAL_TEMPLATE, built)
 
 

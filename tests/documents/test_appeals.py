@@ -2,7 +2,8 @@
 
 The examples in examples/appeal-*.json hold one denial reason each; every one
 must render an appeal whose PDF text states the reason, quotes the reviewer,
-and answers with the evidence the case documents, with no draft banner.
+and answers with the evidence the case documents. The appeal is for the payer:
+what falls short and the deadline the rules work out are in its review.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import pdf_inspect
 import pytest
 from appeal_examples import APPEAL_EXAMPLES, Example, load_example
 
-from priorauth.documents.appeal import AppealInputError, build_appeal_context, render_appeal
+from priorauth.documents.appeal import (
+    AppealInputError,
+    build_appeal_context,
+    draft_appeal,
+    render_appeal,
+)
+from priorauth.documents.doubts import Review
 from priorauth.documents.output import Rendered
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial, DenialReason
@@ -40,7 +47,6 @@ EXPECTED = {
             "Adjusted INCAT disability score before IVIG: 4 points",
             "Dose within the induction (loading) regimen for CIDP",
             "The request meets the published criteria for this indication.",
-            "a decision within 72 hours",
             "Nerve conduction study / EMG report showing demyelination (enclosed)",
         ],
     ),
@@ -65,9 +71,6 @@ EXPECTED = {
             "Methotrexate (immunosuppressant",
             "20 mg weekly",
             "The requirement for prior treatment is met.",
-            # Medicare Advantage reconsideration: 65 days from the notice of November 2.
-            "January 6, 2027",
-            "42 CFR 422.582(b)",
         ],
     ),
     "appeal-dose-above-policy": (
@@ -81,7 +84,8 @@ EXPECTED = {
             "Improved by 2 points (lower is better)",
             "attempted; the patient relapsed or worsened",
             "The dose and interval requested are within the published regimen",
-            "May 9, 2027 (the deadline stated in the denial notice)",
+            # The notice's own deadline is stated to the payer.
+            "Appeal deadline May 9, 2027",
         ],
     ),
     "appeal-experimental": (
@@ -134,8 +138,27 @@ EXPECTED = {
 }
 
 
+# What each example's review (never the letter) must say of the deadline.
+REVIEW_EXPECTED = {
+    "appeal-not-medically-necessary": ["a decision within 72 hours"],
+    # Medicare Advantage reconsideration: 65 days from the notice of November 2.
+    "appeal-step-therapy": ["January 6, 2027", "42 CFR 422.582(b)"],
+    "appeal-dose-above-policy": ["May 9, 2027 (the deadline stated in the denial notice)"],
+}
+
+
 def contains(text: str, needle: str) -> bool:
     return pdf_inspect.squeezed(needle) in pdf_inspect.squeezed(text)
+
+
+def review_text(review: Review | None) -> str:
+    """The review's lines and doubts, as one text."""
+    assert review is not None
+    return "\n".join(
+        " ".join([line.shown, *(f"{d.text} {d.source}" for d in line.doubts)])
+        for b in review.blocks
+        for line in b.lines
+    )
 
 
 def render_example(example: Example, library: Library, **changes: Any) -> Rendered[Any]:
@@ -169,11 +192,15 @@ def test_each_reason_is_answered_with_the_cases_evidence(path: Path, library: Li
     for words in [example.denial.reviewer_words, example.denial.reasons[0].reviewer_words]:
         if words:
             assert contains(text, words), words
-    # Every example is complete: nothing for the draft banner.
-    assert "Draft: not ready" not in text, appeal.context.draft_reasons
-    assert appeal.context.draft_reasons == ()
-    # The deadline for this level, always, and the patient on the letter.
-    assert contains(text, f"Deadline for this {appeal.context.member_rows[-2].value.lower()}")
+    # Every example is complete: nothing keeps it from being sent.
+    assert appeal.review is not None
+    assert appeal.review.draft_reasons == ()
+    # The deadline for this level, always, in the review; the patient on the letter.
+    level = next(r.value for r in appeal.context.member_rows if r.label == "Appeal level")
+    review = review_text(appeal.review)
+    assert contains(review, f"Deadline for this {level.lower()}")
+    assert all(contains(review, needle) for needle in REVIEW_EXPECTED.get(path.stem, []))
+    assert not contains(text, "Deadline for this")
     assert example.case.patient.full_name in text
     for page in pdf_inspect.reader(appeal.pdf).pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == LETTER_PT
@@ -206,16 +233,17 @@ def test_a_reason_the_case_cannot_answer_is_never_argued(
     denial = _denial(reasons=[{"category": "criteria_not_met", "criteria": ["demyelination"]}])
     appeal = render_appeal(case, assessment, library, denial, letter_date=TODAY)
     text = pdf_inspect.text(appeal.pdf)
-    assert "Draft: not ready to send" in text
-    assert contains(
-        text,
+    assert "Draft" not in text
+    assert appeal.review is not None
+    assert any(
         "does not document every criterion the denial names "
-        "(Demyelination on electrophysiology or pathology)",
+        "(Demyelination on electrophysiology or pathology)" in reason
+        for reason in appeal.review.draft_reasons
     )
     assert not contains(text, "Each criterion the denial names is met")
     assert not contains(text, "The medical record documents each of them")
 
-    # The physician's own argument answers it: the banner goes, the words are in the letter.
+    # The physician's own argument answers it: the draft reason goes, the words are in.
     argued = render_appeal(
         case,
         assessment,
@@ -226,7 +254,8 @@ def test_a_reason_the_case_cannot_answer_is_never_argued(
     )
     argued_text = pdf_inspect.text(argued.pdf)
     assert "The biopsy shows demyelination; enclosed." in argued_text
-    assert not any("does not document" in r for r in argued.context.draft_reasons)
+    assert argued.review is not None
+    assert not any("does not document" in r for r in argued.review.draft_reasons)
 
 
 def test_an_indication_without_step_therapy_says_so_and_lists_the_treatments(
@@ -243,7 +272,7 @@ def test_an_indication_without_step_therapy_says_so_and_lists_the_treatments(
     )
     for therapy in example_data["prior_therapies"]:
         assert therapy["agent"] in text
-    assert appeal.context.draft_reasons == ()
+    assert appeal.review is not None and appeal.review.draft_reasons == ()
 
 
 def test_a_criterion_the_indication_lacks_is_an_input_error(
@@ -258,18 +287,16 @@ def test_a_criterion_the_indication_lacks_is_an_input_error(
     assert "CIDP has no criterion 'igg_low'" in caught.value.problems[0]
 
 
-def test_a_passed_deadline_is_on_the_draft_banner(
+def test_a_passed_deadline_is_a_draft_reason(
     library: Library, make_case: Any, example_data: dict[str, Any]
 ) -> None:
     case: Case = make_case(example_data)
     denial = _denial(
         appeal_deadline="2026-11-15", reasons=[{"category": "not_medically_necessary"}]
     )
-    context = build_appeal_context(
-        case, evaluate(case, library, TODAY), library, denial, letter_date=TODAY
-    )
-    assert any("was November 15, 2026" in reason for reason in context.draft_reasons)
-    assert not any("within the time allowed" in p for p in context.opening)
+    drafted = draft_appeal(case, evaluate(case, library, TODAY), library, denial, letter_date=TODAY)
+    assert any("was November 15, 2026" in reason for reason in drafted.review.draft_reasons)
+    assert not any("within the time allowed" in p for p in drafted.context.opening)
 
 
 def test_several_reasons_get_a_section_each_in_the_denials_order(

@@ -23,7 +23,7 @@ from priorauth.domain.case import Case
 from priorauth.domain.dates import period_end
 from priorauth.domain.quantities import plain_number
 from priorauth.rules import evaluate
-from priorauth.rules.assessment import Status
+from priorauth.rules.assessment import Status, walk_results
 from priorauth.rules.library import Library
 
 TODAY = dt.date(2026, 11, 20)
@@ -84,16 +84,28 @@ def test_the_context_is_frozen_plain_values(
         context.title = "changed"  # type: ignore[misc]
 
 
-def test_references_are_numbered_in_reading_order_and_all_are_cited(
-    build: Callable[..., LetterContext], example_data: dict[str, Any]
+def test_references_follow_the_payers_order_then_first_use_and_all_are_cited(
+    library: Library, make_case: Callable[[dict[str, Any]], Case], example_data: dict[str, Any]
 ) -> None:
-    context = build(example_data)
-    cited = [n for line in context.criteria_met for n in line.refs] + list(context.dosing_refs)
+    case = make_case(example_data)
+    assessment = evaluate(case, library, TODAY)
+    context = build_letter_context(case, assessment, library, letter_date=TODAY)
+    markers = [line.refs for line in context.criteria_met] + [context.dosing_refs]
+    cited = [n for marker in markers for n in marker]
     numbers = [r.number for r in context.references]
     assert numbers == list(range(1, len(numbers) + 1))
     assert set(cited) == set(numbers)
+    # Each marker names a source once, in order: never "[1, 2, 1]".
+    assert all(list(marker) == sorted(set(marker)) for marker in markers)
+    # The payer's order (the rules' rank), then the order of first use.
+    sources = {c.text: c for r in walk_results(assessment.criteria) for c in r.citations}
+    sources |= {c.text: c for c in assessment.dose.limit_citations}
+    ranks = [sources[r.text].rank for r in context.references]
+    assert ranks == sorted(ranks)
     first_use = list(dict.fromkeys(cited))
-    assert first_use == numbers
+    for rank in set(ranks):
+        same = [n for n, r in zip(numbers, ranks, strict=True) if r == rank]
+        assert same == [n for n in first_use if n in same]
 
 
 def test_only_met_criteria_are_listed_and_required_ones_first(

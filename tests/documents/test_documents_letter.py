@@ -65,7 +65,10 @@ def test_letter_has_every_section_a_payer_expects(example_letter: Rendered[Lette
     ):
         assert heading in text, heading
     assert f"Page 1 of {example_letter.page_count}" in text
-    assert "Policy applied: Dosed on adjusted body weight" in text
+    # The weight worked out, for the payer; the policy assumed is in the review only.
+    assert "Dosed on adjusted body weight" in text
+    assert "because BMI" in text
+    assert "Policy applied" not in text
 
 
 def test_the_same_input_renders_the_same_text(render: Render, example_data: dict[str, Any]) -> None:
@@ -127,31 +130,37 @@ def test_criteria_not_met_or_missing_are_not_claimed(
     assert "Diagnosed and managed by a neurologist" in claimed
     assert "Demyelination" not in claimed
     assert "Walking compromised" not in claimed
-    # Not ready: the draft banner says so, with the engine's reasons.
-    assert "Draft: not ready to submit" in text
-    assert "Demyelination on electrophysiology or pathology: not met." in text
+    # Not ready: the review says so, with the engine's reasons; the letter stays clean.
+    assert "Draft" not in text
+    assert letter.review is not None
+    assert "Demyelination on electrophysiology or pathology: not met." in (
+        letter.review.draft_reasons
+    )
 
 
-def test_a_ready_letter_has_no_draft_banner(example_letter: Rendered[LetterContext]) -> None:
-    assert example_letter.context.draft_reasons == ()
+def test_a_ready_letter_has_no_draft_reason(example_letter: Rendered[LetterContext]) -> None:
+    assert example_letter.review is not None
+    assert example_letter.review.draft_reasons == ()
     assert "Draft" not in pdf_inspect.text(example_letter.pdf)
 
 
-def test_unverified_values_are_marked(render: Render, example_data: dict[str, Any]) -> None:
+def test_unverified_values_are_in_the_review_not_the_letter(
+    render: Render, example_data: dict[str, Any]
+) -> None:
     # Panzyga's own HCPCS code is unverified in the catalog; CIDP's authorization
     # periods are unverified in its definition.
     example_data["regimen"]["product_id"] = "panzyga"
     letter = render(example_data)
-    rows = {row.label: row for row in letter.context.treatment_rows}
-    assert rows["HCPCS code"].value == "J1576"
-    assert rows["HCPCS code"].unverified
-    assert rows["Authorization period"].unverified
-    assert not rows["Interval"].unverified
-    assert letter.context.has_unverified
+    assert letter.review is not None
+    treatment = next(b for b in letter.review.blocks if b.heading == "Treatment requested")
+    doubts = {line.shown.split(":")[0]: line.doubts for line in treatment.lines}
+    assert doubts["HCPCS code"] and doubts["Authorization period"]
+    assert "forms/products.toml" in doubts["HCPCS code"][0].source
+    assert doubts["Interval"] == ()
     text = pdf_inspect.text(letter.pdf)
     assert "J1576" in text
-    assert text.count("UNVERIFIED") >= 3  # two rows and the explanatory note
-    assert "are not confirmed by a source" in text
+    assert "unverified" not in text.lower()
+    assert "not confirmed" not in text
 
 
 def test_exception_request_when_the_indication_is_not_standard_coverage(
@@ -177,11 +186,14 @@ def test_missing_height_renders_a_letter_that_says_why_there_is_no_dose(
     del example_data["measurements"]["height"]
     letter = render(example_data)
     text = pdf_inspect.text(letter.pdf)
-    assert "height is needed" in text
     assert "Dose 2 g/kg per course" in text
     assert "Dose per course" not in text
     assert "Dosing weight" not in text
-    assert "Draft: not ready to submit" in text
+    assert "Draft" not in text
+    # Why there is no dose is for staff: the review says it, and the case is not ready.
+    assert letter.review is not None
+    assert any("height is needed" in d.text for d in letter.review.doubts)
+    assert any("height is needed" in reason for reason in letter.review.draft_reasons)
 
 
 def test_physician_edits_replace_named_sections(

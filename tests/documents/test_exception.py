@@ -14,6 +14,7 @@ from priorauth.documents.exception import (
     ExceptionTopic,
     NoExceptionNeeded,
     build_exception_context,
+    draft_exception,
     render_exception_request,
 )
 from priorauth.domain.case import Case
@@ -54,19 +55,19 @@ GROUNDS = Justification.model_validate(
 
 
 def test_the_topics_are_found_from_the_case(everything_off_policy: Case, library: Library) -> None:
-    context = build_exception_context(
+    drafted = draft_exception(
         everything_off_policy,
         evaluate(everything_off_policy, library, TODAY),
         library,
         letter_date=TODAY,
         justification=GROUNDS,
     )
-    assert [s.key for s in context.sections] == [
+    assert [s.key for s in drafted.context.sections] == [
         ExceptionTopic.NON_PREFERRED_PRODUCT,
         ExceptionTopic.DOSE_ABOVE_LIMIT,
         ExceptionTopic.NON_PREFERRED_SITE,
     ]
-    assert context.draft_reasons == ()
+    assert drafted.review.draft_reasons == ()
 
 
 def test_each_section_gives_this_patients_reasons_and_evidence(
@@ -102,7 +103,7 @@ def test_each_section_gives_this_patients_reasons_and_evidence(
         assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
 
 
-def test_a_topic_without_grounds_is_on_the_draft_banner(
+def test_a_topic_without_grounds_is_a_draft_reason(
     everything_off_policy: Case, library: Library
 ) -> None:
     rendered = render_exception_request(
@@ -112,18 +113,19 @@ def test_a_topic_without_grounds_is_on_the_draft_banner(
         letter_date=TODAY,
     )
     text = pdf_inspect.text(rendered.pdf)
-    assert "Draft: not ready to send" in text
-    assert len(rendered.context.draft_reasons) == 3
+    assert "Draft" not in text
+    assert rendered.review is not None
+    assert len(rendered.review.draft_reasons) == 3
     assert not contains(text, "For these reasons I ask that Panzyga be approved.")
     # The physician's own words for a section count as its grounds.
-    argued = build_exception_context(
+    argued = draft_exception(
         everything_off_policy,
         evaluate(everything_off_policy, library, TODAY),
         library,
         letter_date=TODAY,
         narrative={"exception_non_preferred_site": "She cannot be infused safely elsewhere."},
     )
-    assert len(argued.draft_reasons) == 2
+    assert len(argued.review.draft_reasons) == 2
 
 
 def test_an_indication_standard_policy_does_not_cover(library: Library, make_case: Any) -> None:
@@ -144,7 +146,7 @@ def test_an_indication_standard_policy_does_not_cover(library: Library, make_cas
     assert contains(text, "Standard therapies failed, not tolerated or contraindicated")
     assert contains(text, "Rapid decline despite donepezil.")
     assert contains(text, "For these reasons I ask for a medical exception for this patient.")
-    assert rendered.context.draft_reasons == ()
+    assert rendered.review is not None and rendered.review.draft_reasons == ()
 
 
 def test_an_incomplete_off_policy_request_names_what_is_missing(
@@ -152,11 +154,11 @@ def test_an_incomplete_off_policy_request_names_what_is_missing(
 ) -> None:
     data = json.loads((ALZHEIMERS / "exception-incomplete.json").read_text(encoding="utf-8"))
     case: Case = make_case(data["case"])
-    context = build_exception_context(
+    review = draft_exception(
         case, evaluate(case, library, TODAY), library, letter_date=TODAY
-    )
-    assert context.draft_reasons
-    assert "does not document what an exception request needs" in context.draft_reasons[0]
+    ).review
+    assert review.draft_reasons
+    assert "does not document what an exception request needs" in review.draft_reasons[0]
 
 
 def test_a_standard_request_needs_no_exception(
@@ -176,15 +178,15 @@ def test_a_standard_request_needs_no_exception(
     assert [s.key for s in context.sections] == [ExceptionTopic.NON_PREFERRED_SITE]
 
 
-def test_other_unmet_criteria_stay_on_the_draft_banner(library: Library, make_case: Any) -> None:
+def test_other_unmet_criteria_stay_draft_reasons(library: Library, make_case: Any) -> None:
     data = json.loads(DOSE_EXAMPLE.read_text(encoding="utf-8"))["case"]
     data["answers"]["demyelination_on_electrodiagnostics"] = False
     case: Case = make_case(data)
-    context = build_exception_context(
+    review = draft_exception(
         case,
         evaluate(case, library, TODAY),
         library,
         letter_date=TODAY,
         justification=GROUNDS,
-    )
-    assert "Demyelination on electrophysiology or pathology: not met." in context.draft_reasons
+    ).review
+    assert "Demyelination on electrophysiology or pathology: not met." in review.draft_reasons
