@@ -225,7 +225,14 @@ def site(ev: Evidence) -> Part:
         rows.append(
             Marked(
                 Row("Site-of-care programs", preference.capitalize()),
-                (Doubt("Where this comes from", found.preference_source, True),),
+                (
+                    Doubt(
+                        "What site-of-care programs say, as the reference notes read "
+                        "them; this payer's own program may differ.",
+                        found.preference_source,
+                        True,
+                    ),
+                ),
             )
         )
     for payer_note in found.payer_notes if found is not None else ():
@@ -256,7 +263,11 @@ def product_choice(ev: Evidence) -> Part:
     rows: list[Marked[Row]] = []
     found = ev.assessment.product
     # Where the payer's product list comes from is for staff: the note can say how it was read.
-    source = (Doubt("Where this comes from", found.source, True),) if found and found.source else ()
+    source = (
+        (Doubt("The payer's product list, as the reference notes read it.", found.source, True),)
+        if found and found.source
+        else ()
+    )
     if found is not None and found.known:
         rows.append(Marked(Row("Product requested", f"{found.name} ({found.hcpcs})")))
         if found.excluded:

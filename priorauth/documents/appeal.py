@@ -114,7 +114,12 @@ def _deadline_block(deadline: Deadline) -> ReviewBlock:
         text += f" Expected decision: {deadline.decision}."
     if deadline.note:
         text += f" {deadline.note}"
-    doubts: tuple[Doubt, ...] = (Doubt("Where this comes from", deadline.source, True),)
+    where = (
+        "Taken from the denial notice."
+        if deadline.from_notice
+        else "Worked out from the rule for this level of appeal and plan type."
+    )
+    doubts: tuple[Doubt, ...] = (Doubt(where, deadline.source, True),)
     if deadline.unverified:
         doubts += (
             Doubt(

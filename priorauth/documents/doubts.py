@@ -72,12 +72,15 @@ class ReviewBlock:
 
 
 def block(heading: str, lines: Iterable[tuple[str, Sequence[Doubt]]]) -> ReviewBlock:
-    return ReviewBlock(heading, tuple(ReviewLine(shown, tuple(d)) for shown, d in lines))
+    """A block of lines as the document shows them; a line it leaves empty is not one."""
+    return ReviewBlock(
+        heading, tuple(ReviewLine(shown, tuple(d)) for shown, d in lines if shown or d)
+    )
 
 
 def text_block(heading: str, paragraphs: Iterable[str]) -> ReviewBlock:
     """A block of the document's own words, with nothing to check in them."""
-    return ReviewBlock(heading, tuple(ReviewLine(text) for text in paragraphs))
+    return block(heading, ((text, ()) for text in paragraphs))
 
 
 @dataclass(frozen=True)

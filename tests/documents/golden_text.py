@@ -28,7 +28,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 # A case file without its own as_of is judged and dated on this day, so the text is stable.
 DEFAULT_AS_OF = "2026-11-20"
-EXAMPLE_DOCUMENTS = ("letter", "cost-summary", "appeal", "exception", "peer-to-peer", "packet")
+EXAMPLE_DOCUMENTS = (
+    "letter",
+    "review-sheet",
+    "cost-summary",
+    "appeal",
+    "exception",
+    "peer-to-peer",
+    "packet",
+)
 
 
 @dataclass(frozen=True)
