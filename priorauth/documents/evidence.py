@@ -20,7 +20,7 @@ from priorauth.rules.citations import cite
 from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition, PayerProfile
 
-from .doubts import Marked, unverified
+from .doubts import Doubt, Marked, unverified
 from .parts import References, Row, TherapyRow, met_line
 from .response import MeasureRow, response_rows
 
@@ -137,10 +137,16 @@ class Evidence:
         return self.assessment.site is not None and self.assessment.site.not_preferred
 
     def safety_items(self) -> list[Marked[EvidenceItem]]:
+        """The serious safety findings, named for the payer; their advice is for staff.
+
+        A flag's message is written for staff ("payers check...", "choose another
+        product"), its source may be another payer's policy: both go beside the item.
+        """
         return [
             Marked(
-                EvidenceItem(flag.title, f"{flag.message} Source: {flag.source}."),
-                unverified(flag.unverified, flag.source),
+                EvidenceItem(flag.title),
+                (Doubt(flag.message, flag.source, assumption=True),)
+                + unverified(flag.unverified, flag.source),
             )
             for flag in self.assessment.safety.serious()
         ]
