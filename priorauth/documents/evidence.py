@@ -145,8 +145,10 @@ class Evidence:
         return [
             Marked(
                 EvidenceItem(flag.title),
-                (Doubt(flag.message, flag.source, assumption=True),)
-                + unverified(flag.unverified, flag.source),
+                (
+                    Doubt(flag.message, flag.source, assumption=True),
+                    *unverified(flag.unverified, flag.source),
+                ),
             )
             for flag in self.assessment.safety.serious()
         ]

@@ -22,6 +22,7 @@ from priorauth.documents.appeal import (
 from priorauth.documents.doubts import Drafted
 from priorauth.documents.output import document_record
 from priorauth.documents.peer_to_peer import render_peer_to_peer
+from priorauth.documents.review import REVIEW_TEMPLATE, build_review_sheet_context
 from priorauth.domain.case import Case
 from priorauth.domain.denial import APPEAL_LEVEL_LABELS, DENIAL_REASON_LABELS, Denial
 from priorauth.rules.appeals import appeal_deadline
@@ -113,6 +114,16 @@ def appeal_preview(record: CaseRecord) -> Response:
     with casefile.rendering():
         built = _appeal_draft(record, case, result, denial).context
     return casefile.preview_page(APPEAL_TEMPLATE, built)
+
+
+@bp.get("/cases/<int:case_id>/appeal/review-sheet")
+@case_action(Permission.CASE_READ, action="appeal.review_sheet")
+def appeal_review_sheet(record: CaseRecord) -> Response:
+    """The physician's review sheet of the appeal letter, as HTML."""
+    case, result, denial = _appeal_inputs(record)
+    review = _appeal_draft(record, case, result, denial).review
+    sheet = build_review_sheet_context(review, case, result, prepared_on=context.today())
+    return casefile.preview_page(REVIEW_TEMPLATE, sheet)
 
 
 @bp.post("/cases/<int:case_id>/appeal.pdf")

@@ -1,4 +1,5 @@
-"""The letter of medical necessity: its page and preview, its PDF, the physician's narrative."""
+"""The letter of medical necessity: its page and preview, its PDF, the physician's narrative,
+and the physician's review sheet (the letter's content with every doubt beside it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, build_letter_context, render_letter
+from priorauth.documents.letter import draft_letter
+from priorauth.documents.review import REVIEW_TEMPLATE, build_review_sheet_context
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.store import repository
@@ -62,6 +65,19 @@ def preview(record: CaseRecord) -> Response:
     """The letter as HTML, for the preview frame."""
     case, result = casefile.assessed(record)
     return casefile.preview(_render(record, case, result).preview_html)
+
+
+@bp.get("/cases/<int:case_id>/letter/review-sheet")
+@case_action(Permission.CASE_READ, action="letter.review_sheet")
+def review_sheet(record: CaseRecord) -> Response:
+    """The physician's review sheet of the letter, as HTML: built, not rendered to PDF."""
+    case, result = casefile.assessed(record)
+    today = context.today()
+    drafted = draft_letter(
+        case, result, context.library(), letter_date=today, narrative=casefile.narrative_of(record)
+    )
+    sheet = build_review_sheet_context(drafted.review, case, result, prepared_on=today)
+    return casefile.preview_page(REVIEW_TEMPLATE, sheet)
 
 
 @bp.post("/cases/<int:case_id>/letter.pdf")

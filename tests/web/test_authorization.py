@@ -358,6 +358,7 @@ TABLE: list[Row] = [
     Row("cases.assessment", "GET", **READ),
     Row("letters.show", "GET", **READ),
     Row("letters.preview", "GET", **READ),
+    Row("letters.review_sheet", "GET", **READ),
     Row("documents.download", "GET", setup="draft+document", **READ),
     Row("costs.summary", "GET", **READ),
     Row("costs.preview", "GET", **READ),
@@ -365,6 +366,7 @@ TABLE: list[Row] = [
     Row("documents.view", "GET", setup="draft+document", **READ),
     Row("appeals.appeal", "GET", setup="denied+notice", **READ),
     Row("appeals.appeal_preview", "GET", setup="denied+notice", **READ),
+    Row("appeals.appeal_review_sheet", "GET", setup="denied+notice", **READ),
     Row("attachments.index", "GET", **READ),
     Row("attachments.download", "GET", setup="draft+attachment", **READ),
     # --- a case: changing it ---

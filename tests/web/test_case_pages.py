@@ -246,3 +246,27 @@ def test_pages_carry_no_patient_data_in_titles_or_urls(logged_in: FlaskClient) -
         assert title and "Avery" not in title.group(1) and "Testpatient" not in title.group(1)
         for link in re.findall(r'(?:href|src|action)="([^"]+)"', body):
             assert "Avery" not in link and "Testpatient" not in link
+
+
+def test_the_letter_preview_is_clean_and_the_review_sheet_holds_the_doubts(
+    logged_in: FlaskClient,
+) -> None:
+    case_id = create_case(logged_in)
+    page = logged_in.get(f"/cases/{case_id}/letter")
+    assert f'href="/cases/{case_id}/letter/review-sheet"' in page.text
+    preview = logged_in.get(f"/cases/{case_id}/letter/preview").text
+    letter = page_text(re.sub(r"<style>.*?</style>", "", preview, flags=re.DOTALL))
+    assert "unverified" not in letter.lower()
+    assert "before this letter is signed" not in letter
+
+    sheet = logged_in.get(f"/cases/{case_id}/letter/review-sheet")
+    assert sheet.status_code == 200
+    assert "default-src 'none'" in sheet.headers["Content-Security-Policy"]
+    text = page_text(sheet.text)
+    assert "Physician's review sheet" in text
+    assert "Internal: not for the payer" in text
+    # CIDP's authorization periods are unverified in its definition: beside the row, with
+    # the definition's note as its source.
+    row = text.split("Authorization period:", 1)[1][:600]
+    assert "not confirmed by a source" in row
+    assert "Source:" in row
