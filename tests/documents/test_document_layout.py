@@ -12,10 +12,13 @@ import layout_inspect
 import pdf_inspect
 import pytest
 
-from priorauth.documents import render_letter
+from priorauth.documents import render_html, render_letter
 from priorauth.documents.appeal import render_appeal
+from priorauth.documents.cost_summary import render_cost_summary
 from priorauth.documents.exception import ExceptionTopic, render_exception_request
+from priorauth.documents.packet import CHECKLIST_TEMPLATE, COVER_TEMPLATE, build_packet
 from priorauth.documents.peer_to_peer import render_peer_to_peer
+from priorauth.documents.review import render_letter_review
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Denial, Justification
 from priorauth.rules import evaluate
@@ -159,3 +162,47 @@ def test_the_layout_checks_see_a_cut_row_and_a_stranded_heading() -> None:
     assert layout_inspect.inspect(html.replace("</body>", loose + "</body>")).auto_min_width == {
         "div > loose"
     }
+
+
+def _at_limits(data: dict[str, Any]) -> dict[str, Any]:
+    """The case with its free-text fields at their stated limits (model.py, case.py)."""
+    words = "Weakness progressed despite treatment, with falls and loss of grip. "
+
+    def text(length: int) -> str:
+        return (words * (length // len(words) + 1))[:length].strip()
+
+    for key in ("first_name", "last_name"):
+        data["patient"][key] = text(200)
+    for key in ("payer_name", "member_id", "group_number"):
+        data["coverage"][key] = text(200)
+    for key in ("name", "practice_name", "practice_address"):
+        data["prescriber"][key] = text(200)
+    data["prescriber"]["credentials"] = text(40)
+    data["clinical_summary"] = text(4000)
+    for therapy in data["prior_therapies"]:
+        therapy.update(agent=text(200), dose=text(200), note=text(4000))
+    return data
+
+
+def test_every_document_at_its_fields_limits_keeps_flex_items_at_min_width_0(
+    library: Library,
+    make_case: Callable[[dict[str, Any]], Case],
+    example_data: dict[str, Any],
+) -> None:
+    """Every template, the payer's and the internal ones, with the longest typed text."""
+    case = make_case(_at_limits(example_data))
+    assessment = evaluate(case, library, TODAY)
+    documents = {name: render(case, library).html for name, render in RENDERERS.items()}
+    documents["cost summary"] = render_cost_summary(
+        case, assessment, library, library.prices, prepared_on=TODAY
+    ).html
+    documents["review sheet"] = render_letter_review(
+        case, assessment, library, letter_date=TODAY
+    ).html
+    packet = build_packet(case, assessment, library, packet_date=TODAY, denial=DENIAL)
+    documents["fax cover"] = render_html(COVER_TEMPLATE, packet.cover)
+    documents["checklist"] = render_html(CHECKLIST_TEMPLATE, packet.checklist)
+    for name, html in documents.items():
+        layout = layout_inspect.inspect(html)
+        assert layout.auto_min_width == set(), (name, layout.auto_min_width)
+        assert layout.overflow == [], (name, layout.overflow[:3])
