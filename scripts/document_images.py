@@ -1,12 +1,14 @@
-"""Render the appeal, exception, peer-to-peer, packet and continuation documents and
-keep one PNG per page under docs/documents/ (pdftoppm -png -r 70).
+"""Render the letter, its review sheet, the appeal, exception, peer-to-peer, packet and
+continuation documents and keep one PNG per page under docs/documents/ (pdftoppm -png
+-r 70).
 
     .venv/bin/python scripts/document_images.py
 
 Uses `priorauth render` on the synthetic examples, so the pictures show exactly
-what the command writes; every example fixes its own date, so the pictures do
-not change with the calendar. Needs pdftoppm (poppler-utils); downloads nothing.
-The letter and cost-summary pictures come from scripts/screenshots.py.
+what the command writes; every example is judged and dated on a fixed day (its
+own, or AS_OF), so the pictures do not change with the calendar. Needs pdftoppm
+(poppler-utils); downloads nothing. The cost-summary pictures come from
+scripts/screenshots.py.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "documents"
 EXAMPLES = ROOT / "examples"
+# The day the case files without a date of their own are judged and dated on.
+AS_OF = "2026-11-20"
 
 # (picture name, example, document, packet pages to keep or None for every page)
 DOCUMENTS: tuple[tuple[str, str, str, tuple[int, ...] | None], ...] = (
+    # The letter as the payer reads it, and the physician's review sheet beside it.
+    ("letter", "cidp-initial-qualifies.json", "letter", None),
+    ("review-sheet", "cidp-initial-qualifies.json", "review-sheet", None),
     ("appeal", "appeal-not-medically-necessary.json", "appeal", None),
     ("exception", "exception-cidp-dose-product-site.json", "exception", None),
     ("peer-to-peer", "appeal-site-of-care.json", "peer-to-peer", None),
@@ -50,6 +57,7 @@ def main() -> int:
         work = Path(folder)
         for name, example, document, pages in DOCUMENTS:
             pdf = work / f"{name}.pdf"
+            dated = '"as_of"' in (EXAMPLES / example).read_text(encoding="utf-8")
             subprocess.run(
                 [
                     *priorauth,
@@ -57,13 +65,14 @@ def main() -> int:
                     str(EXAMPLES / example),
                     "--document",
                     document,
+                    *(() if dated else ("--as-of", AS_OF)),
                     "-o",
                     str(pdf),
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            for old in OUT.glob(f"{name}-*.png"):
+            for old in OUT.glob(f"{name}-[0-9]*.png"):
                 old.unlink()
             if pages is None:
                 made = _pdftoppm(pdf, work / name)

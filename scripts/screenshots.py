@@ -13,10 +13,11 @@ records the submission and the denial, the advocate records the denial notice,
 attaches records and produces the appeal and the packet; the appeal is signed,
 submitted and approved, and billing starts the renewal. The steps named in
 SHOTS go to docs/screenshots/ as full-page PNGs at a laptop's width, and two
-more at a tablet's. It then renders the example's letter and cost summary with
-the `priorauth render` command and turns each PDF page into a PNG in
-docs/documents/ with pdftoppm. The PNGs already in those two folders are
-replaced. Nothing is downloaded and nothing outside those folders is kept.
+more at a tablet's. It then renders the example's cost summary with the
+`priorauth render` command and turns each PDF page into a PNG in docs/documents/
+with pdftoppm (the letter's pages come from scripts/document_images.py). The PNGs
+already in those two folders are replaced. Nothing is downloaded and nothing
+outside those folders is kept.
 
 Everything shown is synthetic. The app's "today" and the documents' date are
 fixed to AS_OF so the images do not change with the calendar.
@@ -172,11 +173,11 @@ def priorauth_command() -> list[str]:
 
 
 def render_documents(folder: Path) -> list[Path]:
-    """Render the example's letter and cost summary, then each PDF page to a PNG."""
+    """Render the example's cost summary, then each PDF page to a PNG."""
     if shutil.which("pdftoppm") is None:
         raise ScreenshotError("pdftoppm not found: install poppler-utils")
     made: list[Path] = []
-    for document in ("letter", "cost-summary"):
+    for document in ("cost-summary",):
         pdf = folder / f"{document}.pdf"
         subprocess.run(
             [
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                     made += drive(base_url, downloads)
             if not args.skip_documents:
                 # Only its own pages: scripts/document_images.py makes the others.
-                clear_pngs(DOCUMENTS, ("letter-[0-9]*.png", "cost-summary-[0-9]*.png"))
+                clear_pngs(DOCUMENTS, ("cost-summary-[0-9]*.png",))
                 print("pages of the example documents:")
                 made += render_documents(folder)
         except (ScreenshotError, subprocess.CalledProcessError) as error:

@@ -30,7 +30,7 @@ from priorauth.rules.schema import (
     StepTherapyCriterion,
 )
 
-from .doubts import Doubt, Marked, unverified
+from .doubts import Doubt, DoubtKind, Marked, unverified
 from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence, EvidenceItem, Part
 from .parts import Row, therapy_rows
 from .response import dose_reduction_text
@@ -230,7 +230,7 @@ def site(ev: Evidence) -> Part:
                         "What site-of-care programs say, as the reference notes read "
                         "them; this payer's own program may differ.",
                         found.preference_source,
-                        True,
+                        DoubtKind.NOTE,
                     ),
                 ),
             )
@@ -264,7 +264,13 @@ def product_choice(ev: Evidence) -> Part:
     found = ev.assessment.product
     # Where the payer's product list comes from is for staff: the note can say how it was read.
     source = (
-        (Doubt("The payer's product list, as the reference notes read it.", found.source, True),)
+        (
+            Doubt(
+                "The payer's product list, as the reference notes read it.",
+                found.source,
+                DoubtKind.NOTE,
+            ),
+        )
         if found and found.source
         else ()
     )

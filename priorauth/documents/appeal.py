@@ -41,7 +41,7 @@ from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
 from .answers import answer
-from .doubts import Doubt, Drafted, Review, ReviewBlock, block, items, text_block
+from .doubts import Doubt, DoubtKind, Drafted, Review, ReviewBlock, block, items, text_block
 from .evidence import DENIAL_NOTICE_ENCLOSURE, Evidence
 from .letter import MAX_NARRATIVE_CHARS, draft_letter
 from .output import Rendered, document_record, render_document
@@ -119,7 +119,7 @@ def _deadline_block(deadline: Deadline) -> ReviewBlock:
         if deadline.from_notice
         else "Worked out from the rule for this level of appeal and plan type."
     )
-    doubts: tuple[Doubt, ...] = (Doubt(where, deadline.source, True),)
+    doubts: tuple[Doubt, ...] = (Doubt(where, deadline.source, DoubtKind.ASSUMPTION),)
     if deadline.unverified:
         doubts += (
             Doubt(

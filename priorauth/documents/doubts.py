@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -22,15 +23,37 @@ T = TypeVar("T")
 NOT_CONFIRMED = "Not confirmed by a source in the reference notes."
 
 
+class DoubtKind(StrEnum):
+    # A value or rule no source confirmed.
+    UNVERIFIED = "unverified"
+    # What the document rests on without saying so (a weight rule, a payer's variation,
+    # a deadline worked out from a rule).
+    ASSUMPTION = "assumption"
+    # Something wrong with the case that the document cannot show (an unknown code).
+    PROBLEM = "problem"
+    # What staff should know of a line (how a source was read, a safety finding's advice).
+    NOTE = "note"
+
+
+DOUBT_LABELS = {
+    DoubtKind.UNVERIFIED: "Unverified",
+    DoubtKind.ASSUMPTION: "Assumption",
+    DoubtKind.PROBLEM: "Problem",
+    DoubtKind.NOTE: "Note",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Doubt:
-    """Something the physician should check, and where it comes from."""
+    """Something the physician should check or know, and where it comes from."""
 
     text: str
     source: str = ""
-    # An assumption the document rests on (a weight rule, a payer's variation), as
-    # opposed to a value no source confirmed.
-    assumption: bool = False
+    kind: DoubtKind = DoubtKind.UNVERIFIED
+
+    @property
+    def label(self) -> str:
+        return DOUBT_LABELS[self.kind]
 
 
 @dataclass(frozen=True, slots=True)

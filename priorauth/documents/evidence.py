@@ -20,7 +20,7 @@ from priorauth.rules.citations import cite
 from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition, PayerProfile
 
-from .doubts import Doubt, Marked, unverified
+from .doubts import Doubt, DoubtKind, Marked, unverified
 from .parts import References, Row, TherapyRow, met_line
 from .response import MeasureRow, response_rows
 
@@ -146,7 +146,7 @@ class Evidence:
             Marked(
                 EvidenceItem(flag.title),
                 (
-                    Doubt(flag.message, flag.source, assumption=True),
+                    Doubt(flag.message, flag.source, DoubtKind.NOTE),
                     *unverified(flag.unverified, flag.source),
                 ),
             )

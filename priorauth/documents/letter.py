@@ -24,7 +24,7 @@ from priorauth.rules.assessment import Assessment, Status, Verdict
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus, IndicationDefinition
 
-from .doubts import Doubt, Drafted, Marked, Review, items, unverified
+from .doubts import Doubt, DoubtKind, Drafted, Marked, Review, items, unverified
 from .output import Rendered, document_record, render_document
 from .parts import (
     CriterionLine,
@@ -101,7 +101,10 @@ def _diagnoses(case: Case, definition: IndicationDefinition) -> list[Marked[Diag
         known = definition.code(code)
         if known is None:
             diagnoses.append(
-                Marked(Diagnosis(code, ""), (Doubt(f"Not a code for {definition.name}."),))
+                Marked(
+                    Diagnosis(code, ""),
+                    (Doubt(f"Not a code for {definition.name}.", kind=DoubtKind.PROBLEM),),
+                )
             )
         else:
             diagnoses.append(

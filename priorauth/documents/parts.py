@@ -21,7 +21,7 @@ from priorauth.domain.treatment_history import OUTCOME_LABELS
 from priorauth.rules.assessment import CitationRef, CriterionResult, Status
 from priorauth.rules.schema import IndicationDefinition
 
-from .doubts import Doubt, Marked, unverified
+from .doubts import Doubt, DoubtKind, Marked, unverified
 from .wording import format_short_date
 
 _CLASS_LABELS = dict(THERAPY_CLASSES)
@@ -167,8 +167,7 @@ class References:
         return tuple(
             Marked(
                 Reference(self._number(key), c.text, c.date, c.url),
-                unverified(c.unverified)
-                + ((Doubt(c.note, "how the source was read"),) if c.note else ()),
+                unverified(c.unverified) + ((Doubt(c.note, "", DoubtKind.NOTE),) if c.note else ()),
             )
             for key, c in sorted(self._cited.items(), key=lambda item: self._number(item[0]))
         )
@@ -196,7 +195,12 @@ def _criterion_doubts(result: CriterionResult, rule_doubtful: bool) -> tuple[Dou
         "The payer rule this criterion states is not confirmed by a source.",
     )
     if result.payer_change:
-        doubts += (Doubt(f"This payer's variation is applied: {result.payer_change}", "", True),)
+        doubts += (
+            Doubt(
+                f"This payer's variation is applied: {result.payer_change}",
+                kind=DoubtKind.ASSUMPTION,
+            ),
+        )
     return doubts
 
 

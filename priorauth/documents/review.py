@@ -11,6 +11,7 @@ is the common case.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.library import Library
 
-from .doubts import Review, ReviewBlock
+from .doubts import DoubtKind, Review, ReviewBlock
 from .letter import draft_letter
 from .output import Rendered, document_record, render_document
 from .wording import format_date, format_short_date, plural
@@ -52,13 +53,22 @@ def build_review_sheet_context(
     """The review sheet for a payer document's review."""
     patient = case.patient
     prescriber = case.prescriber
-    count = review.doubt_count
-    assumptions = sum(1 for d in review.doubts if d.assumption)
-    unconfirmed = count - assumptions
+    kinds = Counter(d.kind for d in review.doubts)
+    counted = [
+        text
+        for kind, text in (
+            (DoubtKind.PROBLEM, plural(kinds[DoubtKind.PROBLEM], "problem")),
+            (
+                DoubtKind.UNVERIFIED,
+                f"{plural(kinds[DoubtKind.UNVERIFIED], 'item')} not confirmed by a source",
+            ),
+            (DoubtKind.ASSUMPTION, plural(kinds[DoubtKind.ASSUMPTION], "assumption")),
+        )
+        if kinds[kind]
+    ]
     summary = (
-        f"{plural(unconfirmed, 'item')} not confirmed by a source and "
-        f"{plural(assumptions, 'assumption')} to check, marked in the right-hand column."
-        if count
+        f"To check, in the right-hand column: {', '.join(counted)}."
+        if counted
         else "Nothing in the document rests on an unconfirmed value or an assumption."
     )
     return ReviewSheetContext(

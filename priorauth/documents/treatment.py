@@ -18,7 +18,7 @@ from priorauth.rules.assessment import Assessment, DoseCheck
 from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition
 
-from .doubts import Doubt, Marked, unverified
+from .doubts import Doubt, DoubtKind, Marked, unverified
 from .parts import References, Row
 from .wording import format_date, plural
 
@@ -65,7 +65,12 @@ def _dose_arithmetic(dose: Dose) -> str:
 
 def _product_rows(product: Product | None, product_id: str) -> list[Marked[Row]]:
     if product is None:
-        return [Marked(Row("Product", product_id), (Doubt("Not a product in the catalog."),))]
+        return [
+            Marked(
+                Row("Product", product_id),
+                (Doubt("Not a product in the catalog.", kind=DoubtKind.PROBLEM),),
+            )
+        ]
     route = _ROUTE_LABELS.get(product.route, str(product.route))
     return [
         Marked(
@@ -101,7 +106,7 @@ def _dose_rows(case: Case, assessment: Assessment, product: Product | None) -> l
         return [
             Marked(
                 Row("Dose", f"{plain_number(regimen.dose_g_per_kg)} g/kg per course"),
-                (Doubt(f"The dose cannot be computed: {reason}"),),
+                (Doubt(f"The dose cannot be computed: {reason}", kind=DoubtKind.PROBLEM),),
             )
         ]
     weight = dose.dosing_weight
@@ -195,7 +200,7 @@ def _weight_paragraph(check: DoseCheck, dose: Dose) -> Marked[str]:
         Doubt(
             f"Weight rule applied: {weight.reason} Policy: {check.weight_policy}",
             check.weight_source,
-            assumption=True,
+            DoubtKind.ASSUMPTION,
         ),
         *unverified(
             check.weight_unverified,

@@ -16,7 +16,7 @@ import layout_inspect
 import pdf_inspect
 
 from priorauth.documents import render_letter
-from priorauth.documents.doubts import Review
+from priorauth.documents.doubts import DoubtKind, Review
 from priorauth.documents.exception import ExceptionTopic, render_exception_request
 from priorauth.documents.letter import draft_letter
 from priorauth.documents.review import render_letter_review, render_review_sheet
@@ -111,7 +111,9 @@ def test_every_unverified_value_is_beside_its_line_with_its_source(
     assert "AI question-and-answer site" in secondary[0]
     # The weight rule the dose rests on is an assumption, with the profile's source.
     dosing = next(b for b in review.blocks if b.heading == "Dosing")
-    assumption = next(d for line in dosing.lines for d in line.doubts if d.assumption)
+    assumption = next(
+        d for line in dosing.lines for d in line.doubts if d.kind is DoubtKind.ASSUMPTION
+    )
     assert "titrated to IgG levels" in assumption.text
     assert "Ontario IGUM dose calculator" in assumption.source
 
