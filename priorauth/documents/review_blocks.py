@@ -15,7 +15,7 @@ from priorauth.rules.citations import not_cited
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CitationKind, IndicationDefinition
 
-from .doubts import Doubt, Marked, Review, ReviewBlock, block, text_block
+from .doubts import Marked, Review, ReviewBlock, block, text_block
 from .parts import CriterionLine, Diagnosis, EnclosureLine, Reference, Row, TherapyRow
 
 KIND_LABELS = {
@@ -72,10 +72,6 @@ def reference_lines(references: Iterable[Marked[Reference]]) -> ReviewBlock:
             for r in references
         ),
     )
-
-
-def marked_text(heading: str, paragraphs: Iterable[Marked[str]]) -> ReviewBlock:
-    return block(heading, ((p.item, p.doubts) for p in paragraphs))
 
 
 class LetterContent(Protocol):
@@ -161,10 +157,6 @@ def not_cited_sources(
         f"{ref.text} ({ref.date}): {KIND_LABELS.get(ref.kind, ref.kind.value)}, not cited"
         for ref in not_cited(definition, ids, payer)
     )
-
-
-def doubts_of(marked: Iterable[Marked[object]]) -> tuple[Doubt, ...]:
-    return tuple(d for m in marked for d in m.doubts)
 
 
 # The letter's blocks the appeal and the exception request repeat as they are.
