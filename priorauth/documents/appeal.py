@@ -47,7 +47,7 @@ from .letter import MAX_NARRATIVE_CHARS, draft_letter
 from .output import Rendered, document_record, render_document
 from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature, numbered
 from .response import MeasureRow
-from .review_blocks import reference_lines, shared_blocks
+from .review_blocks import closing_blocks, shared_blocks
 from .sections import EnclosureStatus, Section, reason_section, template_values
 from .wording import edited_sections, format_date, plural
 
@@ -366,13 +366,7 @@ def _draft(inputs: _Inputs, refs: References, letter_date: dt.date) -> Drafted[A
         _deadline_block(deadline),
         *shared_blocks(letter_draft.review),
         *(one.review for one in answered),
-        text_block("Clinical history", context.clinical_history),
-        text_block("Closing", context.closing),
-        text_block(
-            "Enclosures",
-            (e.title + (f" ({e.status})" if e.status else "") for e in context.enclosures),
-        ),
-        reference_lines(references),
+        *closing_blocks(context, references),
     )
     review = Review(
         document_title=context.title,

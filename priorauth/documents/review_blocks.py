@@ -166,3 +166,36 @@ SHARED_HEADINGS = ("Diagnosis", "Treatment requested", "Laboratory results")
 def shared_blocks(letter: Review) -> tuple[ReviewBlock, ...]:
     """The letter's diagnosis, treatment and laboratory blocks, doubts and all."""
     return tuple(b for b in letter.blocks if b.heading in SHARED_HEADINGS)
+
+
+class ClosingContent(Protocol):
+    """What an appeal's or exception request's last blocks read from its context."""
+
+    @property
+    def clinical_history(self) -> tuple[str, ...]: ...
+    @property
+    def closing(self) -> tuple[str, ...]: ...
+    @property
+    def enclosures(self) -> Sequence[EnclosureWithStatus]: ...
+
+
+class EnclosureWithStatus(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def closing_blocks(
+    context: ClosingContent, references: Sequence[Marked[Reference]]
+) -> tuple[ReviewBlock, ...]:
+    """The clinical history, closing, enclosures and references of an appeal or exception."""
+    return (
+        text_block("Clinical history", context.clinical_history),
+        text_block("Closing", context.closing),
+        text_block(
+            "Enclosures",
+            (e.title + (f" ({e.status})" if e.status else "") for e in context.enclosures),
+        ),
+        reference_lines(references),
+    )
