@@ -417,7 +417,9 @@ class IndicationDefinition(Frozen):
         """The phase asked for; without one, the request type's first on the product's route."""
         if phase:
             return next((d for d in self.dosing if d.id == phase), None)
-        usual = [d for d in self.dosing if request_type in d.applies_to and not d.loading]
+        for_type = [d for d in self.dosing if request_type in d.applies_to]
+        # A loading phase is the usual one only when the request type has no other.
+        usual = [d for d in for_type if not d.loading] or for_type
         if route is not None:
             on_route = [d for d in usual if d.route is route]
             if on_route:
