@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, PlanType, SiteOfCare
+from priorauth.domain.catalog import Route
 from priorauth.domain.costs import ILLUSTRATIVE_MARK, SITE_OF_CARE_SOURCE, PatientPlan, PriceTable
 from priorauth.domain.dosing import BASIS_LABELS, Dose
 from priorauth.domain.quantities import plain_number
@@ -42,6 +43,7 @@ from .cost_rows import (
     table_source,
     unverified_items,
 )
+from .dose_words import grams, loading_sentence, schedule
 from .output import Rendered, document_record, render_document
 from .parts import Row
 from .wording import format_date, plural
@@ -82,14 +84,15 @@ class CostSummaryContext:
     has_unverified: bool
 
 
-def _dose_text(dose: Dose) -> str:
+def _dose_text(dose: Dose, route: Route) -> str:
     weight = dose.dosing_weight
-    return (
-        f"{plain_number(dose.per_course_g)} g per course: {plain_number(dose.dose_g_per_kg)} "
+    text = (
+        f"{grams(dose.per_course_g)} g per course: {plain_number(dose.dose_g_per_kg)} "
         f"g/kg × {plain_number(weight.weight_kg)} kg ({BASIS_LABELS[weight.basis]}), "
-        f"given over {plural(dose.days_per_course, 'day')}, every "
-        f"{plain_number(dose.interval_weeks)} weeks."
+        f"given over {plural(dose.days_per_course, 'day')}, {schedule(dose.interval_weeks, route)}."
     )
+    loading = loading_sentence(dose)
+    return f"{text} {loading}" if loading else text
 
 
 def _rounding_text(estimate: CostEstimate) -> str:
@@ -179,7 +182,7 @@ def cost_summary_context(
         ),
         intro="An estimate: actual amounts depend on the plan's contract and the claim as filed.",
         about_rows=about_rows,
-        dose_text=_dose_text(estimate.dose),
+        dose_text=_dose_text(estimate.dose, estimate.route),
         weight_text=estimate.dose.dosing_weight.reason,
         rounding_text=_rounding_text(estimate),
         days=day_rows(summary, product),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from priorauth.domain.case import Case
 from priorauth.domain.facts import THERAPY_CLASSES
-from priorauth.domain.treatment_history import OUTCOME_LABELS
+from priorauth.domain.treatment_history import NEVER_TRIED_LABELS, OUTCOME_LABELS, NeverTriedReason
 from priorauth.rules.assessment import CitationRef, CriterionResult, Status
 
 from .wording import format_short_date
@@ -146,9 +146,14 @@ def met_line(result: CriterionResult, refs: References) -> CriterionLine:
     )
 
 
+# Classes never given that the letter states: a reason a step could not be taken.
+# Declined and not tried are the staff's to see (the assessment), not a letter's claim.
+_NEVER_GIVEN_IN_LETTER = (NeverTriedReason.CONTRAINDICATED, NeverTriedReason.NOT_TOLERATED)
+
+
 def therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
-    """The prior treatments as recorded, one row each."""
-    return tuple(
+    """The prior treatments as recorded, one row each; then the classes never given, and why."""
+    tried = tuple(
         TherapyRow(
             agent=t.agent,
             therapy_class=_CLASS_LABELS.get(t.therapy_class, t.therapy_class),
@@ -160,3 +165,17 @@ def therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
         )
         for t in case.prior_therapies
     )
+    never = tuple(
+        TherapyRow(
+            agent="Never given",
+            therapy_class=_CLASS_LABELS.get(n.therapy_class, n.therapy_class),
+            start="—",
+            end="—",
+            dose="—",
+            outcome=NEVER_TRIED_LABELS[n.reason],
+            note=n.note,
+        )
+        for n in case.never_tried
+        if n.reason in _NEVER_GIVEN_IN_LETTER
+    )
+    return tried + never

@@ -229,6 +229,8 @@ def summarize_costs(
             f"Per year assumes the same dose every {plain_number(interval)} weeks for 12 months "
             f"from {inputs.start_date.isoformat()}."
         )
+    if inputs.premedication:
+        notes.append(f"Premedication as ordered: {inputs.premedication}.")
     if loading is not None:
         notes.append(
             f"The first course is the loading course ({plain_number(loading.per_course_g)} g over "
