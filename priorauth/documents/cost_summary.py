@@ -26,6 +26,7 @@ from priorauth.rules.estimate import CostEstimate, estimate_costs
 from priorauth.rules.library import Library
 
 from .cost_rows import (
+    WITH_THE_STAY,
     DayRow,
     HorizonColumn,
     LineRow,
@@ -188,11 +189,11 @@ def cost_summary_context(
         days=day_rows(summary, product),
         horizons=horizon_columns(summary),
         lines=lines,
-        course_total=format_money(summary.per_course.total),
+        course_total=WITH_THE_STAY if summary.inpatient else format_money(summary.per_course.total),
         incomplete_text=incomplete,
         share_rows=share_rows,
         share_note=share_note,
-        products=tuple(product_row(o) for o in shown),
+        products=tuple(product_row(o, summary.inpatient) for o in shown),
         products_note=products_note,
         sites=tuple(site_row(o) for o in estimate.site_options),
         sites_source=str(site_source) if site_source else "",

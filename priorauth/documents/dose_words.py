@@ -11,26 +11,24 @@ from decimal import Decimal
 
 from priorauth.domain.catalog import Route
 from priorauth.domain.dosing import Dose
-from priorauth.domain.quantities import plain_number
+from priorauth.domain.quantities import plain_number, round_volume_ml
 from priorauth.rules.assessment import DoseCheck
 
 from .wording import plural
 
 ROUTE_WORDS = {Route.IV: "intravenous", Route.SC: "subcutaneous"}
-# Precision of a prescribed dose in words: what a person would write (0.01 g).
-_SHOWN = Decimal("0.01")
 
 
 def grams(value: Decimal) -> str:
-    """Grams as a person writes them: 9.59, 168, 3.2 (never 9.5900 or 167.999)."""
-    return plain_number(value.quantize(_SHOWN)) if value >= 1 else plain_number(value)
+    """Grams as the rules gave them, without trailing zeros: 9.59, 168, 3.2."""
+    return plain_number(value)
 
 
 def schedule(interval_weeks: Decimal | None, route: Route = Route.IV) -> str:
     """How often the course is given: "every 4 weeks", "weekly", "one course"."""
     if interval_weeks is None:
         return "one course (not repeated)"
-    if route is Route.SC and interval_weeks == 1:
+    if interval_weeks == 1:
         return "weekly"
     return f"every {plural(interval_weeks, 'week')}"
 
@@ -40,7 +38,7 @@ def prescribed_and_given(dose: Dose) -> str:
     weight = dose.dosing_weight
     prescribed = (
         f"Prescribed: {plain_number(dose.dose_g_per_kg)} g/kg × "
-        f"{plain_number(weight.weight_kg)} kg = {grams(dose.prescribed_g)} g per course"
+        f"{plain_number(weight.weight_kg)} kg = {grams(dose.prescribed_shown_g)} g per course"
     )
     if dose.rounded:
         return f"{prescribed}; given as {grams(dose.per_course_g)} g. {dose.rounding_note}"
@@ -86,7 +84,7 @@ def subcutaneous_lines(check: DoseCheck) -> tuple[str, ...]:
         sites = sc.sites
         lines.append(
             f"Each infusion day over {plural(sites.sites, 'site')}: "
-            f"{plain_number(sites.ml_per_site.quantize(Decimal('0.1')))} mL per site at "
+            f"{plain_number(round_volume_ml(sites.ml_per_site))} mL per site at "
             f"{plain_number(sites.ml_per_h_per_site)} mL/h per site, about "
             f"{sc.minutes} min."
         )

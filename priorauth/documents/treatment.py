@@ -95,7 +95,7 @@ def _dose_rows(case: Case, assessment: Assessment, product: Product | None) -> l
         rows.append(
             Row(
                 "Dose prescribed",
-                f"{grams(dose.prescribed_g)} g per course",
+                f"{grams(dose.prescribed_shown_g)} g per course",
                 note=dose.rounding_note,
             )
         )

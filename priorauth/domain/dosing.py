@@ -140,6 +140,11 @@ class Dose(BaseModel):
     loading: Dose | None = None
 
     @property
+    def prescribed_shown_g(self) -> Decimal:
+        """The prescribed dose to its precision, as every page and document writes it."""
+        return round_dose_g(self.prescribed_g)
+
+    @property
     def per_week_g(self) -> Decimal | None:
         """The course dose spread over its weeks (a subcutaneous regimen's weekly dose)."""
         if self.interval_weeks is None:

@@ -225,8 +225,9 @@ def summarize_costs(
     if interval is None:
         notes.append("One course: no repeat course is counted in the period or the year.")
     else:
+        every = "every week" if interval == 1 else f"every {plain_number(interval)} weeks"
         notes.append(
-            f"Per year assumes the same dose every {plain_number(interval)} weeks for 12 months "
+            f"Per year assumes the same dose {every} for 12 months "
             f"from {inputs.start_date.isoformat()}."
         )
     if inputs.premedication:
