@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from priorauth.domain.catalog import Route
 from priorauth.domain.dosing import Dose
-from priorauth.domain.quantities import plain_number, round_volume_ml
+from priorauth.domain.quantities import plain_number
 from priorauth.rules.assessment import DoseCheck
 
 from .wording import plural
@@ -84,7 +84,7 @@ def subcutaneous_lines(check: DoseCheck) -> tuple[str, ...]:
         sites = sc.sites
         lines.append(
             f"Each infusion day over {plural(sites.sites, 'site')}: "
-            f"{plain_number(round_volume_ml(sites.ml_per_site))} mL per site at "
+            f"{plain_number(sites.ml_per_site_shown)} mL per site at "
             f"{plain_number(sites.ml_per_h_per_site)} mL/h per site, about "
             f"{sc.minutes} min."
         )

@@ -22,7 +22,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .quantities import plain_number
+from .quantities import plain_number, round_volume_ml
 
 MINUTES_PER_HOUR = Decimal(60)
 DAYS_PER_28 = Decimal(28)
@@ -108,6 +108,11 @@ class SitePlan(_Frozen):
     over_max_sites: bool
     over_max_ml_per_day: bool
     unverified: bool
+
+    @property
+    def ml_per_site_shown(self) -> Decimal:
+        """The volume per site as every page writes it (0.1 mL)."""
+        return round_volume_ml(self.ml_per_site)
 
 
 class RampDose(_Frozen):
