@@ -168,7 +168,7 @@ def test_the_infants_of_the_issue() -> None:
 def test_a_weekly_dose_is_a_share_of_the_rounded_four_week_total() -> None:
     """Ontario: the total rounded to 5 g, given as the rounded total ÷ the weeks [S18]."""
     policy = LIBRARY.payers["reference"].dosing_weight
-    prescribed, given, days = _dose_for(
+    prescribed, given, _days = _dose_for(
         policy, Decimal("72"), Decimal("170"), Sex.FEMALE, Decimal("0.2"), 1, "cidp", 50, True
     )
     # 0.2 g/kg over 2 weeks (1 day: interval 2) is 14.4 g; 4 weeks 28.8 g → 30 g → 15 g.
