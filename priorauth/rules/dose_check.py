@@ -28,6 +28,7 @@ from .regimen_check import (
     SC_TOTAL_WEEKS,
     loading_findings,
     phase_for,
+    range_finding,
     regimen_route,
     sc_findings,
 )
@@ -102,17 +103,9 @@ def _limit_findings(
     regimen = case.regimen
     findings: list[DoseFinding] = []
     value, allowed, per = dose_per(case, limit)
-    if not allowed.contains(value):
-        above = allowed.max is not None and value > allowed.max
-        findings.append(
-            DoseFinding(
-                blocking=above,
-                message=f"{plain_number(value)} g/kg {per} is "
-                f"{'above' if above else 'below'} the {limit.label.lower()} range of "
-                f"{allowed.describe('g/kg')}"
-                + ("; this needs a medical-exception request." if above else "."),
-            )
-        )
+    outside = range_finding(f"{plain_number(value)} g/kg {per}", value, allowed, limit.label)
+    if outside is not None:
+        findings.append(outside)
     if not limit.days_per_course.contains(Decimal(regimen.days_per_course)):
         findings.append(
             DoseFinding(

@@ -29,7 +29,7 @@ from priorauth.domain.subcutaneous import (
 from priorauth.domain.vials import MG_PER_G
 
 from .assessment import DoseFinding, Problem, ScFindings
-from .schema import DosingLimit, IndicationDefinition
+from .schema import DosingLimit, IndicationDefinition, Range
 
 ROUTE_WORDS = {Route.IV: "intravenous", Route.SC: "subcutaneous"}
 # Ontario gives SCIG as a rounded total ÷ the weeks [S18]; IVIG in Ontario is every
@@ -258,6 +258,19 @@ def sc_findings(
     return found.model_copy(update=update), findings
 
 
+def range_finding(what: str, value: Decimal, allowed: Range, label: str) -> DoseFinding | None:
+    """A dose outside a phase's range: above it needs an exception and blocks, below it warns."""
+    if allowed.contains(value):
+        return None
+    above = allowed.max is not None and value > allowed.max
+    return DoseFinding(
+        blocking=above,
+        message=f"{what} is {'above' if above else 'below'} the {label.lower()} range of "
+        f"{allowed.describe('g/kg')}"
+        + ("; this needs a medical-exception request." if above else "."),
+    )
+
+
 def loading_findings(
     case: Case, dose: Dose, definition: IndicationDefinition, route: Route
 ) -> tuple[str, list[DoseFinding]]:
@@ -275,18 +288,14 @@ def loading_findings(
             )
         ]
     findings = []
-    course = limit.g_per_kg_per_course
-    if not course.contains(loading.dose_g_per_kg):
-        above = course.max is not None and loading.dose_g_per_kg > course.max
-        findings.append(
-            DoseFinding(
-                blocking=above,
-                message=f"Loading course of {plain_number(loading.dose_g_per_kg)} g/kg is "
-                f"{'above' if above else 'below'} the {limit.label.lower()} range of "
-                f"{course.describe('g/kg')}"
-                + ("; this needs a medical-exception request." if above else "."),
-            )
-        )
+    outside = range_finding(
+        f"Loading course of {plain_number(loading.dose_g_per_kg)} g/kg",
+        loading.dose_g_per_kg,
+        limit.g_per_kg_per_course,
+        limit.label,
+    )
+    if outside is not None:
+        findings.append(outside)
     if not limit.days_per_course.contains(Decimal(loading.days)):
         findings.append(
             DoseFinding(
