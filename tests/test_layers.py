@@ -31,6 +31,7 @@ CHECK_MODULES = (
     "priorauth.domain.safety",
     "priorauth.domain.infusion",
     "priorauth.domain.costs",
+    "priorauth.domain.subcutaneous",
 )
 # The dose and unit arithmetic; quantities' input conversions (lb_to_kg,
 # feet_inches_to_in, in_to_cm) and plain_number stay allowed.
@@ -161,6 +162,7 @@ def test_documents_and_pages_import_no_check(module: str) -> None:
         ("from priorauth.domain.costs import summarize_costs, CostSummary\n", ["summarize_costs"]),
         ("from priorauth.domain.costs.alternatives import site_preference\n", ["site_preference"]),
         ("from priorauth.domain.safety import SEVERITY_LABELS, assess_safety\n", ["assess_safety"]),
+        ("from priorauth.domain.subcutaneous import SitePlan, plan_sites\n", ["plan_sites"]),
         ("from priorauth.domain.quantities import ceil_units, lb_to_kg\n", ["ceil_units"]),
         ("from priorauth.domain.quantities import in_to_cm, plain_number\n", []),
         ("from priorauth.domain import infusion\ninfusion.plan_infusion(1)\n", ["plan_infusion"]),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from priorauth.domain.case import SiteOfCare
 from priorauth.domain.catalog import Product
 from priorauth.domain.costs import (
     LINE_KIND_LABELS,
@@ -124,11 +125,19 @@ class Source:
     illustrative: bool
 
 
+# An inpatient stay pays for the drug with the stay: no amount is written for it.
+WITH_THE_STAY = "paid with the stay"
+
+
 def format_money(amount: Decimal | None) -> str:
     """Write money the way a US bill does: $16,920.00."""
     if amount is None:
         return "not priced"
     return f"${amount:,.2f}"
+
+
+def _money(amount: Decimal | None, inpatient: bool) -> str:
+    return WITH_THE_STAY if inpatient else format_money(amount)
 
 
 class Sources:
@@ -181,24 +190,27 @@ def horizon_columns(summary: CostSummary) -> tuple[HorizonColumn, ...]:
     average = HorizonColumn(
         label="Per infusion",
         detail="average day",
-        total=format_money(summary.per_infusion_average),
+        total=_money(summary.per_infusion_average, summary.inpatient),
         patient_share="—",
         capped=False,
     )
     return (
         average,
-        *(_horizon_column(h) for h in (summary.per_course, summary.per_period, summary.per_year)),
+        *(
+            _horizon_column(h, summary.inpatient)
+            for h in (summary.per_course, summary.per_period, summary.per_year)
+        ),
     )
 
 
-def _horizon_column(horizon: Horizon) -> HorizonColumn:
+def _horizon_column(horizon: Horizon, inpatient: bool = False) -> HorizonColumn:
     share = horizon.out_of_pocket
     months = f" in {horizon.months} mo" if horizon.months else ""
     return HorizonColumn(
         label=horizon.label,
         detail=f"{plural(horizon.courses, 'course')}, {plural(horizon.infusions, 'day')}{months}",
-        total=format_money(horizon.total),
-        patient_share=format_money(share.patient_pays) if share else "—",
+        total=_money(horizon.total, inpatient),
+        patient_share=format_money(share.patient_pays) if share and not inpatient else "—",
         capped=bool(share and share.capped),
     )
 
@@ -253,7 +265,7 @@ def shown_products(options: Sequence[ProductOption]) -> tuple[ProductOption, ...
     return (*chosen, *others[: MAX_PRODUCT_ROWS - 1])
 
 
-def product_row(option: ProductOption) -> ProductRow:
+def product_row(option: ProductOption, inpatient: bool = False) -> ProductRow:
     return ProductRow(
         name=option.name,
         code=option.hcpcs,
@@ -262,8 +274,8 @@ def product_row(option: ProductOption) -> ProductRow:
         time=(
             f"{option.infusion_minutes} min" if option.infusion_minutes is not None else "not known"
         ),
-        course=_option_money(option.course_total, option),
-        year=_option_money(option.year_total, option),
+        course=WITH_THE_STAY if inpatient else _option_money(option.course_total, option),
+        year=WITH_THE_STAY if inpatient else _option_money(option.year_total, option),
         chosen=option.chosen,
         preferred=option.preferred,
         labeled=option.labeled,
@@ -273,12 +285,13 @@ def product_row(option: ProductOption) -> ProductRow:
 
 
 def site_row(option: SiteOption) -> SiteRow:
+    inpatient = option.site is SiteOfCare.INPATIENT
     return SiteRow(
         label=option.label,
         codes=option.codes,
-        administration=format_money(option.administration_per_course),
-        course=format_money(option.course_total),
-        year=format_money(option.year_total),
+        administration=_money(option.administration_per_course, inpatient),
+        course=_money(option.course_total, inpatient),
+        year=_money(option.year_total, inpatient),
         chosen=option.chosen,
         preference=option.preferred_note,
         available=option.available,

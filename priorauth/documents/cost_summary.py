@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, PlanType, SiteOfCare
+from priorauth.domain.catalog import Route
 from priorauth.domain.costs import ILLUSTRATIVE_MARK, SITE_OF_CARE_SOURCE, PatientPlan, PriceTable
 from priorauth.domain.dosing import BASIS_LABELS, Dose
 from priorauth.domain.quantities import plain_number
@@ -25,6 +26,7 @@ from priorauth.rules.estimate import CostEstimate, estimate_costs
 from priorauth.rules.library import Library
 
 from .cost_rows import (
+    WITH_THE_STAY,
     DayRow,
     HorizonColumn,
     LineRow,
@@ -42,6 +44,7 @@ from .cost_rows import (
     table_source,
     unverified_items,
 )
+from .dose_words import grams, loading_sentence, schedule
 from .output import Rendered, document_record, render_document
 from .parts import InternalRow
 from .wording import format_date, plural
@@ -82,14 +85,15 @@ class CostSummaryContext:
     has_unverified: bool
 
 
-def _dose_text(dose: Dose) -> str:
+def _dose_text(dose: Dose, route: Route) -> str:
     weight = dose.dosing_weight
-    return (
-        f"{plain_number(dose.per_course_g)} g per course: {plain_number(dose.dose_g_per_kg)} "
+    text = (
+        f"{grams(dose.per_course_g)} g per course: {plain_number(dose.dose_g_per_kg)} "
         f"g/kg × {plain_number(weight.weight_kg)} kg ({BASIS_LABELS[weight.basis]}), "
-        f"given over {plural(dose.days_per_course, 'day')}, every "
-        f"{plain_number(dose.interval_weeks)} weeks."
+        f"given over {plural(dose.days_per_course, 'day')}, {schedule(dose.interval_weeks, route)}."
     )
+    loading = loading_sentence(dose)
+    return f"{text} {loading}" if loading else text
 
 
 def _rounding_text(estimate: CostEstimate) -> str:
@@ -181,17 +185,17 @@ def cost_summary_context(
         ),
         intro="An estimate: actual amounts depend on the plan's contract and the claim as filed.",
         about_rows=about_rows,
-        dose_text=_dose_text(estimate.dose),
+        dose_text=_dose_text(estimate.dose, estimate.route),
         weight_text=estimate.dose.dosing_weight.reason,
         rounding_text=_rounding_text(estimate),
         days=day_rows(summary, product),
         horizons=horizon_columns(summary),
         lines=lines,
-        course_total=format_money(summary.per_course.total),
+        course_total=WITH_THE_STAY if summary.inpatient else format_money(summary.per_course.total),
         incomplete_text=incomplete,
         share_rows=share_rows,
         share_note=share_note,
-        products=tuple(product_row(o) for o in shown),
+        products=tuple(product_row(o, summary.inpatient) for o in shown),
         products_note=products_note,
         sites=tuple(site_row(o) for o in estimate.site_options),
         sites_source=str(site_source) if site_source else "",

@@ -232,9 +232,13 @@ def _draft(
         justification = ()
 
     therapies = therapy_rows(case)
-    if therapies:
+    if case.prior_therapies:
         therapy_intro = (
             f"{patient.full_name} has received the following treatments for this condition:"
+        )
+    elif therapies:
+        therapy_intro = (
+            f"{patient.full_name} has not been given these treatments, for the reasons shown:"
         )
     else:
         therapy_intro = "No prior treatment for this condition is recorded."

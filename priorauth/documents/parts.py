@@ -17,7 +17,7 @@ from typing import TypeVar
 from priorauth.domain.case import Case, LabResult
 from priorauth.domain.facts import FACTS, THERAPY_CLASSES, FactKind
 from priorauth.domain.quantities import plain_number
-from priorauth.domain.treatment_history import OUTCOME_LABELS
+from priorauth.domain.treatment_history import NEVER_TRIED_LABELS, OUTCOME_LABELS, NeverTriedReason
 from priorauth.rules.assessment import CitationRef, CriterionResult, Status
 from priorauth.rules.schema import IndicationDefinition
 
@@ -249,9 +249,14 @@ def lab_rows(case: Case, definition: IndicationDefinition) -> tuple[Row, ...]:
     return tuple(rows)
 
 
+# Classes never given that the letter states: a reason a step could not be taken.
+# Declined and not tried are the staff's to see (the assessment), not a letter's claim.
+_NEVER_GIVEN_IN_LETTER = (NeverTriedReason.CONTRAINDICATED, NeverTriedReason.NOT_TOLERATED)
+
+
 def therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
-    """The prior treatments as recorded, one row each."""
-    return tuple(
+    """The prior treatments as recorded, one row each; then the classes never given, and why."""
+    tried = tuple(
         TherapyRow(
             agent=t.agent,
             therapy_class=_CLASS_LABELS.get(t.therapy_class, t.therapy_class),
@@ -264,3 +269,17 @@ def therapy_rows(case: Case) -> tuple[TherapyRow, ...]:
         )
         for t in case.prior_therapies
     )
+    never = tuple(
+        TherapyRow(
+            agent="Never given",
+            therapy_class=_CLASS_LABELS.get(n.therapy_class, n.therapy_class),
+            start="—",
+            end="—",
+            dose="—",
+            outcome=NEVER_TRIED_LABELS[n.reason],
+            note=n.note,
+        )
+        for n in case.never_tried
+        if n.reason in _NEVER_GIVEN_IN_LETTER
+    )
+    return tried + never

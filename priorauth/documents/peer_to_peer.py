@@ -29,6 +29,7 @@ from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus
 
 from . import answers
+from .dose_words import loading_sentence, prescribed_and_given, schedule, subcutaneous_lines
 from .doubts import items
 from .evidence import Evidence, Part
 from .letter import build_letter_context
@@ -160,9 +161,16 @@ def build_peer_to_peer_context(
             f"{plain_number(dose.per_course_g)} g per course ({plain_number(dose.dose_g_per_kg)}"
             f" g/kg on a dosing weight of {plain_number(weight.weight_kg)} kg; actual "
             f"{plain_number(weight.actual_kg)} kg), {plain_number(dose.per_day_g)} g a day over "
-            f"{dose.days_per_course} day(s), every {plain_number(regimen.interval_weeks)} weeks."
+            f"{dose.days_per_course} day(s), "
+            f"{schedule(regimen.interval_weeks, assessment.dose.route)}."
         )
         dose_lines.append(weight.reason)
+        dose_lines.append(prescribed_and_given(dose))
+        if dose.rounding_note:
+            dose_lines.append(dose.rounding_note)
+        if dose.loading is not None:
+            dose_lines.append(loading_sentence(dose))
+        dose_lines += subcutaneous_lines(assessment.dose)
     if assessment.dose.limit_text:
         dose_lines.append(f"{assessment.dose.limit_label}: {assessment.dose.limit_text}.")
     dose_lines += [finding.message for finding in assessment.dose.findings]

@@ -18,11 +18,18 @@ from priorauth.rules.assessment import Assessment, DoseCheck
 from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition
 
+from .dose_words import (
+    ROUTE_WORDS,
+    course_sentence,
+    grams,
+    loading_sentence,
+    prescribed_and_given,
+    schedule,
+)
 from .doubts import Doubt, DoubtKind, Marked, unverified
 from .parts import References, Row
 from .wording import format_date, plural
 
-_ROUTE_LABELS = {Route.IV: "intravenous", Route.SC: "subcutaneous"}
 CATALOG = "the product catalog (forms/products.toml)"
 
 
@@ -43,27 +50,7 @@ class Treatment:
         return tuple(m.item for m in self.dosing)
 
 
-def _dose_arithmetic(dose: Dose) -> str:
-    """Show how the grams per course follow from g/kg and the dosing weight, rounding included."""
-    weight_kg = dose.dosing_weight.weight_kg
-    exact_g = dose.dose_g_per_kg * weight_kg
-    product = f"{plain_number(dose.dose_g_per_kg)} g/kg × {plain_number(weight_kg)} kg"
-    if exact_g == dose.per_course_g:
-        return f"{product} = {plain_number(dose.per_course_g)} g per course"
-    if dose.rounding_step_g is not None:
-        rounding = (
-            f"rounded to the nearest {plain_number(dose.rounding_step_g)} g "
-            "under the dosing policy applied"
-        )
-    else:
-        rounding = "rounded to 0.1 g"
-    return (
-        f"{product} = {plain_number(exact_g)} g, {rounding}: "
-        f"{plain_number(dose.per_course_g)} g per course"
-    )
-
-
-def _product_rows(product: Product | None, product_id: str) -> list[Marked[Row]]:
+def _product_rows(product: Product | None, product_id: str, given_by: Route) -> list[Marked[Row]]:
     if product is None:
         return [
             Marked(
@@ -71,7 +58,7 @@ def _product_rows(product: Product | None, product_id: str) -> list[Marked[Row]]
                 (Doubt("Not a product in the catalog.", kind=DoubtKind.PROBLEM),),
             )
         ]
-    route = _ROUTE_LABELS.get(product.route, str(product.route))
+    route = ROUTE_WORDS.get(given_by, str(given_by))
     return [
         Marked(
             Row(
@@ -119,22 +106,51 @@ def _dose_rows(case: Case, assessment: Assessment, product: Product | None) -> l
     if weight.bmi is not None:
         measured += f", BMI {plain_number(weight.bmi)}"
     measured += f"; measured {format_date(case.measurements.measured_on)}"
-    return [
+    rows = [
         Marked(
             Row(
                 "Dose per course",
-                f"{plain_number(dose.per_course_g)} g ({plain_number(dose.dose_g_per_kg)} g/kg)",
+                f"{grams(dose.per_course_g)} g ({plain_number(dose.dose_g_per_kg)} g/kg)",
                 note=units,
             )
         ),
         Marked(
             Row(
                 "Dose per infusion day",
-                f"{plain_number(dose.per_day_g)} g "
+                f"{grams(dose.per_day_g)} g "
                 f"({plain_number(dose.g_per_kg_per_day)} g/kg per day) "
                 f"over {plural(dose.days_per_course, 'day')}",
             )
         ),
+    ]
+    if dose.rounded:
+        rows.append(
+            Marked(
+                Row(
+                    "Dose prescribed",
+                    f"{grams(dose.prescribed_shown_g)} g per course",
+                    note=f"given as {grams(dose.per_course_g)} g: {dose.rounding_rule}",
+                ),
+                (Doubt(f"Rounding: {dose.rounding_note}", kind=DoubtKind.ASSUMPTION),),
+            )
+        )
+    if dose.loading is not None:
+        loading_units = ""
+        if product is not None and check.loading_billing_units is not None:
+            loading_units = f"{check.loading_billing_units} billing units ({product.hcpcs})"
+        rows.append(
+            Marked(
+                Row(
+                    "Loading course",
+                    f"{grams(dose.loading.per_course_g)} g "
+                    f"({plain_number(dose.loading.dose_g_per_kg)} g/kg) over "
+                    f"{plural(dose.loading.days_per_course, 'day')}, before maintenance",
+                    note=loading_units,
+                )
+            )
+        )
+    return [
+        *rows,
         Marked(
             Row(
                 "Dosing weight",
@@ -153,7 +169,8 @@ def _dose_rows(case: Case, assessment: Assessment, product: Product | None) -> l
 
 def _period_rows(case: Case, assessment: Assessment) -> list[Marked[Row]]:
     regimen = case.regimen
-    rows = [Marked(Row("Interval", f"Every {plural(regimen.interval_weeks, 'week')}"))]
+    how_often = schedule(regimen.interval_weeks, assessment.dose.route)
+    rows = [Marked(Row("Interval", how_often[0].upper() + how_often[1:]))]
     duration = []
     if regimen.courses_requested is not None:
         duration.append(plural(regimen.courses_requested, "course"))
@@ -178,6 +195,17 @@ def _period_rows(case: Case, assessment: Assessment) -> list[Marked[Row]]:
             )
         )
     rows.append(Marked(Row("Site of care", SITE_LABELS[case.site_of_care])))
+    plan = []
+    if regimen.premedication:
+        plan.append(f"premedication: {regimen.premedication}")
+    if regimen.tolerated_rate_mg_per_kg_per_min is not None:
+        plan.append(
+            f"rate no faster than {plain_number(regimen.tolerated_rate_mg_per_kg_per_min)} "
+            "mg/kg/min, as tolerated before"
+        )
+    if plan:
+        text = "; ".join(plan)
+        rows.append(Marked(Row("Infusion plan", text[0].upper() + text[1:])))
     return rows
 
 
@@ -222,7 +250,7 @@ def treatment(
     """The treatment block: what is requested and how the dose was worked out."""
     product = library.products.get(case.regimen.product_id)
     check = assessment.dose
-    rows = _product_rows(product, case.regimen.product_id)
+    rows = _product_rows(product, case.regimen.product_id, check.route)
     rows += _dose_rows(case, assessment, product)
     rows += _period_rows(case, assessment)
     dosing: list[Marked[str]] = []
@@ -231,11 +259,20 @@ def treatment(
         dosing.append(_weight_paragraph(check, dose))
         dosing.append(
             Marked(
-                f"{_dose_arithmetic(dose)}, given as {plain_number(dose.per_day_g)} g per day "
-                f"over {plural(dose.days_per_course, 'day')} "
-                f"({plain_number(dose.g_per_kg_per_day)} g/kg per day)."
+                f"{prescribed_and_given(dose)} Given as {course_sentence(dose, check.route)}.",
+                (Doubt(f"Rounding: {dose.rounding_note}", kind=DoubtKind.ASSUMPTION),)
+                if dose.rounding_note
+                else (),
             )
         )
+        if dose.loading is not None:
+            dosing.append(Marked(loading_sentence(dose)))
+        sc = check.sc
+        if sc is not None and (sc.conversion or sc.ramp_up_note):
+            dosing.append(Marked(" ".join(t for t in (sc.conversion, sc.ramp_up_note) if t)))
+    product_reasons = assessment.safety.product_reasons
+    if product_reasons:
+        dosing.append(Marked("Choice of product: " + " ".join(product_reasons)))
     dosing_refs: tuple[int, ...] = ()
     # Claim the dose is within the regimen only when the engine found nothing to say.
     if check.within_limits:

@@ -23,6 +23,7 @@ from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, FactKind
 from .identifiers import is_icd10_cm, is_valid_npi, normalise_icd10
 from .model import EARLIEST_DATE, LongText, Model, RequiredText, Text, validation_today
 from .quantities import in_to_cm, lb_to_kg
+from .regimen import Regimen
 from .safety_facts import SafetyFacts
 from .treatment_history import (
     NeverTried,
@@ -54,6 +55,8 @@ class SiteOfCare(StrEnum):
     INFUSION_CENTER = "infusion_center"
     PHYSICIAN_OFFICE = "physician_office"
     HOME = "home"
+    # A hospital stay: Guillain-Barré syndrome, Kawasaki disease, myasthenic crisis.
+    INPATIENT = "inpatient"
 
 
 class RequestType(StrEnum):
@@ -76,6 +79,7 @@ SITE_LABELS = {
     SiteOfCare.INFUSION_CENTER: "Free-standing infusion center",
     SiteOfCare.PHYSICIAN_OFFICE: "Physician office",
     SiteOfCare.HOME: "Home infusion",
+    SiteOfCare.INPATIENT: "Inpatient (hospital stay)",
 }
 PLAN_LABELS = {
     PlanType.COMMERCIAL: "Commercial",
@@ -244,31 +248,6 @@ class Score(Model):
 AnswerValue = list[LabResult] | Score | Decimal | bool | str | dt.date
 
 
-class Regimen(Model):
-    product_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
-    phase: str | None = None
-    dose_g_per_kg: Decimal = Field(gt=0, le=Decimal("5"), description="per course")
-    days_per_course: int = Field(ge=1, le=10)
-    interval_weeks: Decimal = Field(gt=0, le=Decimal("52"))
-    courses_requested: int | None = Field(default=None, ge=1, le=52)
-    months_requested: int | None = Field(default=None, ge=1, le=24, validate_default=True)
-    start_date: dt.date
-
-    @field_validator("months_requested")
-    @classmethod
-    def _duration_given(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value is None and info.data.get("courses_requested") is None:
-            raise ValueError("give the number of courses or of months requested")
-        return value
-
-    @field_validator("start_date")
-    @classmethod
-    def _plausible_start(cls, value: dt.date) -> dt.date:
-        if value < EARLIEST_DATE:
-            raise ValueError("start date is before 1900")
-        return value
-
-
 class Case(Model):
     """One prior-authorization request for IVIG."""
 
@@ -306,6 +285,16 @@ class Case(Model):
         if not isinstance(answers, dict):
             raise ValueError("answers must be a mapping of fact name to value")
         return {name: parse_answer(name, value) for name, value in answers.items()}
+
+    @field_validator("measurements")
+    @classmethod
+    def _pregnancy_for_female_patients(
+        cls, value: Measurements, info: ValidationInfo
+    ) -> Measurements:
+        patient = info.data.get("patient")
+        if patient is not None and patient.sex is Sex.MALE and value.pregnant:
+            raise ValueError("pregnancy is recorded for a male patient; check the sex")
+        return value
 
     @field_validator("never_tried")
     @classmethod

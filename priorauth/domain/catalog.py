@@ -13,6 +13,8 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .subcutaneous import QuantityLimit, RampUp, ScConversion, ScSites
+
 
 class Route(StrEnum):
     IV = "iv"
@@ -166,6 +168,15 @@ class Product(BaseModel):
     excipients: tuple[Excipient, ...] = ()
     contraindications: tuple[Contraindication, ...] = ()
     rate_schedules: tuple[RateSchedule, ...] = ()
+    # An IV product the label also allows under the skin, for these indications
+    # (Gammagard Liquid and Gamunex-C in PI); an SC product needs none.
+    subcutaneous_for: tuple[str, ...] = ()
+    sc_conversion: tuple[ScConversion, ...] = ()
+    sc_sites: ScSites | None = None
+    # Weeks an SC course may span (weekly or every two weeks unless the label says more).
+    sc_intervals_weeks: tuple[Decimal, ...] = (Decimal(1), Decimal(2))
+    ramp_up: RampUp | None = None
+    sc_quantity_limits: tuple[QuantityLimit, ...] = ()
     storage: str = ""
     discontinued: bool = False
     # Field names whose values no source confirmed: the app shows them marked.
@@ -198,6 +209,31 @@ class Product(BaseModel):
     @property
     def sugars(self) -> tuple[Excipient, ...]:
         return tuple(e for e in self.excipients if e in SUGARS)
+
+    def given_by(self, route: Route, indication_id: str) -> bool:
+        """Whether the label gives the product by a route (some IV products also SC)."""
+        if route == self.route:
+            return True
+        return route == Route.SC and any(
+            indication_matches(tag, indication_id) for tag in self.subcutaneous_for
+        )
+
+    def conversion_for(self, indication_id: str) -> ScConversion | None:
+        return next(
+            (
+                c
+                for c in self.sc_conversion
+                if any(indication_matches(tag, indication_id) for tag in c.indications)
+            ),
+            None,
+        )
+
+    def quantity_limit(self, indication_id: str) -> QuantityLimit | None:
+        """The SCIG quantity limit for the indication, or the one that names none."""
+        for limit in self.sc_quantity_limits:
+            if any(indication_matches(tag, indication_id) for tag in limit.indications):
+                return limit
+        return next((q for q in self.sc_quantity_limits if not q.indications), None)
 
     def labeled_for(self, indication_id: str) -> bool:
         return any(indication_matches(tag, indication_id) for tag in self.labeled_indications)

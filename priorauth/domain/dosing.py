@@ -19,8 +19,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .case import Measurements, Regimen, Sex
-from .quantities import cm_to_in, plain_number, round_weight_kg, split_dose_g
+from .case import Measurements, Sex
+from .quantities import cm_to_in, plain_number, round_dose_g, round_weight_kg, split_dose_g
+from .regimen import Regimen
 from .vials import NO_ROUNDING, RoundingRule, VialRounding, rounded_dose_g
 
 DEVINE_BASE_KG = {Sex.MALE: Decimal("50"), Sex.FEMALE: Decimal("45.5")}
@@ -128,12 +129,29 @@ class Dose(BaseModel):
     day_doses_g: tuple[Decimal, ...]
     g_per_kg_per_day: Decimal
     days_per_course: int
-    interval_weeks: Decimal
+    # None: one course, not repeated.
+    interval_weeks: Decimal | None
     # The step the course was rounded to, when a step rounding was applied.
     rounding_step_g: Decimal | None
     rounded: bool = False
     # What was done to the prescribed dose and under which rule, in a sentence.
     rounding_note: str = ""
+    # The rule that changed the dose, in words a payer reads (no source), or "".
+    rounding_rule: str = ""
+    # The loading course given once before these courses, on the same weight and rule.
+    loading: Dose | None = None
+
+    @property
+    def prescribed_shown_g(self) -> Decimal:
+        """The prescribed dose to its precision, as every page and document writes it."""
+        return round_dose_g(self.prescribed_g)
+
+    @property
+    def per_week_g(self) -> Decimal | None:
+        """The course dose spread over its weeks (a subcutaneous regimen's weekly dose)."""
+        if self.interval_weeks is None:
+            return None
+        return self.per_course_g / self.interval_weeks
 
 
 def bmi(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
@@ -291,12 +309,34 @@ def rounding_exemption(
     return ""
 
 
+def _step_over_weeks(
+    prescribed_g: Decimal, rounding: VialRounding, total_weeks: Decimal, interval: Decimal
+) -> tuple[Decimal, str]:
+    """Round the total over some weeks to the step, then divide it back into courses.
+
+    Ontario's calculator rounds the total dose to 5 g and gives SCIG as the
+    rounded total ÷ the number of weeks [S18]: a weekly 6 g is a 24 g total,
+    rounded to 25 g, given as 6.25 g a week.
+    """
+    scale = total_weeks / interval
+    total, note = rounded_dose_g(prescribed_g * scale, (), rounding)
+    course = total / scale
+    if course == prescribed_g:
+        return prescribed_g, note
+    return course, (
+        f"{note[:-1]}; over {plain_number(total_weeks)} weeks, so "
+        f"{plain_number(round_dose_g(course))} g per {plain_number(interval)}-week course "
+        "(the rounded total ÷ the weeks)."
+    )
+
+
 def _round_course(
     prescribed_g: Decimal,
     days: int,
     rounding: VialRounding,
     exemption: str,
     vial_sizes_g: tuple[Decimal, ...],
+    step_total: tuple[Decimal, Decimal] | None = None,
 ) -> tuple[tuple[Decimal, ...], bool, str]:
     """The infusion days' doses after the payer's rounding, whether it changed them, and why."""
     exact_days = split_dose_g(prescribed_g, days)
@@ -305,8 +345,12 @@ def _round_course(
     if exemption:
         return exact_days, False, f"Not rounded: {exemption}."
     if rounding.rule is RoundingRule.NEAREST_STEP:
-        # A step rounds the course total (Ontario rounds the total dose to 5 g).
-        total, note = rounded_dose_g(prescribed_g, vial_sizes_g, rounding)
+        # A step rounds the course total (Ontario rounds the total dose to 5 g); a
+        # subcutaneous course is a share of a total over several weeks.
+        if step_total is not None:
+            total, note = _step_over_weeks(prescribed_g, rounding, *step_total)
+        else:
+            total, note = rounded_dose_g(prescribed_g, vial_sizes_g, rounding)
         if total == prescribed_g:
             return exact_days, False, note
         return split_dose_g(total, days), True, note
@@ -322,6 +366,39 @@ def _round_course(
     return tuple(rounded_days), changed, " ".join(dict.fromkeys(notes))
 
 
+def _course(
+    weight: DosingWeight,
+    dose_g_per_kg: Decimal,
+    days_per_course: int,
+    interval_weeks: Decimal | None,
+    rounding: VialRounding,
+    exemption: str,
+    vial_sizes_g: tuple[Decimal, ...],
+    step_total: tuple[Decimal, Decimal] | None,
+) -> Dose:
+    prescribed = dose_g_per_kg * weight.exact_kg
+    days, changed, note = _round_course(
+        prescribed, days_per_course, rounding, exemption, vial_sizes_g, step_total
+    )
+    return Dose(
+        dosing_weight=weight,
+        dose_g_per_kg=dose_g_per_kg,
+        prescribed_g=prescribed,
+        per_course_g=sum(days, Decimal(0)),
+        per_day_g=days[0],
+        day_doses_g=days,
+        g_per_kg_per_day=(dose_g_per_kg / days_per_course).quantize(Decimal("0.001")),
+        days_per_course=days_per_course,
+        interval_weeks=interval_weeks,
+        rounding_step_g=rounding.step_g
+        if changed and rounding.rule is RoundingRule.NEAREST_STEP
+        else None,
+        rounded=changed,
+        rounding_note=note,
+        rounding_rule=rounding.describe() if changed else "",
+    )
+
+
 def course_dose(
     weight: DosingWeight,
     regimen: Regimen,
@@ -329,32 +406,41 @@ def course_dose(
     *,
     exemption: str = "",
     vial_sizes_g: tuple[Decimal, ...] = (),
+    step_total_weeks: Decimal | None = None,
 ) -> Dose:
     """Grams per course and per infusion day for a regimen on a dosing weight.
 
     The payer's rounding moves the dose only within its tolerance and never to
     zero; an exempt patient's dose stays as prescribed (``exemption`` says why).
+    ``step_total_weeks`` makes a step rounding apply to the total over that many
+    weeks (a subcutaneous course). A loading course is computed the same way.
     """
-    prescribed = regimen.dose_g_per_kg * weight.exact_kg
-    days, changed, note = _round_course(
-        prescribed, regimen.days_per_course, rounding, exemption, vial_sizes_g
+    interval = regimen.interval_weeks
+    step_total = (
+        (step_total_weeks, interval)
+        if step_total_weeks is not None and interval is not None
+        else None
     )
-    per_course = sum(days, Decimal(0))
-    return Dose(
-        dosing_weight=weight,
-        dose_g_per_kg=regimen.dose_g_per_kg,
-        prescribed_g=prescribed,
-        per_course_g=per_course,
-        per_day_g=days[0],
-        day_doses_g=days,
-        g_per_kg_per_day=(regimen.dose_g_per_kg / regimen.days_per_course).quantize(
-            Decimal("0.001")
-        ),
-        days_per_course=regimen.days_per_course,
-        interval_weeks=regimen.interval_weeks,
-        rounding_step_g=rounding.step_g
-        if changed and rounding.rule is RoundingRule.NEAREST_STEP
-        else None,
-        rounded=changed,
-        rounding_note=note,
+    dose = _course(
+        weight,
+        regimen.dose_g_per_kg,
+        regimen.days_per_course,
+        interval,
+        rounding,
+        exemption,
+        vial_sizes_g,
+        step_total,
     )
+    if regimen.loading is None:
+        return dose
+    loading = _course(
+        weight,
+        regimen.loading.dose_g_per_kg,
+        regimen.loading.days,
+        None,
+        rounding,
+        exemption,
+        vial_sizes_g,
+        None,
+    )
+    return dose.model_copy(update={"loading": loading})

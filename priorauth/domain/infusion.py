@@ -10,8 +10,12 @@ calculators and pharmot/multipurpose-calculator do it):
 3. Pre- and post-infusion time is not infusion time and is not counted.
 
 For a patient at risk of renal failure or thrombosis, the label's lower maximum
-caps every step. Pump rates use the weight the dose was computed on, so a
-patient dosed on adjusted weight is never run faster per kilogram than that.
+caps every step, and so does the fastest rate the patient is known to tolerate.
+Pump rates use the weight the dose was computed on, so a patient dosed on
+adjusted weight is never run faster per kilogram than that.
+
+A subcutaneous infusion is spread over sites at the label's volume and rate per
+site (subcutaneous.plan_sites); its time is one site's volume at that rate.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .catalog import Product, RateSchedule, RiskKind, Route
 from .quantities import plain_number, round_minutes, round_rate_ml_per_h, round_volume_ml
+from .subcutaneous import SitePlan, plan_sites
 
 MINUTES_PER_HOUR = Decimal(60)
 MG_PER_G = Decimal(1000)
@@ -79,6 +84,12 @@ class InfusionPlan(Frozen):
     schedule_is_default: bool = False
     unverified_fields: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    route: Route = Route.IV
+    # Subcutaneous: how the day's volume is spread over sites.
+    sites: SitePlan | None = None
+    # The patient's tolerated rate capped the ladder (below the label's maximum).
+    tolerated_rate_applied: bool = False
+    premedication: str = ""
 
     @property
     def available(self) -> bool:
@@ -173,42 +184,87 @@ def run_ladder(
     return tuple(steps)
 
 
+def _plan_subcutaneous(product: Product, weight_kg: Decimal, base: InfusionPlan) -> InfusionPlan:
+    rule = product.sc_sites
+    if rule is None:
+        return base.model_copy(
+            update={
+                "unverified_fields": ("sc_sites",),
+                "notes": (
+                    f"Subcutaneous: the reference notes give no volume or rate per site for "
+                    f"{product.name}; take the sites and the rate from the current label.",
+                ),
+            }
+        )
+    volume = base.volume_ml
+    sites = plan_sites(volume, weight_kg, rule)
+    notes = [
+        f"Subcutaneous over {sites.sites} site{'s' if sites.sites != 1 else ''} at once: "
+        f"{plain_number(round_volume_ml(sites.ml_per_site))} mL per site at "
+        f"{plain_number(sites.ml_per_h_per_site)} mL/h per site ({rule.source})."
+    ]
+    if sites.over_max_sites:
+        notes.append(
+            f"The volume needs more than the label's {rule.max_sites} sites at "
+            f"{plain_number(sites.label_ml_per_site)} mL per site: split the course over more "
+            "infusion days."
+        )
+    if sites.over_max_ml_per_day and rule.max_ml_per_day is not None:
+        notes.append(
+            f"{plain_number(round_volume_ml(volume))} mL is more than the label's "
+            f"{plain_number(rule.max_ml_per_day)} mL per day: split the course over more days."
+        )
+    if rule.note:
+        notes.append(rule.note)
+    return base.model_copy(
+        update={
+            "sites": sites,
+            "total_minutes": sites.minutes,
+            "schedule_source": rule.source,
+            "unverified_fields": ("sc_sites",) if rule.unverified else (),
+            "notes": tuple(notes),
+        }
+    )
+
+
 def plan_infusion(
     product: Product,
     indication_id: str,
     weight_kg: Decimal,
     dose_g: Decimal,
     risks: Collection[RiskKind] = (),
+    *,
+    route: Route | None = None,
+    tolerated_rate_mg_per_kg_per_min: Decimal | None = None,
+    premedication: str = "",
 ) -> InfusionPlan:
-    """Plan one infusion day from the product's ladder for the indication."""
+    """Plan one infusion day from the product's ladder (IV) or its sites (SC)."""
     concentration = product.concentration_mg_per_ml
     total_volume = volume_ml(dose_g, concentration)
-    base = {
-        "product_id": product.id,
-        "product_name": product.name,
-        "indication_id": indication_id,
-        "weight_kg": weight_kg,
-        "dose_g": dose_g,
-        "concentration_mg_per_ml": concentration,
-        "volume_ml": total_volume,
-    }
-    if product.route is Route.SC:
-        return InfusionPlan(
-            **base,
-            notes=(
-                "Subcutaneous: the time depends on the number of sites and the rate per "
-                "site; the catalog has no per-site ladder for this product.",
-            ),
-        )
+    given_by = route or product.route
+    base = InfusionPlan(
+        product_id=product.id,
+        product_name=product.name,
+        indication_id=indication_id,
+        weight_kg=weight_kg,
+        dose_g=dose_g,
+        concentration_mg_per_ml=concentration,
+        volume_ml=total_volume,
+        route=given_by,
+        premedication=premedication,
+    )
+    if given_by is Route.SC:
+        return _plan_subcutaneous(product, weight_kg, base)
     schedule, is_default = product.rate_schedule(indication_id)
     if schedule is None:
-        return InfusionPlan(
-            **base,
-            unverified_fields=("rate_schedules",),
-            notes=(
-                f"No infusion-rate ladder for {product.name} is in the reference notes; "
-                "take the rates from the current label.",
-            ),
+        return base.model_copy(
+            update={
+                "unverified_fields": ("rate_schedules",),
+                "notes": (
+                    f"No infusion-rate ladder for {product.name} is in the reference notes; "
+                    "take the rates from the current label.",
+                ),
+            }
         )
 
     notes: list[str] = []
@@ -240,6 +296,18 @@ def plan_infusion(
                 f"({plain_number(schedule.at_risk_max_mg_per_kg_per_min)} mg/kg/min) is stated for "
                 f"{label_kinds} risk only; confirm the rate with the prescriber."
             )
+    risk_capped = cap is not None
+    tolerated = tolerated_rate_mg_per_kg_per_min
+    tolerated_applied = False
+    if tolerated is not None and tolerated < min(
+        cap or schedule.max_mg_per_kg_per_min, schedule.max_mg_per_kg_per_min
+    ):
+        cap = tolerated
+        tolerated_applied = True
+        notes.append(
+            f"Rate capped at {plain_number(tolerated)} mg/kg/min, the fastest this patient "
+            "has tolerated (as ordered)."
+        )
     if schedule.note:
         notes.append(schedule.note)
 
@@ -249,14 +317,16 @@ def plan_infusion(
     unverified = tuple(schedule.unverified)
     if product.is_unverified("rate_schedules") and "rate_schedules" not in unverified:
         unverified = (*unverified, "rate_schedules")
-    return InfusionPlan(
-        **base,
-        steps=steps,
-        total_minutes=total,
-        max_rate_mg_per_kg_per_min=rungs[-1].rate_mg_per_kg_per_min,
-        at_risk_cap_applied=cap is not None,
-        schedule_source=schedule.source,
-        schedule_is_default=is_default,
-        unverified_fields=unverified,
-        notes=tuple(notes),
+    return base.model_copy(
+        update={
+            "steps": steps,
+            "total_minutes": total,
+            "max_rate_mg_per_kg_per_min": rungs[-1].rate_mg_per_kg_per_min,
+            "at_risk_cap_applied": risk_capped,
+            "tolerated_rate_applied": tolerated_applied,
+            "schedule_source": schedule.source,
+            "schedule_is_default": is_default,
+            "unverified_fields": unverified,
+            "notes": tuple(notes),
+        }
     )

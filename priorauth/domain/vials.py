@@ -236,6 +236,11 @@ def rounded_dose_g(
                 f"({plain_number(stepped)} g) is more than {rounding.tolerance_percent}% from "
                 f"{plain_number(round_dose_g(dose_g))} g."
             )
+        if stepped == dose_g:
+            return dose_g, (
+                f"Dose {plain_number(dose_g)} g is already a multiple of "
+                f"{plain_number(rounding.step_g)} g{source}{mark}."
+            )
         return stepped, (
             f"Dose {plain_number(round_dose_g(dose_g))} g {rounding.describe()}: "
             f"{plain_number(stepped)} g{source}{mark}."

@@ -19,6 +19,7 @@ from priorauth.domain.case import RequestType, SiteOfCare
 from priorauth.domain.catalog import RiskKind, Route
 from priorauth.domain.dosing import Dose
 from priorauth.domain.safety import SafetyFlag, Severity
+from priorauth.domain.subcutaneous import RampDose, SitePlan
 
 from .schema import CitationKind, CoverageStatus
 
@@ -112,6 +113,30 @@ class InfusionDay(Frozen):
     waste_g: Decimal = Decimal(0)
 
 
+class ScFindings(Frozen):
+    """A subcutaneous regimen: its weekly dose, the switch from IV, ramp-up, sites, limits."""
+
+    weekly_g: Decimal | None = None
+    # The label's conversion from the IV regimen, when the case gives one.
+    conversion: str = ""
+    conversion_weekly_g: Decimal | None = None
+    conversion_source: str = ""
+    conversion_unverified: bool = False
+    # The label's ramp-up to the target dose (a patient starting the product).
+    ramp_up: tuple[RampDose, ...] = ()
+    ramp_up_note: str = ""
+    ramp_up_source: str = ""
+    # One infusion day spread over sites, and how long it takes.
+    sites: SitePlan | None = None
+    minutes: int | None = None
+    sites_source: str = ""
+    sites_unverified: bool = False
+    # The payer quantity limit that applies, in words, and whether the regimen exceeds it.
+    quantity_limit: str = ""
+    quantity_limit_source: str = ""
+    quantity_limit_exceeded: bool = False
+
+
 class DoseCheck(Frozen):
     dose: Dose | None
     limit_label: str = ""
@@ -131,6 +156,12 @@ class DoseCheck(Frozen):
     excess: tuple[str, ...] = ()
     billing_units: int | None = None
     infusion_days: tuple[InfusionDay, ...] = ()
+    # The route the regimen is given by (from its phase, or the product's own).
+    route: Route = Route.IV
+    sc: ScFindings | None = None
+    # The phase the loading course was checked against, when the regimen has one.
+    loading_limit_label: str = ""
+    loading_billing_units: int | None = None
 
     @property
     def within_limits(self) -> bool:
@@ -187,6 +218,9 @@ class SafetyFindings(Frozen):
     risks: tuple[RiskKind, ...] = ()
     # For a flag the product itself raises: products on the same route that would not.
     alternatives: Mapping[str, tuple[str, ...]] = {}
+    # Where the patient's safety facts explain the product chosen, one sentence each
+    # (the letter's product paragraph words them).
+    product_reasons: tuple[str, ...] = ()
 
     def serious(self) -> tuple[SafetyFlag, ...]:
         """The flags a reviewer must weigh: contraindications and cautions."""

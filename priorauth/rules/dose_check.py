@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from priorauth.domain.case import Case
-from priorauth.domain.catalog import Product
+from priorauth.domain.catalog import Product, Route
 from priorauth.domain.dosing import (
     Dose,
     MissingDosingInput,
@@ -24,7 +24,15 @@ from priorauth.domain.vials import MG_PER_G, plan_vials
 
 from .assessment import DoseCheck, DoseFinding, InfusionDay
 from .citations import cite
-from .schema import DosingLimit, IndicationDefinition, PayerProfile
+from .regimen_check import (
+    SC_TOTAL_WEEKS,
+    loading_findings,
+    phase_for,
+    range_finding,
+    regimen_route,
+    sc_findings,
+)
+from .schema import DosingLimit, IndicationDefinition, PayerProfile, Range
 
 
 def infusion_days(dose: Dose, product: Product | None) -> tuple[InfusionDay, ...]:
@@ -48,21 +56,31 @@ def infusion_days(dose: Dose, product: Product | None) -> tuple[InfusionDay, ...
     return tuple(groups)
 
 
+def dose_per(case: Case, limit: DosingLimit) -> tuple[Decimal, Range, str]:
+    """The dose as the phase states its range: g/kg per week (an SC phase) or per course."""
+    regimen = case.regimen
+    if limit.g_per_kg_per_week is not None and regimen.interval_weeks is not None:
+        weekly = (regimen.dose_g_per_kg / regimen.interval_weeks).quantize(Decimal("0.001"))
+        return weekly.normalize(), limit.g_per_kg_per_week, "per week"
+    return regimen.dose_g_per_kg, limit.g_per_kg_per_course, "per course"
+
+
 def dose_excess(case: Case, limit: DosingLimit) -> tuple[str, ...]:
     """Where the regimen goes beyond the phase's limits: dose, interval, daily dose."""
     regimen = case.regimen
     label = limit.label.lower()
     found = []
-    per_course = limit.g_per_kg_per_course
-    if per_course.max is not None and regimen.dose_g_per_kg > per_course.max:
+    value, allowed, per = dose_per(case, limit)
+    if allowed.max is not None and value > allowed.max:
         found.append(
-            f"{plain_number(regimen.dose_g_per_kg)} g/kg per course, above the {label} dose of "
-            f"{per_course.describe('g/kg')}"
+            f"{plain_number(value)} g/kg {per}, above the {label} dose of "
+            f"{allowed.describe('g/kg')}"
         )
     interval = limit.interval_weeks
-    if interval.min is not None and regimen.interval_weeks < interval.min:
+    given = regimen.interval_weeks
+    if interval.min is not None and given is not None and given < interval.min:
         found.append(
-            f"every {plain_number(regimen.interval_weeks)} weeks, more often than the {label} "
+            f"every {plain_number(given)} weeks, more often than the {label} "
             f"interval of {interval.describe('weeks')}"
         )
     daily = regimen.dose_g_per_kg / regimen.days_per_course
@@ -84,20 +102,10 @@ def _limit_findings(
 ) -> list[DoseFinding]:
     regimen = case.regimen
     findings: list[DoseFinding] = []
-    if not limit.g_per_kg_per_course.contains(regimen.dose_g_per_kg):
-        above = (
-            limit.g_per_kg_per_course.max is not None
-            and regimen.dose_g_per_kg > limit.g_per_kg_per_course.max
-        )
-        findings.append(
-            DoseFinding(
-                blocking=above,
-                message=f"{plain_number(regimen.dose_g_per_kg)} g/kg per course is "
-                f"{'above' if above else 'below'} the {limit.label.lower()} range of "
-                f"{limit.g_per_kg_per_course.describe('g/kg')}"
-                + ("; this needs a medical-exception request." if above else "."),
-            )
-        )
+    value, allowed, per = dose_per(case, limit)
+    outside = range_finding(f"{plain_number(value)} g/kg {per}", value, allowed, limit.label)
+    if outside is not None:
+        findings.append(outside)
     if not limit.days_per_course.contains(Decimal(regimen.days_per_course)):
         findings.append(
             DoseFinding(
@@ -106,15 +114,14 @@ def _limit_findings(
                 f"usual range is {limit.days_per_course.describe('days')}.",
             )
         )
-    if not limit.interval_weeks.contains(regimen.interval_weeks):
-        shorter = (
-            limit.interval_weeks.min is not None
-            and regimen.interval_weeks < limit.interval_weeks.min
-        )
+    given = regimen.interval_weeks
+    # One course without an interval is outside no interval range.
+    if given is not None and not limit.interval_weeks.contains(given):
+        shorter = limit.interval_weeks.min is not None and given < limit.interval_weeks.min
         findings.append(
             DoseFinding(
                 blocking=shorter,
-                message=f"Every {plain_number(regimen.interval_weeks)} weeks is outside "
+                message=f"Every {plain_number(given)} weeks is outside "
                 f"the interval of {limit.interval_weeks.describe('weeks')}"
                 + ("; more frequent dosing needs a medical-exception request." if shorter else "."),
             )
@@ -147,7 +154,8 @@ def check_dose(
 ) -> DoseCheck:
     """The course dose on the payer's dosing weight, and what the limits say of it."""
     policy = payer.dosing_weight
-    limit = definition.dosing_for(case.request_type, case.regimen.phase)
+    limit = phase_for(case, definition, product)
+    route = regimen_route(case, definition, product)
     weight_unverified = payer.dosing_weight_unverified
     try:
         weight = dosing_weight(case.measurements, case.patient.sex, policy, definition.id)
@@ -158,6 +166,7 @@ def check_dose(
             weight_source=payer.dosing_weight_source,
             findings=(DoseFinding(blocking=True, message=str(error)),),
             weight_unverified=weight_unverified,
+            route=route,
         )
     exemption = rounding_exemption(
         policy,
@@ -166,18 +175,20 @@ def check_dose(
         case.patient.age_years(case.regimen.start_date),
         definition.id,
     )
+    switch = case.regimen.switch_from_iv
     dose = course_dose(
         weight,
         case.regimen,
         policy.rounding,
         exemption=exemption,
         vial_sizes_g=product.vial_sizes_g if product is not None else (),
+        # A subcutaneous course is a share of a total over several weeks (Ontario).
+        step_total_weeks=(switch.iv_interval_weeks if switch is not None else SC_TOTAL_WEEKS)
+        if route is Route.SC
+        else None,
     )
-    billing_units = (
-        ceil_units(dose.per_course_g * MG_PER_G, Decimal(product.billing_unit_mg))
-        if product is not None
-        else None
-    )
+    billing_units = _units(dose.per_course_g, product)
+    loading_units = _units(dose.loading.per_course_g, product) if dose.loading else None
     days = infusion_days(dose, product)
     if limit is None:
         return DoseCheck(
@@ -190,19 +201,28 @@ def check_dose(
             weight_unverified=weight_unverified,
             billing_units=billing_units,
             infusion_days=days,
+            route=route,
+            loading_billing_units=loading_units,
         )
-    text = f"{limit.g_per_kg_per_course.describe('g/kg')} per course"
+    text = limit.describe_dose()
     if not limit.days_per_course.is_open():
         text += f" over {limit.days_per_course.describe('days')}"
     if not limit.interval_weeks.is_open():
         text += f", every {limit.interval_weeks.describe('weeks')}"
+    findings = _limit_findings(case, dose, limit, definition, product)
+    sc = None
+    if route is Route.SC:
+        sc, more = sc_findings(case, dose, limit, product, definition)
+        findings += more
+    loading_label, more = loading_findings(case, dose, definition, route)
+    findings += more
     return DoseCheck(
         dose=dose,
         limit_label=limit.label,
         limit_text=text,
         weight_policy=policy.describe(),
         weight_source=payer.dosing_weight_source,
-        findings=tuple(_limit_findings(case, dose, limit, definition, product)),
+        findings=tuple(findings),
         unverified=limit.unverified or weight_unverified,
         limit_unverified=limit.unverified,
         weight_unverified=weight_unverified,
@@ -211,4 +231,14 @@ def check_dose(
         excess=dose_excess(case, limit),
         billing_units=billing_units,
         infusion_days=days,
+        route=route,
+        sc=sc,
+        loading_limit_label=loading_label,
+        loading_billing_units=loading_units,
     )
+
+
+def _units(grams: Decimal, product: Product | None) -> int | None:
+    if product is None:
+        return None
+    return ceil_units(grams * MG_PER_G, Decimal(product.billing_unit_mg))

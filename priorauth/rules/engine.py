@@ -16,8 +16,9 @@ from priorauth.domain.dosing import MissingDosingInput, dosing_weight
 from .assessment import Assessment, Problem, Status, Verdict
 from .criteria import evaluate_criteria, unverified_met
 from .dose_check import check_dose
-from .findings import product_findings, safety_findings, site_findings
+from .findings import product_findings, safety_findings, safety_reasons, site_findings
 from .library import Library
+from .regimen_check import route_problem
 from .schema import CoverageStatus, IndicationDefinition, PayerProfile
 
 
@@ -73,6 +74,9 @@ def case_problems(case: Case, library: Library) -> list[Problem]:
                 message=f"{definition.name} has no dosing phase {case.regimen.phase!r}",
             )
         )
+    route = route_problem(case, definition, library.products.get(case.regimen.product_id))
+    if route is not None:
+        problems.append(route)
     try:
         dosing_weight(case.measurements, case.patient.sex, payer.dosing_weight)
     except MissingDosingInput as error:
@@ -133,6 +137,9 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
         )
     elif product_found.known and product_found.preferred is False:
         warnings.append(f"{product_found.name} is not a preferred product for {payer.name}.")
+    safety = safety_findings(case, product, library)
+    for reason, stops in safety_reasons(safety):
+        (blocking if stops else warnings).append(reason)
     if site.home_not_covered:
         blocking.append(
             f"{payer.name} pays for immune globulin at home only for the diagnoses on its "
@@ -179,5 +186,5 @@ def evaluate(case: Case, library: Library, as_of: dt.date) -> Assessment:
         definition_versions=library.versions_for(definition.id, payer.id),
         product=product_found,
         site=site,
-        safety=safety_findings(case, product, library),
+        safety=safety,
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from priorauth.domain.case import Case, SiteOfCare
-from priorauth.domain.catalog import Product
+from priorauth.domain.catalog import Product, Route
 from priorauth.domain.costs import (
     CostInputs,
     CostSummary,
@@ -46,6 +46,8 @@ class CostEstimate:
     dose: Dose
     product: Product
     site: SiteOfCare
+    # The route the course is given by (an IV product may be given under the skin).
+    route: Route
     table: PriceTable | None
     summary: CostSummary
     product_options: tuple[ProductOption, ...]
@@ -112,6 +114,9 @@ def estimate_costs(
     table = _price_table(tables, price_table_id, prepared_on, payer.id, case)
     # The safety findings' risks lower the infusion rate; a caller may pass other facts.
     risks = patient_risks(safety) if safety is not None else assessment.safety.risks
+    route = assessment.dose.route
+    if not product.given_by(route, case.indication_id):
+        route = product.route
     inputs = CostInputs(
         indication_id=case.indication_id,
         plan_type=case.coverage.plan_type,
@@ -124,11 +129,14 @@ def estimate_costs(
         risks=risks,
         medicare_home_benefit=bool(set(payer.home_infusion_codes) & set(case.icd10_codes)),
         patient_plan=patient_plan,
+        route=route,
+        tolerated_rate_mg_per_kg_per_min=case.regimen.tolerated_rate_mg_per_kg_per_min,
+        premedication=case.regimen.premedication,
     )
     candidates, products_note = allowed_products(
         library.products.values(),
         case.indication_id,
-        product.route,
+        route,
         payer.preferred_products,
         payer.excluded_products,
     )
@@ -136,6 +144,7 @@ def estimate_costs(
         dose=dose,
         product=product,
         site=site,
+        route=route,
         table=table,
         summary=summarize_costs(product, site, table, inputs),
         product_options=compare_products(

@@ -122,6 +122,47 @@ def _alternatives(
 _PATIENT_FLAGS = frozenset({"anti_iga_unknown", "renal_risk", "thrombosis_risk", "age_65"})
 
 
+def _product_reasons(inputs: SafetyInputs, product: Product, library: Library) -> tuple[str, ...]:
+    """Where the chosen product avoids what the patient's facts make a risk with others.
+
+    Only where a real choice was made: some other product on the route would have
+    raised the flag this one does not.
+    """
+    others = [
+        p
+        for p in library.products.values()
+        if p.route is product.route and p.id != product.id and not p.discontinued
+    ]
+    mine = {flag.id for flag in assess_safety(inputs, product).flags}
+    raised_by_others = {flag.id for p in others for flag in assess_safety(inputs, p).flags}
+    reasons = []
+    if inputs.anti_iga_antibodies and product.iga_mcg_per_ml is not None:
+        higher = [p for p in others if (p.iga_mcg_per_ml or 0) > product.iga_mcg_per_ml]
+        if higher and len(higher) * 2 >= len(others):
+            reasons.append(
+                "The patient has antibodies against IgA"
+                + (" and IgA deficiency" if inputs.iga_deficient else "")
+                + f"; {product.name} was chosen for its low IgA content ({product.iga_content})."
+            )
+    avoided = {
+        "sugar_renal": f"{product.name} contains no sugar stabilizer; sugar-containing products "
+        "are avoided in a patient at renal risk.",
+        "maltose_glucose_meter": f"{product.name} contains no maltose, which can falsely raise "
+        "glucose-meter readings in this patient with diabetes.",
+    }
+    for flag_id, words in avoided.items():
+        if flag_id in raised_by_others and flag_id not in mine:
+            reasons.append(words)
+    for condition_flag in sorted(f for f in raised_by_others if f.startswith("product_")):
+        if condition_flag not in mine:
+            label = condition_flag.removeprefix("product_").replace("_", " ")
+            reasons.append(
+                f"The patient has {label}; {product.name} is not contraindicated in it, "
+                "unlike some other products."
+            )
+    return tuple(reasons)
+
+
 def safety_findings(case: Case, product: Product | None, library: Library) -> SafetyFindings:
     inputs = safety_inputs_from_case(case)
     if product is None:
@@ -138,4 +179,28 @@ def safety_findings(case: Case, product: Product | None, library: Library) -> Sa
         flags=report.flags,
         risks=report.risks,
         alternatives={key: names for key, names in alternatives.items() if names},
+        product_reasons=_product_reasons(inputs, product, library),
     )
+
+
+# Cautions about the product chosen: the verdict warns of them when another product avoids them.
+_PRODUCT_CAUTIONS = frozenset({"anti_iga", "sugar_renal", "maltose_glucose_meter", "fluid_volume"})
+
+
+def safety_reasons(safety: SafetyFindings) -> list[tuple[str, bool]]:
+    """What the safety findings add to the verdict: (reason, whether it blocks).
+
+    A product the patient must not have blocks; a caution that another product
+    avoids warns. Risks of the patient's own (renal, thrombosis, age) change the
+    rate and the care, not whether the request can go: they are shown, not counted.
+    """
+    reasons = []
+    for flag in safety.flags:
+        names = safety.alternatives.get(flag.id, ())
+        if flag.id.startswith("product_"):
+            reasons.append((f"{flag.title}: {flag.message}", True))
+        elif flag.id in _PRODUCT_CAUTIONS and names:
+            reasons.append(
+                (f"{flag.title}: products that avoid it include {', '.join(names)}.", False)
+            )
+    return reasons

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from priorauth.domain.case import RequestType
-from priorauth.domain.catalog import Product
+from priorauth.domain.catalog import Product, Route
 from priorauth.domain.dosing import DosingWeightPolicy
 from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES, FactKind
 from priorauth.domain.identifiers import is_icd10_cm
@@ -296,16 +296,33 @@ class Range(Frozen):
 
 
 class DosingLimit(Frozen):
+    """One dosing phase of an indication: its route, dose, days and interval.
+
+    An IV phase states its dose per course; a subcutaneous phase may state it per
+    week instead (Ontario: SCIG 0.1–0.15 g/kg weekly), so that weekly and
+    every-two-weeks schedules are checked against one range. A loading phase is
+    given once, before the maintenance courses.
+    """
+
     id: Id
     label: str
     applies_to: tuple[RequestType, ...] = BOTH
-    g_per_kg_per_course: Range
+    route: Route = Route.IV
+    loading: bool = False
+    g_per_kg_per_course: Range = Range()
+    g_per_kg_per_week: Range | None = None
     days_per_course: Range = Range()
     interval_weeks: Range = Range()
     max_g_per_kg_per_day: Decimal | None = None
     citations: tuple[Id, ...] = ()
     unverified: bool = False
     note: str = ""
+
+    def describe_dose(self) -> str:
+        """The phase's dose range in words: "2–2 g/kg per course", "0.1–0.2 g/kg per week"."""
+        if self.g_per_kg_per_week is not None:
+            return f"{self.g_per_kg_per_week.describe('g/kg')} per week"
+        return f"{self.g_per_kg_per_course.describe('g/kg')} per course"
 
 
 class AuthorizationPeriods(Frozen):
@@ -424,10 +441,23 @@ class IndicationDefinition(Frozen):
     def questions_for(self, request_type: RequestType) -> list[Question]:
         return [q for q in self.questions if request_type in q.applies_to]
 
-    def dosing_for(self, request_type: RequestType, phase: str | None) -> DosingLimit | None:
+    def dosing_for(
+        self, request_type: RequestType, phase: str | None, route: Route | None = None
+    ) -> DosingLimit | None:
+        """The phase asked for; without one, the request type's first on the product's route."""
         if phase:
             return next((d for d in self.dosing if d.id == phase), None)
-        return next((d for d in self.dosing if request_type in d.applies_to), None)
+        for_type = [d for d in self.dosing if request_type in d.applies_to]
+        # A loading phase is the usual one only when the request type has no other.
+        usual = [d for d in for_type if not d.loading] or for_type
+        if route is not None:
+            on_route = [d for d in usual if d.route is route]
+            if on_route:
+                return on_route[0]
+        return usual[0] if usual else None
+
+    def loading_phase(self, route: Route) -> DosingLimit | None:
+        return next((d for d in self.dosing if d.loading and d.route is route), None)
 
 
 def _derived() -> set[str]:

@@ -93,12 +93,28 @@
     form.addEventListener("change", later);
   }
 
+  // The pregnancy fields are asked of female patients only: where the sex is chosen
+  // on the same page (the one-page form), they follow it as it changes.
+  function pregnancyFields(form) {
+    var sex = form.querySelector('select[name="patient-sex"]');
+    var group = form.querySelector("[data-pregnancy-fields]");
+    if (!sex || !group) {
+      return;
+    }
+    function follow() {
+      group.hidden = sex.value === "male";
+    }
+    sex.addEventListener("change", follow);
+    follow();
+  }
+
   function start() {
     var form = document.getElementById("intake-form");
     if (!form) {
       return;
     }
     heightUnits(form);
+    pregnancyFields(form);
     readiness(form);
   }
 

@@ -29,6 +29,7 @@ from .draft_form import step_url
 from .history import case_history
 from .pages import case_heading, document_rows, locked_page
 from .permissions import Permission, case_action, may, requires
+from .safety_view import dose_sentences, flag_views
 from .workflow_panel import panel
 
 bp = Blueprint("cases", __name__)
@@ -63,6 +64,9 @@ def assessment(record: CaseRecord) -> View:
         clinical_summary=case.clinical_summary,
         status_labels=STATUS_LABELS,
         basis_labels=BASIS_LABELS,
+        safety=flag_views(result),
+        dose_sentences=dose_sentences(result),
+        product_name=result.product.name if result.product is not None else "the product",
         documents=document_rows(record),
         panel=panel(record),
         history=history,

@@ -21,6 +21,7 @@ from priorauth.rules.engine import evaluate
 from priorauth.rules.library import Library
 
 from . import intake
+from .safety_view import FlagView, dose_sentences, flag_views
 
 MAX_FIX_LINES = 12
 
@@ -60,6 +61,8 @@ class Readiness:
     to_fix: tuple[FixLine, ...] = ()
     more_to_fix: int = 0
     dose_findings: tuple[str, ...] = ()
+    # Every safety flag, with what it means for the product, the rate or the site.
+    safety: tuple[FlagView, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,6 +142,7 @@ def summarize_read(
             f"{plain_number(dose.per_course_g)} g per course: "
             f"{plain_number(dose.dose_g_per_kg)} g/kg × "
             f"{plain_number(weight.weight_kg)} kg dosing weight",
+            *dose_sentences(result),
             *dose_lines(result.dose.infusion_days),
         )
     return Readiness(
@@ -154,6 +158,7 @@ def summarize_read(
         required=len(required),
         dose_lines=dose_text,
         dose_findings=tuple(f.message for f in result.dose.findings),
+        safety=flag_views(result),
     )
 
 

@@ -78,7 +78,9 @@ def show(indication_id: str) -> str:
         {
             "label": limit.label,
             "applies": _applies(limit.applies_to),
-            "per_course": limit.g_per_kg_per_course.describe("g/kg"),
+            "route": "Subcutaneous" if limit.route.value == "sc" else "Intravenous",
+            "loading": limit.loading,
+            "per_course": limit.describe_dose(),
             "days": limit.days_per_course.describe("days"),
             "interval": limit.interval_weeks.describe("weeks"),
             "max_per_day": limit.max_g_per_kg_per_day,

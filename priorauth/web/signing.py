@@ -43,6 +43,7 @@ from . import casefile, context
 from .context import View
 from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action, requires
+from .safety_view import dose_sentences, flag_views
 from .sessions import THROTTLED, Check, check_password
 
 bp = Blueprint("signing", __name__)
@@ -77,9 +78,18 @@ def _sign_page(
     record: CaseRecord, form: SignForm, *, error: str = "", status: int = 200
 ) -> tuple[str, int]:
     appeal = casefile.current_denial(record) is not None
+    case = casefile.stored_case(record)
+    assessment = (
+        casefile.assessment_of(record, case)
+        if case is not None and case.indication_id in context.library().indications
+        else None
+    )
     return (
         render_template(
             "pages/sign.html",
+            safety=flag_views(assessment) if assessment is not None else (),
+            dose_sentences=dose_sentences(assessment) if assessment is not None else (),
+            product_reasons=assessment.safety.product_reasons if assessment is not None else (),
             heading=case_heading(record),
             form=form,
             attestation=APPEAL_ATTESTATION if appeal else ATTESTATION,

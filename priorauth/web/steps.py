@@ -51,14 +51,15 @@ STEPS: tuple[Step, ...] = (
     Step(
         "therapies",
         "Prior therapies",
-        "Treatments tried before, with dates and why they stopped.",
-        ("prior_therapies-",),
+        "Treatments tried before, with dates and why they stopped, and those never given.",
+        ("prior_therapies-", "never_tried-"),
     ),
     Step(
         "measurements",
-        "Weight, height and regimen",
-        "The measurements the dose is computed from, the product and the schedule.",
-        ("measurements-", "regimen-", "site_of_care"),
+        "Measurements, safety and regimen",
+        "The measurements the dose is computed from, the safety facts that change the "
+        "product or the rate, the product and the schedule.",
+        ("measurements-", "safety-", "regimen-", "site_of_care"),
     ),
     Step(
         "review",

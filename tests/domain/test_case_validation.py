@@ -122,6 +122,37 @@ def test_regimen_needs_courses_or_months(case_data: dict[str, Any]) -> None:
     assert [loc for loc, _ in errors_of(case_data)] == [("regimen", "months_requested")]
 
 
+def test_one_course_needs_no_interval_and_a_series_does(case_data: dict[str, Any]) -> None:
+    del case_data["regimen"]["interval_weeks"]
+    case_data["regimen"]["courses_requested"] = 1
+    case_data["regimen"].pop("months_requested", None)
+    assert validate(case_data).regimen.single_course
+    case_data["regimen"]["courses_requested"] = 3
+    errors = errors_of(case_data)
+    assert [loc for loc, _ in errors] == [("regimen", "interval_weeks")]
+    assert "request one course" in errors[0][1]
+
+
+def test_pregnancy_is_for_female_patients(case_data: dict[str, Any]) -> None:
+    case_data["patient"]["sex"] = "male"
+    case_data["measurements"]["pregnant"] = True
+    errors = errors_of(case_data)
+    assert [loc for loc, _ in errors] == [("measurements",)]
+    assert "male patient" in errors[0][1]
+
+
+def test_regimen_parts_are_checked(case_data: dict[str, Any]) -> None:
+    case_data["regimen"]["loading"] = {"dose_g_per_kg": 0, "days": 4}
+    case_data["regimen"]["switch_from_iv"] = {"iv_dose_g": 28, "iv_interval_weeks": 0}
+    case_data["regimen"]["tolerated_rate_mg_per_kg_per_min"] = 50
+    locations = {loc for loc, _ in errors_of(case_data)}
+    assert locations == {
+        ("regimen", "loading", "dose_g_per_kg"),
+        ("regimen", "switch_from_iv", "iv_interval_weeks"),
+        ("regimen", "tolerated_rate_mg_per_kg_per_min"),
+    }
+
+
 def test_unknown_answer_is_rejected(case_data: dict[str, Any]) -> None:
     case_data["answers"] = {"igg_level": 300}
     errors = errors_of(case_data)

@@ -368,5 +368,8 @@ def test_subcutaneous_product_in_clinic_is_coded_96369_and_flagged() -> None:
     # 7 g of Hizentra: 70 units of 100 mg at the illustrative $10.
     assert lines["J1559"].units == 70
     assert lines["J1559"].amount == Decimal(700)
-    assert lines["96369"].unverified  # no per-site ladder: the time is unknown
-    assert not summary.days[0].infusion.available
+    # The time comes from Hizentra's per-site placeholders: shown, and marked unverified.
+    assert lines["96369"].unverified
+    infusion = summary.days[0].infusion
+    assert infusion.available and infusion.sites is not None
+    assert "sc_sites" in infusion.unverified_fields

@@ -181,14 +181,49 @@ def test_indication_family_finds_its_schedule() -> None:
     assert plan.max_rate_mg_per_kg_per_min == Decimal(4)
 
 
-def test_no_plan_without_a_ladder_or_for_subcutaneous_products() -> None:
+def test_no_plan_without_a_ladder_or_per_site_figures() -> None:
     alyglo = plan_infusion(PRODUCTS["alyglo"], "pid", Decimal(70), Decimal(28))
     assert not alyglo.available
     assert alyglo.duration_text() == "not known"
     assert "rate_schedules" in alyglo.unverified_fields
-    hizentra = plan_infusion(PRODUCTS["hizentra"], "pid", Decimal(70), Decimal(10))
-    assert not hizentra.available
-    assert hizentra.volume_ml == Decimal(50)
+    cuvitru = plan_infusion(PRODUCTS["cuvitru"], "pid", Decimal(70), Decimal(10))
+    assert not cuvitru.available
+    assert "sc_sites" in cuvitru.unverified_fields
+    assert cuvitru.volume_ml == Decimal(50)
+
+
+def test_gammagard_liquid_under_the_skin_uses_the_labels_sites() -> None:
+    # gammagard.com PI SC page: ≥ 40 kg 30 mL per site at 20 mL/h per site, up to 8 sites.
+    plan = plan_infusion(
+        PRODUCTS["gammagard_liquid"], "pid", Decimal(70), Decimal(10), route=Route.SC
+    )
+    assert plan.route is Route.SC and plan.sites is not None
+    assert plan.volume_ml == Decimal(100)
+    assert plan.sites.sites == 4  # 100 mL at 30 mL per site
+    assert plan.sites.ml_per_site == Decimal(25)
+    assert plan.total_minutes == Decimal(75)  # 25 mL at 20 mL/h
+    assert not plan.unverified
+    child = plan_infusion(
+        PRODUCTS["gammagard_liquid"], "pid", Decimal(20), Decimal(3), route=Route.SC
+    )
+    assert child.sites is not None
+    assert (child.sites.sites, child.sites.ml_per_h_per_site) == (2, Decimal(15))
+
+
+def test_the_tolerated_rate_caps_the_ladder_below_the_label() -> None:
+    plain = plan_infusion(PRODUCTS["privigen"], "pid", Decimal(70), Decimal(28))
+    capped = plan_infusion(
+        PRODUCTS["privigen"],
+        "pid",
+        Decimal(70),
+        Decimal(28),
+        tolerated_rate_mg_per_kg_per_min=Decimal(2),
+        premedication="acetaminophen 650 mg",
+    )
+    assert capped.tolerated_rate_applied and capped.max_rate_mg_per_kg_per_min == 2
+    assert capped.total_minutes is not None and plain.total_minutes is not None
+    assert capped.total_minutes > plain.total_minutes
+    assert capped.premedication == "acetaminophen 650 mg"
 
 
 def test_every_iv_ladder_has_a_default_and_valid_rates() -> None:

@@ -27,6 +27,7 @@ from priorauth.rules.library import Library
 
 LIBRARY: Library = load_library()
 PRODUCT = LIBRARY.products["privigen"]
+SC_PRODUCT = LIBRARY.products["hizentra"]
 MEASURED_ON = dt.date(2026, 11, 2)
 START = dt.date(2026, 12, 1)
 VIAL_POLICY = DosingWeightPolicy(
@@ -48,20 +49,28 @@ def _dose_for(
     days: int,
     indication_id: str,
     age_years: int,
+    subcutaneous: bool = False,
 ) -> tuple[Decimal, Decimal, tuple[Decimal, ...]]:
     measurements = Measurements(weight=weight_kg, height=height_cm, measured_on=MEASURED_ON)
+    product = SC_PRODUCT if subcutaneous else PRODUCT
     regimen = Regimen(
-        product_id=PRODUCT.id,
+        product_id=product.id,
         dose_g_per_kg=dose_g_per_kg,
         days_per_course=days,
-        interval_weeks=Decimal(4),
+        # A subcutaneous course is one or two weeks; its step rounding is over 4 weeks.
+        interval_weeks=Decimal(1 + days % 2) if subcutaneous else Decimal(4),
         courses_requested=1,
         start_date=START,
     )
     weight = dosing_weight(measurements, sex, policy, indication_id)
     exemption = rounding_exemption(policy, measurements, sex, age_years, indication_id)
     dose = course_dose(
-        weight, regimen, policy.rounding, exemption=exemption, vial_sizes_g=PRODUCT.vial_sizes_g
+        weight,
+        regimen,
+        policy.rounding,
+        exemption=exemption,
+        vial_sizes_g=product.vial_sizes_g,
+        step_total_weeks=Decimal(4) if subcutaneous else None,
     )
     return dose.prescribed_g, dose.per_course_g, dose.day_doses_g
 
@@ -75,8 +84,9 @@ def _check(
     assert abs(given - prescribed) <= prescribed * tolerance, (prescribed, given)
 
 
+@pytest.mark.parametrize("subcutaneous", [False, True], ids=["iv", "sc"])
 @pytest.mark.parametrize("profile", sorted(POLICIES))
-def test_every_weight_from_half_a_kilogram_to_250_kg(profile: str) -> None:
+def test_every_weight_from_half_a_kilogram_to_250_kg(profile: str, subcutaneous: bool) -> None:
     policy = POLICIES[profile]
     tenths = range(5, 2501)  # 0.5 kg to 250.0 kg in steps of 0.1 kg
     for index, tenth in enumerate(tenths):
@@ -90,6 +100,7 @@ def test_every_weight_from_half_a_kilogram_to_250_kg(profile: str) -> None:
             1 + index % 5,
             INDICATIONS[index % len(INDICATIONS)],
             (0, 8, 17, 45, 80)[index % 5],
+            subcutaneous,
         )
         _check(policy, prescribed, given, days)
 
@@ -104,6 +115,7 @@ def test_every_weight_from_half_a_kilogram_to_250_kg(profile: str) -> None:
     days=st.integers(min_value=1, max_value=7),
     indication_id=st.sampled_from(INDICATIONS),
     age_years=st.integers(min_value=0, max_value=100),
+    subcutaneous=st.booleans(),
 )
 def test_any_patient_any_regimen(
     profile: str,
@@ -114,10 +126,19 @@ def test_any_patient_any_regimen(
     days: int,
     indication_id: str,
     age_years: int,
+    subcutaneous: bool,
 ) -> None:
     policy = POLICIES[profile]
     prescribed, given, day_doses = _dose_for(
-        policy, Decimal(tenth) / 10, height_cm, sex, dose_g_per_kg, days, indication_id, age_years
+        policy,
+        Decimal(tenth) / 10,
+        height_cm,
+        sex,
+        dose_g_per_kg,
+        days,
+        indication_id,
+        age_years,
+        subcutaneous,
     )
     _check(policy, prescribed, given, day_doses)
 
@@ -142,3 +163,13 @@ def test_the_infants_of_the_issue() -> None:
         _dose_for(policy, Decimal("80"), Decimal("175"), Sex.MALE, Decimal("2"), 4, "cidp", 50)[1]
         == 160
     )
+
+
+def test_a_weekly_dose_is_a_share_of_the_rounded_four_week_total() -> None:
+    """Ontario: the total rounded to 5 g, given as the rounded total ÷ the weeks [S18]."""
+    policy = LIBRARY.payers["reference"].dosing_weight
+    prescribed, given, _days = _dose_for(
+        policy, Decimal("72"), Decimal("170"), Sex.FEMALE, Decimal("0.2"), 1, "cidp", 50, True
+    )
+    # 0.2 g/kg over 2 weeks (1 day: interval 2) is 14.4 g; 4 weeks 28.8 g → 30 g → 15 g.
+    assert prescribed == Decimal("14.4") and given == Decimal(15)

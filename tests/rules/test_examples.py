@@ -5,6 +5,18 @@ Each file in forms/indications/<id>/examples/ wraps a case:
     {"description": ..., "as_of": "YYYY-MM-DD", "expect": {"verdict": ...,
      "criteria": {"criterion_id": "met" | "not_met" | "missing"}}, "case": {...}}
 
+An example may also pin what the engine finds beyond the criteria:
+
+- "dose": attributes of the Dose (grams as strings or numbers: "per_course_g",
+  "prescribed_g", "day_doses_g", "interval_weeks" (null for one course),
+  "rounded", "per_week_g"; "loading.per_course_g" for the loading course);
+- "dose_check": attributes of the DoseCheck ("route", "billing_units", "limit_label");
+- "sc": attributes of the subcutaneous findings ("weekly_g", "conversion_weekly_g",
+  "minutes", "quantity_limit_exceeded"; "sites.sites" for a site plan's field);
+- "flags": the ids of every safety flag raised, as a set;
+- "problems": the field of every problem in the case (an example that shows a
+  refused input, such as an SC product for an IV induction); without it, none.
+
 The glob picks up a new indication's examples without touching this file.
 """
 
@@ -13,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +86,17 @@ def test_example(path: Path, library: Library) -> None:
     as_of = dt.date.fromisoformat(data["as_of"]) if data.get("as_of") else DEFAULT_AS_OF
     case = Case.model_validate(data["case"], context={"today": as_of})
     assert case.indication_id == path.parent.parent.name, "example sits under its indication"
-    # An example tests the criteria, not bad input: it must fit its definition.
-    assert case_problems(case, library) == []
+    # An example fits its definition, unless it shows a refused input by its field.
+    problems = [problem.field for problem in case_problems(case, library)]
+    assert problems == expect.get("problems", []), case_problems(case, library)
 
     assessment = evaluate(case, library, as_of)
+    _check_attributes(path, "dose", assessment.dose.dose, expect.get("dose", {}))
+    _check_attributes(path, "dose_check", assessment.dose, expect.get("dose_check", {}))
+    _check_attributes(path, "sc", assessment.dose.sc, expect.get("sc", {}))
+    if "flags" in expect:
+        raised = sorted(flag.id for flag in assessment.safety.flags)
+        assert raised == sorted(expect["flags"]), [f.title for f in assessment.safety.flags]
 
     by_id = {result.id: result for result in _flatten(assessment.criteria)}
     unknown = sorted(set(expected_criteria) - set(by_id))
@@ -88,3 +108,31 @@ def test_example(path: Path, library: Library) -> None:
         if actual[cid] != expected_criteria[cid]
     ]
     assert assessment.verdict.value == expect["verdict"], assessment.verdict_reasons
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    """Equal, with numbers compared as Decimals (so "9.3" matches 9.30) and lists item by item."""
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, (list, tuple))
+            and len(actual) == len(expected)
+            and all(_same(a, e) for a, e in zip(actual, expected, strict=True))
+        )
+    if isinstance(expected, bool) or expected is None:
+        return actual is expected or actual == expected
+    if isinstance(expected, (int, float, str)) and isinstance(actual, (Decimal, int)):
+        return Decimal(str(expected)) == Decimal(actual)
+    return bool(actual == expected)
+
+
+def _check_attributes(path: Path, what: str, found: Any, expected: dict[str, Any]) -> None:
+    """Each "a.b" of the mapping names an attribute of what was found; its value must match."""
+    if not expected:
+        return
+    assert found is not None, f"{path}: expect.{what} given, but the engine found none"
+    for dotted, value in expected.items():
+        actual = found
+        for name in dotted.split("."):
+            assert hasattr(actual, name), f"{path}: expect.{what}.{dotted}: no attribute {name}"
+            actual = getattr(actual, name)
+        assert _same(actual, value), f"{what}.{dotted}: {actual!r}, expected {value!r}"

@@ -338,3 +338,23 @@ def test_every_step_has_its_page(logged_in: FlaskClient) -> None:
         labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', page.text))
         assert set(ids) <= labelled, (key, set(ids) - labelled)
     assert logged_in.get(f"/drafts/{draft_id}/nonsense").status_code == 404
+
+
+def test_the_measurements_step_asks_pregnancy_of_female_patients_only(
+    logged_in: FlaskClient,
+) -> None:
+    # The example patient is male: the guided step knows the sex from the first step.
+    draft_id = _start(logged_in)
+    _choose_cidp(logged_in, draft_id)
+    page = logged_in.get(f"/drafts/{draft_id}/measurements").text
+    group = re.search(r"<div[^>]*data-pregnancy-fields[^>]*>", page)
+    assert group and "hidden" in group.group(0)
+    assert 'id="safety-anti_iga_antibodies"' in page  # the safety facts are on this step
+    values = _case_values(("patient-", "coverage-", "prescriber-"))
+    values["patient-sex"] = "female"
+    response = logged_in.post("/cases/start", data={**values, "action": "continue"})
+    female = int(response.headers["Location"].split("/")[2])
+    _choose_cidp(logged_in, female)
+    page = logged_in.get(f"/drafts/{female}/measurements").text
+    group = re.search(r"<div[^>]*data-pregnancy-fields[^>]*>", page)
+    assert group and "hidden" not in group.group(0)

@@ -58,8 +58,8 @@ def allowed_products(
     preferred: Sequence[str] = (),
     excluded: Sequence[str] = (),
 ) -> tuple[list[Product], str]:
-    """Products on the same route that the payer does not exclude, labeled ones if any exist."""
-    candidates = [p for p in products if p.route is route and p.id not in excluded]
+    """Products given by the route that the payer does not exclude, labeled ones if any exist."""
+    candidates = [p for p in products if p.given_by(route, indication_id) and p.id not in excluded]
     labeled = [p for p in candidates if p.labeled_for(indication_id)]
     if labeled:
         chosen = labeled
@@ -134,6 +134,9 @@ def compare_sites(
     """The same course at each site of care: codes, administration cost and total."""
     options = []
     for site in SiteOfCare:
+        # A hospital stay is not an alternative to an outpatient course, nor the reverse.
+        if (site is SiteOfCare.INPATIENT) != (chosen_site is SiteOfCare.INPATIENT):
+            continue
         summary = summarize_costs(product, site, table, inputs)
         admin = [
             line

@@ -39,6 +39,15 @@ Q2052_SOURCE = (
     "Noridian JD DME 'Intravenous Immune Globulin (IVIG)' page (Q2052, DOS from Jan 1, 2024)"
 )
 PART_D_SOURCE = "Medicare Benefit Policy Manual ch.15 §50.6; CSL Privigen coding guide (2020 note)"
+# No source in the notes says how an inpatient stay pays for the drug; that a hospital
+# stay is paid as a whole rather than per drug and administration code is general
+# knowledge, so the sentence says unverified. Priority Health needs no prior
+# authorization for inpatient immune globulin (billing notes §4).
+INPATIENT_NOTE = (
+    "Inpatient stay: the drug and its administration are paid as part of the hospital stay, "
+    "not per code, so they are not priced here (unverified). Priority Health needs no prior "
+    "authorization for inpatient immune globulin (Priority Health IVIG/SCIG billing page)."
+)
 
 
 class LineKind(StrEnum):
@@ -118,8 +127,19 @@ def iv_infusion_codes(minutes: int | None) -> tuple[CodedService, ...]:
     return tuple(codes)
 
 
-def sc_infusion_codes(minutes: int | None, extra_pump_setups: int = 0) -> tuple[CodedService, ...]:
-    """96369 first hour with pump set-up, 96370 each further hour, 96371 per extra set-up."""
+def sc_infusion_codes(
+    minutes: int | None, extra_pump_setups: int = 0, *, time_unverified: bool = False
+) -> tuple[CodedService, ...]:
+    """96369 first hour with pump set-up, 96370 each further hour, 96371 per extra set-up.
+
+    ``time_unverified``: the minutes come from per-site figures no source confirmed.
+    """
+    if minutes is None:
+        note = "infusion time unknown"
+    elif time_unverified:
+        note = f"{minutes} min from per-site volume and rate not confirmed in the notes"
+    else:
+        note = ""
     codes = [
         CodedService(
             code="96369",
@@ -127,8 +147,8 @@ def sc_infusion_codes(minutes: int | None, extra_pump_setups: int = 0) -> tuple[
             kind=LineKind.ADMINISTRATION,
             description="SC infusion, initial hour, including pump set-up and sites",
             source=SC_CODE_SOURCE,
-            note="" if minutes is not None else "infusion time unknown",
-            unverified=minutes is None,
+            note=note,
+            unverified=minutes is None or time_unverified,
         )
     ]
     extra = 0 if minutes is None else additional_hours(minutes, IV_FIRST_CODE_MAX_MINUTES)
@@ -228,10 +248,13 @@ def administration_codes(
     *,
     medicare_home_benefit: bool = False,
     extra_pump_setups: int = 0,
+    time_unverified: bool = False,
 ) -> tuple[tuple[CodedService, ...], tuple[str, ...]]:
     """Administration codes for one infusion day at a site, with notes."""
+    if site is SiteOfCare.INPATIENT:
+        return (), (INPATIENT_NOTE,)
     if site is SiteOfCare.HOME:
         return home_codes(minutes, plan_type, medicare_home_benefit)
     if route is Route.SC:
-        return sc_infusion_codes(minutes, extra_pump_setups), ()
+        return sc_infusion_codes(minutes, extra_pump_setups, time_unverified=time_unverified), ()
     return iv_infusion_codes(minutes), ()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from ..case import PlanType, SiteOfCare
-from ..catalog import Frozen, Product, RiskKind
+from ..catalog import Frozen, Product, RiskKind, Route
 from ..dates import add_months
 from ..dosing import Dose
 from ..infusion import InfusionPlan, plan_infusion
@@ -20,8 +20,13 @@ from .prices import PriceTable
 from .share import OutOfPocket, PatientPlan, estimate_out_of_pocket
 
 
-def courses_between(start: dt.date, months: int, interval_weeks: Decimal) -> int:
-    """Courses that start within some months from the first course, one every interval."""
+def courses_between(start: dt.date, months: int, interval_weeks: Decimal | None) -> int:
+    """Courses that start within some months from the first course, one every interval.
+
+    Without an interval the course is given once.
+    """
+    if interval_weeks is None:
+        return 1
     days = Decimal((add_months(start, months) - start).days)
     return ceil_units(days, interval_weeks * 7)
 
@@ -66,6 +71,12 @@ class CostSummary(Frozen):
     patient_plan: PatientPlan | None
     missing_prices: tuple[str, ...]
     notes: tuple[str, ...]
+    loading_days: tuple[DayCost, ...] = ()
+
+    @property
+    def inpatient(self) -> bool:
+        """Priced as an inpatient stay: the drug is not priced per code."""
+        return self.site is SiteOfCare.INPATIENT
 
     @property
     def illustrative(self) -> bool:
@@ -105,6 +116,10 @@ class CostInputs(Frozen):
     medicare_home_benefit: bool = False
     extra_pump_setups: int = Field(default=0, ge=0)
     patient_plan: PatientPlan | None = None
+    # The regimen's route (an IV product given under the skin); None: the product's own.
+    route: Route | None = None
+    tolerated_rate_mg_per_kg_per_min: Decimal | None = None
+    premedication: str = ""
 
 
 def day_cost(
@@ -117,27 +132,44 @@ def day_cost(
 ) -> DayCost:
     """Vials, infusion plan, codes and prices for one infusion day."""
     vials = plan_vials(dose_g, product, inputs.rounding)
+    route = inputs.route if inputs.route is not None else product.route
     infusion = plan_infusion(
-        product, inputs.indication_id, inputs.rate_weight_kg, vials.dose_g, inputs.risks
+        product,
+        inputs.indication_id,
+        inputs.rate_weight_kg,
+        vials.dose_g,
+        inputs.risks,
+        route=route,
+        tolerated_rate_mg_per_kg_per_min=inputs.tolerated_rate_mg_per_kg_per_min,
+        premedication=inputs.premedication,
     )
     coded, notes = administration_codes(
-        product.route,
+        route,
         site,
         inputs.plan_type,
         infusion.total_minutes_rounded,
         medicare_home_benefit=inputs.medicare_home_benefit,
         extra_pump_setups=inputs.extra_pump_setups,
+        time_unverified=infusion.unverified,
     )
-    lines = drug_cost_lines(product, vials, table) + tuple(
-        service_cost_line(c, table, site) for c in coded
-    )
+    drug = drug_cost_lines(product, vials, table)
+    if site is SiteOfCare.INPATIENT:
+        # Paid with the hospital stay: the units are counted, not priced per code.
+        drug = tuple(
+            line.model_copy(update={"unit_price": None, "amount": None, "note": "inpatient stay"})
+            for line in drug
+        )
+    lines = drug + tuple(service_cost_line(c, table, site) for c in coded)
     return DayCost(day=day, vials=vials, infusion=infusion, lines=lines, notes=notes)
 
 
 def summarize_costs(
     product: Product, site: SiteOfCare, table: PriceTable | None, inputs: CostInputs
 ) -> CostSummary:
-    """Cost per infusion, per course, per authorization period and per year."""
+    """Cost per infusion, per course, per authorization period and per year.
+
+    A loading course takes the place of the first course in the period and the year.
+    """
     doses = split_dose_g(inputs.dose.per_course_g, inputs.dose.days_per_course)
     days = tuple(
         day_cost(index + 1, dose_g, product, site, table, inputs)
@@ -146,9 +178,22 @@ def summarize_costs(
     lines = merge_lines(line for day in days for line in day.lines)
     course_total = sum_amounts(lines)
     per_infusion_day = len(days)
+    loading = inputs.dose.loading
+    loading_days: tuple[DayCost, ...] = ()
+    if loading is not None:
+        loading_days = tuple(
+            day_cost(index + 1, dose_g, product, site, table, inputs)
+            for index, dose_g in enumerate(loading.day_doses_g)
+        )
+    loading_total = sum_amounts(line for day in loading_days for line in day.lines)
 
     def horizon(label: str, months: int | None, courses: int) -> Horizon:
-        total = course_total * courses
+        if loading_days:
+            total = loading_total + course_total * (courses - 1)
+            infusions = len(loading_days) + (courses - 1) * per_infusion_day
+        else:
+            total = course_total * courses
+            infusions = courses * per_infusion_day
         share = (
             estimate_out_of_pocket(total, inputs.patient_plan)
             if inputs.patient_plan is not None
@@ -158,7 +203,7 @@ def summarize_costs(
             label=label,
             months=months,
             courses=courses,
-            infusions=courses * per_infusion_day,
+            infusions=infusions,
             total=total,
             out_of_pocket=share,
         )
@@ -173,16 +218,36 @@ def summarize_costs(
     year_courses = courses_between(inputs.start_date, 12, interval)
 
     notes: list[str] = []
-    for day in days:
+    for day in (*days, *loading_days):
         for note in (*day.notes, *day.infusion.notes):
             if note not in notes:
                 notes.append(note)
-    notes.append(
-        f"Per year assumes the same dose every {plain_number(interval)} weeks for 12 months from "
-        f"{inputs.start_date.isoformat()}."
-    )
+    if interval is None:
+        notes.append("One course: no repeat course is counted in the period or the year.")
+    else:
+        every = "every week" if interval == 1 else f"every {plain_number(interval)} weeks"
+        notes.append(
+            f"Per year assumes the same dose {every} for 12 months "
+            f"from {inputs.start_date.isoformat()}."
+        )
+    if inputs.premedication:
+        notes.append(f"Premedication as ordered: {inputs.premedication}.")
+    if loading is not None:
+        notes.append(
+            f"The first course is the loading course ({plain_number(loading.per_course_g)} g over "
+            f"{len(loading_days)} day{'s' if len(loading_days) != 1 else ''}); the "
+            "maintenance courses follow it."
+        )
+    # Inpatient drug lines are paid with the stay: not a missing price.
     missing = tuple(
-        sorted({line.code for line in lines if line.amount is None}, key=lambda code: code)
+        sorted(
+            {
+                line.code
+                for line in lines
+                if line.amount is None and site is not SiteOfCare.INPATIENT
+            },
+            key=lambda code: code,
+        )
     )
     return CostSummary(
         product=product,
@@ -203,4 +268,5 @@ def summarize_costs(
         patient_plan=inputs.patient_plan,
         missing_prices=missing,
         notes=tuple(notes),
+        loading_days=loading_days,
     )

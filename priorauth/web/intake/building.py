@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, Form, FormField, HiddenField
 
 from priorauth.domain.case import SITE_LABELS, RequestType
+from priorauth.domain.catalog import Route
 from priorauth.domain.facts import FACTS
 from priorauth.domain.identifiers import normalise_icd10
 from priorauth.rules.library import Library
@@ -24,7 +25,9 @@ from ..fields import (
     number_field,
     options,
     select_field,
+    text_field,
 )
+from .safety import MAX_NEVER_TRIED_ROWS, NeverTriedForm, SafetyForm
 from .sections import (
     REQUEST_TYPE_LABELS,
     MeasurementsForm,
@@ -35,6 +38,11 @@ from .sections import (
 )
 
 MAX_THERAPY_ROWS = 60  # the domain's limit on prior therapies
+ROUTE_NAMES = {Route.IV: "IV", Route.SC: "SC"}
+_USUALLY = {
+    RequestType.INITIAL: " — usually an initial request",
+    RequestType.CONTINUATION: " — usually a renewal",
+}
 MAX_CODES = 12
 
 
@@ -80,34 +88,77 @@ def _regimen_form_class(
     definition: IndicationDefinition, library: Library, request_type: RequestType
 ) -> type[Form]:
     products = sorted(library.products.values(), key=lambda p: p.name)
+    # Every phase: a loading course before maintenance names the maintenance phase,
+    # even in an initial request.
     dosing = [
-        (d.id, f"{d.label}: {d.g_per_kg_per_course.describe('g/kg')} per course")
+        (
+            d.id,
+            f"{d.label} ({ROUTE_NAMES[d.route]}): {d.describe_dose()}"
+            + ("" if request_type in d.applies_to else _USUALLY[d.applies_to[0]]),
+        )
         for d in definition.dosing
-        if request_type in d.applies_to
     ]
 
     class RegimenForm(Form):
-        product_id = select_field("Product", [(p.id, f"{p.name} ({p.hcpcs})") for p in products])
+        product_id = select_field(
+            "Product",
+            [(p.id, f"{p.name} ({p.hcpcs}, {ROUTE_NAMES[p.route]})") for p in products],
+        )
         phase = select_field(
             "Dosing phase",
             dosing,
-            blank="Usual for this request type",
-            description="Which of the indication's dosing limits this request follows.",
+            blank="Usual for this request type and product",
+            description="Which of the indication's dosing limits this request follows; a "
+            "subcutaneous phase gives its dose per week.",
         )
-        dose_g_per_kg = number_field("Dose per course (g/kg)")
+        dose_g_per_kg = number_field(
+            "Dose per course (g/kg)",
+            description="Subcutaneous: the dose of one course (a week, or two weeks).",
+        )
         days_per_course = number_field(
             "Infusion days per course",
             inputmode="numeric",
-            description="How many days one course is given over.",
+            description="How many days one course is given over (subcutaneous: 1–7).",
         )
-        interval_weeks = number_field("Interval between courses (weeks)")
+        interval_weeks = number_field(
+            "Interval between courses (weeks)",
+            description="Leave empty for one course only (then courses requested: 1). "
+            "Subcutaneous: 1 for weekly, 2 for every two weeks.",
+        )
         courses_requested = number_field(
             "Courses requested", inputmode="numeric", description="Give courses or months."
         )
         months_requested = number_field("Months requested", inputmode="numeric")
         start_date = date_field("Start date")
+        loading = FormField(LoadingForm, label="Loading course before maintenance")
+        switch_from_iv = FormField(SwitchForm, label="Switching from IV to subcutaneous")
+        premedication = text_field(
+            "Premedication",
+            description="As ordered, e.g. acetaminophen 650 mg and diphenhydramine 25 mg.",
+        )
+        tolerated_rate_mg_per_kg_per_min = number_field(
+            "Fastest rate tolerated (mg/kg/min)",
+            description="Leave empty unless the patient tolerates only a slower rate than the "
+            "label's: the infusion plan never goes faster.",
+        )
 
     return RegimenForm
+
+
+class LoadingForm(Form):
+    dose_g_per_kg = number_field(
+        "Loading dose (g/kg)", description="Given once, before the first maintenance course."
+    )
+    days = number_field("Loading days", inputmode="numeric")
+
+
+class SwitchForm(Form):
+    iv_dose_g = number_field(
+        "Previous IV dose (g per course)",
+        description="The label's conversion starts from it: weekly dose = IV dose × factor ÷ "
+        "weeks between IV doses.",
+    )
+    iv_interval_weeks = number_field("Weeks between IV doses")
 
 
 def _code_choices(definition: IndicationDefinition) -> list[tuple[str, str]]:
@@ -161,7 +212,14 @@ def build_form_class(
             min_entries=1,
             max_entries=MAX_THERAPY_ROWS,
         ),
+        "never_tried": FieldList(
+            FormField(NeverTriedForm),
+            label="Never given",
+            min_entries=1,
+            max_entries=MAX_NEVER_TRIED_ROWS,
+        ),
         "measurements": FormField(MeasurementsForm, label="Weight and height"),
+        "safety": FormField(SafetyForm, label="Safety facts"),
         "regimen": FormField(
             _regimen_form_class(definition, library, request_type), label="Requested regimen"
         ),

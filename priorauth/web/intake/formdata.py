@@ -18,6 +18,7 @@ from priorauth.domain.facts import FACTS, FactKind
 from priorauth.rules.schema import IndicationDefinition
 
 from .building import IntakeForm
+from .safety import never_tried_pairs, safety_pairs
 
 ACTION_SAVE = "save"
 _ACTION = re.compile(r"^(add|remove):([a-z0-9_-]+?)(?::(\d{1,4}))?$")
@@ -56,7 +57,13 @@ def formdata_for_case(data: Mapping[str, Any], version: int | None = None) -> Mu
                 if value:
                     pairs.append(("measurements-pregnant", "y"))
                 continue
+            if isinstance(value, Mapping):  # a regimen's loading course or IV switch
+                for part, part_value in value.items():
+                    put(f"{section}-{key}-{part}", part_value)
+                continue
             put(f"{section}-{key}", value)
+    pairs += safety_pairs(data.get("safety"))
+    pairs += never_tried_pairs(data.get("never_tried"))
     for key in ("site_of_care", "request_type", "clinical_summary"):
         put(key, data.get(key))
     put("form_request_type", data.get("request_type"))

@@ -12,7 +12,15 @@ from typing import Any
 from pydantic import ValidationError
 from wtforms import Field, FieldList, Form, FormField
 
-from priorauth.domain.case import Case, Coverage, HeightUnit, Patient, Prescriber, parse_answer
+from priorauth.domain.case import (
+    Case,
+    Coverage,
+    HeightUnit,
+    Patient,
+    Prescriber,
+    Sex,
+    parse_answer,
+)
 from priorauth.domain.facts import FACTS, FactKind
 from priorauth.domain.quantities import feet_inches_to_in
 from priorauth.rules.engine import case_problems
@@ -31,6 +39,7 @@ from ..fields import (
 )
 from ..fields import has_errors as _form_has_errors
 from .building import MAX_CODES, IntakeForm
+from .safety import read_never_tried, read_safety
 from .sections import FEET_AND_INCHES, MAX_FEET
 
 FLAG_VALUES = {"yes": True, "no": False}
@@ -64,7 +73,14 @@ _REGIMEN = (
     "courses_requested",
     "months_requested",
     "start_date",
+    "premedication",
+    "tolerated_rate_mg_per_kg_per_min",
 )
+# Parts of the regimen given only when they apply: a loading course, a switch from IV.
+_REGIMEN_PARTS = {
+    "loading": ("dose_g_per_kg", "days"),
+    "switch_from_iv": ("iv_dose_g", "iv_interval_weeks"),
+}
 
 
 def _value(item: Field) -> Any:
@@ -88,6 +104,7 @@ class _Reading:
 
     data: dict[str, Any] = field(default_factory=dict)
     therapy_rows: list[int] = field(default_factory=list)
+    never_tried_rows: list[int] = field(default_factory=list)
     # Where a domain location's message goes instead of its own field (the
     # height typed in feet and inches has no single field).
     redirects: dict[tuple[str | int, ...], Field] = field(default_factory=dict)
@@ -190,6 +207,11 @@ def _read(form: IntakeForm) -> _Reading:
     sub = form.measurements.form
     measurements = _section(sub, _MEASUREMENTS)
     measurements["pregnant"] = bool(sub.pregnant.data)
+    if _value(form.patient.form.sex) == Sex.MALE.value:
+        # The pregnancy fields are shown for female patients only; what a hidden
+        # field still holds does not count.
+        measurements["pregnant"] = False
+        measurements.pop("pre_pregnancy_weight", None)
     if measurements.get("height_unit") == FEET_AND_INCHES:
         # The domain knows inches: convert before the Case is built.
         measurements["height_unit"] = HeightUnit.IN.value
@@ -209,6 +231,12 @@ def _read(form: IntakeForm) -> _Reading:
         if therapy:  # an empty row is not a therapy
             therapies.append(therapy)
             reading.therapy_rows.append(position)
+    never_tried, reading.never_tried_rows = read_never_tried(form.never_tried.entries)
+    regimen = _section(form.regimen.form, _REGIMEN)
+    for part, names in _REGIMEN_PARTS.items():
+        given = _section(form.regimen.form[part].form, names)
+        if given:
+            regimen[part] = given
     codes = [c.strip() for c in (form.icd10_codes.data or []) if c and c.strip()]
     data = {
         "patient": _section(form.patient.form, _PATIENT),
@@ -221,7 +249,9 @@ def _read(form: IntakeForm) -> _Reading:
         "measurements": measurements,
         "answers": _read_answers(form),
         "prior_therapies": therapies,
-        "regimen": _section(form.regimen.form, _REGIMEN),
+        "never_tried": never_tried,
+        "safety": read_safety(form.safety.form),
+        "regimen": regimen,
         "clinical_summary": _value(form.clinical_summary) or "",
     }
     reading.data = {key: value for key, value in data.items() if value is not None}
@@ -229,14 +259,23 @@ def _read(form: IntakeForm) -> _Reading:
 
 
 def field_at(
-    form: IntakeForm, path: Sequence[str | int], therapy_rows: Sequence[int]
+    form: IntakeForm,
+    path: Sequence[str | int],
+    therapy_rows: Sequence[int],
+    never_tried_rows: Sequence[int] = (),
 ) -> Field | None:
-    """The form field a domain location names, e.g. ('prior_therapies', 1, 'end')."""
+    """The form field a domain location names, e.g. ('prior_therapies', 1, 'end').
+
+    A list item's index counts the rows that said something; ``*_rows`` map it
+    to the row on the page (an empty row between two is not a therapy).
+    """
     steps = list(path)
-    if len(steps) > 1 and steps[0] == "prior_therapies" and isinstance(steps[1], int):
-        if steps[1] >= len(therapy_rows):
+    rows = {"prior_therapies": therapy_rows, "never_tried": never_tried_rows}
+    if len(steps) > 1 and steps[0] in rows and isinstance(steps[1], int):
+        positions = rows[str(steps[0])]
+        if steps[1] >= len(positions):
             return None
-        steps[1] = therapy_rows[steps[1]]
+        steps[1] = positions[steps[1]]
     node: Any = form
     for step in steps:
         if isinstance(node, FormField):
@@ -262,7 +301,9 @@ def field_at(
 
 
 def _target(form: IntakeForm, path: Sequence[str | int], reading: _Reading) -> Field | None:
-    return reading.redirects.get(tuple(path)) or field_at(form, path, reading.therapy_rows)
+    return reading.redirects.get(tuple(path)) or field_at(
+        form, path, reading.therapy_rows, reading.never_tried_rows
+    )
 
 
 def _place(form: IntakeForm, target: Field | None, message: str) -> None:
