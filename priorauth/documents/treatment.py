@@ -259,7 +259,7 @@ def treatment(
         dosing.append(_weight_paragraph(check, dose))
         dosing.append(
             Marked(
-                f"{prescribed_and_given(dose)} Given as {course_sentence(dose, check.route)}.",
+                f"{prescribed_and_given(dose)} That is {course_sentence(dose, check.route)}.",
                 (Doubt(f"Rounding: {dose.rounding_note}", kind=DoubtKind.ASSUMPTION),)
                 if dose.rounding_note
                 else (),
