@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import http.client
+import io
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -20,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
+from PIL import Image
 from werkzeug.serving import make_server
 
 from priorauth.web import create_app
@@ -180,3 +183,20 @@ class Client:
 def page_text(body: str) -> str:
     """The visible text of a page, tags removed and entities decoded, spaces collapsed."""
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def noise_jpeg(target_bytes: int, seed: int = 7) -> bytes:
+    """A photo-like JPEG (noise does not compress) of about ``target_bytes``."""
+    rng = random.Random(seed)
+    side = 400
+    sample = io.BytesIO()
+    Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(
+        sample, "JPEG", quality=92
+    )
+    per_pixel = len(sample.getvalue()) / side**2
+    side = int((target_bytes / per_pixel) ** 0.5)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(
+        out, "JPEG", quality=92
+    )
+    return out.getvalue()

@@ -5,7 +5,6 @@ case's packet still builds afterwards (issue 16)."""
 from __future__ import annotations
 
 import io
-import random
 import re
 import zlib
 from collections.abc import Iterator
@@ -13,8 +12,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from live_http import Client, live_app, page_text, serving
-from PIL import Image
+from live_http import Client, live_app, noise_jpeg, page_text, serving
 
 from priorauth.store.seed import DEMO_ACCOUNTS
 
@@ -36,23 +34,6 @@ def billing(server: str) -> Client:
     account = next(a for a in DEMO_ACCOUNTS if a.role == "billing")
     client.log_in(account.email, account.password)
     return client
-
-
-def noise_jpeg(target_bytes: int, seed: int = 7) -> bytes:
-    """A photo-like JPEG (noise does not compress) of about ``target_bytes``."""
-    rng = random.Random(seed)
-    side = 400
-    sample = io.BytesIO()
-    Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(
-        sample, "JPEG", quality=92
-    )
-    per_pixel = len(sample.getvalue()) / side**2
-    side = int((target_bytes / per_pixel) ** 0.5)
-    out = io.BytesIO()
-    Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(
-        out, "JPEG", quality=92
-    )
-    return out.getvalue()
 
 
 def _pdf_bytes(pdf: pikepdf.Pdf) -> bytes:
