@@ -1,12 +1,14 @@
 """Check an uploaded file before it goes into a packet: its type, its size, that it opens.
 
-The web layer hands over the bytes and the type the browser declared; nothing
-here reads a path or touches the case. A file is accepted only when its first
-bytes say it is what was declared (PDF, PNG or JPEG), it is within the size
-limits, and it opens completely: a truncated PDF, a PNG with a bad chunk or a
-JPEG cut short is refused with a message a person can act on, and so is a
-password-protected PDF. The result records what was checked (``Attachment``,
-the domain's metadata) beside the bytes.
+The web layer hands over the file (spooled to disk, or bytes) and the type the
+browser declared; nothing here touches the case. A file is accepted only when
+its first bytes say it is what was declared (PDF, PNG or JPEG), it is within
+the size limits, and it opens completely within explicit limits: a PDF is
+decoded under limits of pages, objects and decompressed bytes and kept as a
+clean rebuild of its pages (``upload_pdf``); an image is decoded in full under
+a pixel limit, and one cut short or carrying another file is refused
+(``upload_image``). A refusal's message says what to do. The result records
+what was kept (``Attachment``, the domain's metadata) beside its bytes.
 """
 
 from __future__ import annotations
@@ -14,22 +16,22 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import tempfile
 import unicodedata
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from PIL import Image  # WeasyPrint's own image library
-from pypdf import PdfReader
+from typing import IO, BinaryIO, cast
 
 from priorauth.domain.denial import MEDIA_TYPE_LABELS, Attachment, MediaType
+
+from .upload_image import ImageRefused, check_image
+from .upload_pdf import MAX_PDF_PAGES, PdfRefused, clean_pdf
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # What one packet takes in all.
 MAX_UPLOADS = 20
 MAX_PACKET_UPLOAD_BYTES = 40 * 1024 * 1024
-MAX_UPLOAD_PAGES = 60
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_UPLOAD_PAGES = MAX_PDF_PAGES
 MAX_FILENAME_CHARS = 120
 
 # What a browser or a person may call each type.
@@ -67,9 +69,11 @@ class Upload:
 
     filename: str
     declared_type: str
-    data: bytes
+    data: bytes = b""
     enclosure_id: str | None = None
     title: str = ""
+    # A file the web layer spooled to disk, read from instead of ``data``.
+    stream: IO[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,75 +108,43 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _pdf_pages(name: str, data: bytes) -> int:
-    if b"%%EOF" not in data[-2048:]:
+def _pdf_kept(name: str, source: IO[bytes], size: int) -> tuple[bytes, int]:
+    """The PDF rebuilt with only its pages' content, and its page count."""
+    source.seek(max(0, size - 2048))
+    if b"%%EOF" not in source.read():
         raise UploadRejected(
             name, "the PDF is incomplete (its end is missing); download or scan it again"
         )
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UploadRejected(
-                name, "the PDF is password-protected; attach a copy without a password"
-            )
-        pages = len(reader.pages)
-        for page in reader.pages:
-            box = page.mediabox
-            if box.width <= 0 or box.height <= 0:
-                raise UploadRejected(name, "a page of the PDF has no size; it is damaged")
-    except UploadRejected:
-        raise
-    except Exception as error:  # pypdf raises many kinds of error on a damaged file
-        raise UploadRejected(
-            name, "the PDF cannot be read (it is damaged or not really a PDF)"
-        ) from error
-    if pages == 0:
-        raise UploadRejected(name, "the PDF has no pages")
-    if pages > MAX_UPLOAD_PAGES:
-        raise UploadRejected(
-            name, f"the PDF has {pages} pages; the limit is {MAX_UPLOAD_PAGES} per file"
-        )
-    return pages
+    source.seek(0)
+    # The rebuild goes to disk, then is read once: the file is never in memory twice.
+    with tempfile.TemporaryFile() as output:
+        try:
+            cleaned = clean_pdf(cast(BinaryIO, source), output)
+        except PdfRefused as error:
+            raise UploadRejected(name, f"the PDF {error}") from error
+        output.seek(0)
+        return output.read(), cleaned.pages
 
 
-def _check_image(name: str, data: bytes, kind: MediaType) -> None:
-    label = MEDIA_TYPE_LABELS[kind]
-    # A file cut short often still decodes (libjpeg fills the rest with grey): check its end.
-    end = b"IEND" if kind is MediaType.PNG else b"\xff\xd9"
-    if end not in data[-1024:]:
-        raise UploadRejected(
-            name, f"the {label} cannot be read (it is damaged or incomplete: its end is missing)"
-        )
+def _image_kept(name: str, source: IO[bytes], kind: MediaType) -> bytes:
+    data = source.read()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise UploadRejected(
-                        name,
-                        f"the image is {width} × {height} pixels; the limit is "
-                        f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels; scan it at a lower "
-                        "resolution",
-                    )
-                image.verify()
-            # verify() leaves the image unusable; decode it fully to catch a truncated file.
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-    except UploadRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadRejected(name, "the image is too large to open safely") from error
-    except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError…
-        raise UploadRejected(
-            name, f"the {label} cannot be read (it is damaged or incomplete)"
-        ) from error
+        check_image(data, png=kind is MediaType.PNG)
+    except ImageRefused as error:
+        raise UploadRejected(name, f"the {MEDIA_TYPE_LABELS[kind]} {error}") from error
+    return data
 
 
 def check_upload(upload: Upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CheckedUpload:
-    """Check one upload's declared type, real type, size and integrity; never change it."""
+    """Check one upload's declared type, real type, size and integrity; keep what is safe.
+
+    A PDF is kept as its clean rebuild (``upload_pdf``), an image as sent once it
+    decoded in full (``upload_image``); the size and hash are those of what is kept.
+    """
     name = clean_filename(upload.filename)
-    size = len(upload.data)
+    source: IO[bytes] = upload.stream if upload.stream is not None else io.BytesIO(upload.data)
+    size = source.seek(0, io.SEEK_END)
+    source.seek(0)
     if size == 0:
         raise UploadRejected(name, "the file is empty")
     if size > max_bytes:
@@ -185,7 +157,8 @@ def check_upload(upload: Upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Checke
             name,
             f"only PDF, PNG and JPEG files can be attached, not {upload.declared_type!r}",
         )
-    actual = sniff(upload.data)
+    actual = sniff(source.read(16))
+    source.seek(0)
     if actual is None:
         raise UploadRejected(
             name,
@@ -199,20 +172,19 @@ def check_upload(upload: Upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Checke
             f"{MEDIA_TYPE_LABELS[actual]}; check that the right file was chosen",
         )
     if actual is MediaType.PDF:
-        pages = _pdf_pages(name, upload.data)
+        data, pages = _pdf_kept(name, source, size)
     else:
-        _check_image(name, upload.data, actual)
-        pages = 1
+        data, pages = _image_kept(name, source, actual), 1
     attachment = Attachment(
         filename=name,
         media_type=actual,
-        size_bytes=size,
-        sha256=hashlib.sha256(upload.data).hexdigest(),
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         pages=pages,
         enclosure_id=upload.enclosure_id,
         title=upload.title,
     )
-    return CheckedUpload(attachment=attachment, data=upload.data)
+    return CheckedUpload(attachment=attachment, data=data)
 
 
 def check_uploads(

@@ -1,7 +1,22 @@
-"""Engines, sessions and migrations for SQLite (the default) and PostgreSQL."""
+"""Engines, sessions and migrations for SQLite (the default) and PostgreSQL.
+
+On SQLite (WAL mode, a busy timeout) a transaction begins as a reader and takes
+the database's single write lock only at its first write: just before the first
+INSERT, UPDATE, DELETE, DDL or SELECT ... FOR UPDATE it ends its read snapshot and
+begins again as a writer (BEGIN IMMEDIATE, waiting up to the busy timeout). So a
+request that only reads, or reads for a long time before it writes (a login's
+user lookup, a letter render), never holds the lock while it reads, and a write
+transaction lasts only from its first write to its commit. What was read before
+the switch may be older than what the write sees: the optimistic version check on
+cases and drafts catches a change made in between, and the audit chain's head is
+read FOR UPDATE, which switches first. PostgreSQL (read committed) needs none of
+this: a row is locked only when written.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +26,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.ddl import ExecutableDDLElement
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import Select
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -18,6 +37,38 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option naming the SQLite BEGIN mode for a connection's transactions.
 SQLITE_BEGIN_OPTION = "priorauth_sqlite_begin"
+# Connection.info key: whether the connection's current transaction holds the write lock.
+_WRITER = "priorauth_writer"
+_WRITING_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+# Connections per process: one per request in flight (a thread each), so at least the
+# server's threads per worker. On PostgreSQL, workers x (pool + overflow) must stay
+# under the server's max_connections (100 by default).
+POOL_SIZE_ENV = "PRIORAUTH_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
+# How long a request waits for a free connection before failing.
+POOL_TIMEOUT_S = 30
+
+
+def pool_options() -> dict[str, int]:
+    """The pool's size from PRIORAUTH_DB_POOL_SIZE (default 10), overflow twice that."""
+    raw = os.environ.get(POOL_SIZE_ENV, "").strip()
+    size = int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_POOL_SIZE
+    overflow = DEFAULT_MAX_OVERFLOW if not raw else 2 * size
+    return {"pool_size": size, "max_overflow": overflow, "pool_timeout": POOL_TIMEOUT_S}
+
+
+def _writes(statement: Any) -> bool:
+    """Whether a statement writes, or reads to write (FOR UPDATE)."""
+    if isinstance(statement, UpdateBase | ExecutableDDLElement):
+        return True
+    if isinstance(statement, Select):
+        return statement._for_update_arg is not None
+    if isinstance(statement, TextClause):
+        return _WRITING_SQL.match(statement.text) is not None
+    if isinstance(statement, str):
+        return _WRITING_SQL.match(statement) is not None
+    return False
 
 
 def default_database_url(instance_path: str | Path) -> str:
@@ -36,11 +87,14 @@ def normalise_url(database_url: str | URL) -> URL:
 def make_engine(database_url: str | URL, **options: Any) -> Engine:
     """Create an engine; on SQLite, turn on WAL, a busy timeout and foreign keys."""
     url = normalise_url(database_url)
+    in_memory = not url.database or url.database == ":memory:"
+    if not in_memory:
+        options = {**pool_options(), **options}
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
 
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if not in_memory:
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
@@ -57,11 +111,23 @@ def make_engine(database_url: str | URL, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A write transaction starts IMMEDIATE: it takes the write lock up front
-        # (waiting up to busy_timeout) instead of failing at its first write
-        # when another writer has committed since it began reading.
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.info[_WRITER] = mode == "IMMEDIATE"
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "before_execute")
+    def _before_execute(connection: Any, statement: Any, *_args: Any) -> None:
+        # A reader that is about to write becomes a writer (see the module's
+        # docstring). Upgrading in place would fail at once, without waiting,
+        # whenever another writer committed since this snapshot began.
+        if connection.info.get(_WRITER, True) or not connection.in_transaction():
+            return
+        if not _writes(statement):
+            return
+        connection.info[_WRITER] = True
+        raw = connection.connection.driver_connection
+        raw.execute("COMMIT")
+        raw.execute("BEGIN IMMEDIATE")
 
     return engine
 
@@ -72,7 +138,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def for_writing(engine: Engine) -> Engine:
-    """The same engine and pool, its transactions begun as writers (BEGIN IMMEDIATE on SQLite)."""
+    """The same engine and pool, its transactions begun as writers (BEGIN IMMEDIATE on SQLite).
+
+    For a transaction that reads what it is about to write (a counter, a check
+    before an insert) and must not see it change in between.
+    """
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})

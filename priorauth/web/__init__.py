@@ -104,6 +104,11 @@ DEFAULTS: dict[str, Any] = {
     # A submission without a decision after this many days shows in the work queue.
     "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
+    # Renders run in this many worker processes per web worker, each stopped after
+    # PRIORAUTH_RENDER_SECONDS (documents/deadline.py); 0 renders in the request's
+    # own process without a limit (the default under TESTING).
+    "PRIORAUTH_RENDER_WORKERS": 2,
+    "PRIORAUTH_RENDER_SECONDS": 60,
 }
 
 
@@ -149,6 +154,11 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
             app.config[key] = os.environ[key]
     if overrides:
         app.config.from_mapping(overrides)
+    for key in ("PRIORAUTH_RENDER_WORKERS", "PRIORAUTH_RENDER_SECONDS"):
+        if os.environ.get(key, "").strip().isdigit():
+            app.config[key] = int(os.environ[key])
+    if app.testing and "PRIORAUTH_RENDER_WORKERS" not in (overrides or {}):
+        app.config["PRIORAUTH_RENDER_WORKERS"] = 0
     if "PERMANENT_SESSION_LIFETIME" not in (overrides or {}):
         app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
             minutes=int(app.config["PRIORAUTH_IDLE_MINUTES"])

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
-from priorauth.documents.uploads import Upload, UploadRejected, check_upload
+from priorauth.documents.uploads import MAX_UPLOAD_BYTES, Upload, UploadRejected, check_upload
 from priorauth.domain.denial import MEDIA_TYPE_LABELS, MediaType
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord
@@ -28,9 +28,17 @@ from .permissions import Permission, case_action
 bp = Blueprint("attachments", __name__)
 
 DENIAL_NOTICE = "denial_notice"
-# Uploads are read in full: a request a little above the per-file limit still
-# reaches check_upload, whose message names the limit.
-UPLOAD_REQUEST_LIMIT = 11 * 1024 * 1024
+# The whole request of an upload: the 10 MB file, the form's few short fields and
+# the multipart framing. Above it Werkzeug answers 413 before reading the body.
+UPLOAD_REQUEST_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
+# The multipart decoder keeps up to one read chunk (64 KiB) plus a carried-over
+# tail in its buffer and counts that against this limit even for a file part:
+# at 64 KiB it refused ordinary photos (issue 16). A file part goes to a temporary
+# file beyond 500 KB (Werkzeug's stream factory); this bounds the text fields.
+UPLOAD_FORM_MEMORY_BYTES = 512 * 1024
+# What is read and thrown away of a refused request's body so that the browser
+# gets the answer (a connection closed mid-upload shows as a network error).
+TOO_LARGE_DRAIN_BYTES = 64 * 1024 * 1024
 _EXTENSION_TYPES = {
     ".pdf": "application/pdf",
     ".png": "image/png",
@@ -146,7 +154,9 @@ def upload(record: CaseRecord) -> View:
             Upload(
                 filename=sent.filename,
                 declared_type=_declared_type(sent.filename, sent.mimetype or ""),
-                data=sent.read(),
+                # Werkzeug spooled the file to a temporary file: read from there,
+                # so the upload is in memory once, as what is kept.
+                stream=sent.stream,
                 enclosure_id=enclosure,
                 title=title,
             )
@@ -217,12 +227,31 @@ def upload_limit() -> None:
     """Before CSRF reads the form: let an upload through up to a little over the file limit."""
     if request.endpoint == "attachments.upload":
         request.max_content_length = UPLOAD_REQUEST_LIMIT
-        request.max_form_memory_size = 64 * 1024
+        request.max_form_memory_size = UPLOAD_FORM_MEMORY_BYTES
+
+
+def _drain_body() -> None:
+    """Read and drop what is left of a refused request body, up to a bound."""
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length or 0
+    if stream is None or not 0 < length <= TOO_LARGE_DRAIN_BYTES:
+        return
+    left = length
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 64 * 1024))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except OSError:
+        return
 
 
 def too_large(_error: Exception) -> Response | tuple[str, int]:
     """A file far above the limit: back to the attachments page with the reason."""
     args = request.view_args or {}
+    if request.endpoint == "attachments.upload":
+        _drain_body()
     if request.endpoint == "attachments.upload" and "case_id" in args:
         context.audit("attachment.add", "invalid", case_id=args["case_id"], detail="too large")
         flash(

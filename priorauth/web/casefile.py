@@ -30,7 +30,7 @@ from typing import Any, Protocol, cast
 
 from flask import abort, flash, g, redirect, send_file, url_for
 from pydantic import ValidationError
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_html
@@ -357,6 +357,18 @@ def add_document(
     )
 
 
+def _content_unchanged(record: CaseRecord) -> bool:
+    """Whether the case still says what it said when read; locks its row until the commit.
+
+    The render ran outside any transaction: this check and the store that follows
+    are one short write (FOR UPDATE takes SQLite's write lock, PostgreSQL's row lock).
+    """
+    stored = context.db().scalar(
+        select(CaseRecord.content_version).where(CaseRecord.id == record.id).with_for_update()
+    )
+    return stored == record.content_version
+
+
 def keep(
     record: CaseRecord,
     *,
@@ -366,7 +378,20 @@ def keep(
     pdf: bytes,
     provenance: Mapping[str, Any] | None = None,
 ) -> Response:
-    """Store a rendered document, unless the same one is stored today; then open it."""
+    """Store a rendered document, unless the same one is stored today; then open it.
+
+    A case changed while its document was rendered keeps nothing: the person is
+    sent back to the case to prepare the document again from what it says now.
+    """
+    if not _content_unchanged(record):
+        context.db().rollback()
+        context.audit("document.create", "conflict", case_id=record.id)
+        flash(
+            "The case changed while this document was being prepared, so it was not kept. "
+            "Prepare it again from the case as it is now.",
+            "error",
+        )
+        return redirect(url_for("cases.assessment", case_id=record.id), code=303)
     reused = reuse(record, kind=kind, assessment=assessment, provenance=provenance)
     if reused is not None:
         return reused

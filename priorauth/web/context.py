@@ -62,12 +62,23 @@ def library() -> Library:
 def db() -> Session:
     """The request's session, opened on first use and closed when the request ends.
 
-    A request that can change data opens its transaction as a writer, so that on
-    SQLite it waits for the write lock rather than failing half-way.
+    Its transactions begin as readers, whatever the method: on SQLite one takes
+    the write lock only at its first write (priorauth.store.db), so a POST's user
+    lookup and permission check do not wait behind another request's write.
     """
     if "db" not in g:
-        g.db = state().sessions(bind=state().write_engine) if writing() else state().sessions()
+        g.db = state().sessions()
     return g.db
+
+
+def end_transaction() -> None:
+    """Commit what the request did so far and give back its connection and any lock.
+
+    Before long work (a render): the work must not hold the write lock, nor a
+    pooled connection, while it runs. The session's objects stay readable.
+    """
+    if "db" in g:
+        g.db.commit()
 
 
 def close_db(_error: BaseException | None = None) -> None:
@@ -133,7 +144,7 @@ def audit(
     if has_request_context():
         g.priorauth_audited = True
     if writing():
-        # A writing request already holds SQLite's write lock: a second
+        # A writing request may hold SQLite's write lock already: a second
         # connection would wait for it forever, so use the request's own.
         # Whatever the request left unfinished is not committed with the event.
         db().rollback()

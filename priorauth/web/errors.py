@@ -36,6 +36,12 @@ MESSAGES = {
         "What was sent, or the document it would make, is larger than this application accepts. "
         "Shorten the longest texts or remove rows, then try again.",
     ),
+    503: (
+        "The document took too long to prepare",
+        "It was stopped so that everyone else can keep working, and nothing was saved. "
+        "Shorten the longest texts (the narrative, the notes), then try again; if it "
+        "happens again, tell your administrator.",
+    ),
     500: (
         "Something went wrong on our side",
         "The error has been logged. Nothing you saved before is lost; try again in a moment.",

@@ -22,6 +22,7 @@ from .context import View
 from .fields import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from .pages import case_heading, document_rows, locked_page
 from .permissions import Permission, case_action
+from .render_limits import render_outside
 
 bp = Blueprint("letters", __name__)
 
@@ -49,8 +50,10 @@ def show(record: CaseRecord) -> View:
 
 
 def _render(record: CaseRecord, case: Case, result: Assessment) -> casefile.RenderedPdf:
+    """The letter, rendered outside the transaction and within the time limit."""
     with casefile.rendering():
-        return render_letter(
+        return render_outside(
+            render_letter,
             case,
             result,
             context.library(),
@@ -85,8 +88,8 @@ def review_sheet(record: CaseRecord) -> Response:
 def pdf(record: CaseRecord) -> Response:
     """Render the letter to PDF, store it as a document, and send the browser to it.
 
-    On SQLite the request holds the write lock while WeasyPrint renders (about a
-    second); other writers wait for it, within the busy timeout.
+    The render holds no transaction (``render_outside``); the document is stored
+    in a short write that checks the case did not change meanwhile (``casefile.keep``).
     """
     case, result = casefile.assessed(record)
     reused = casefile.reuse(record, kind=LETTER, assessment=result)

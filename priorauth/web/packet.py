@@ -18,6 +18,7 @@ from priorauth.store.signatures import (
 from . import casefile, context
 from .casefile import PACKET
 from .permissions import Permission, case_action
+from .render_limits import render_outside
 
 bp = Blueprint("packet", __name__)
 
@@ -38,13 +39,15 @@ def _signed_pdf(record: CaseRecord, wanted_kind: str) -> bytes | None:
 @bp.post("/cases/<int:case_id>/packet.pdf")
 @case_action(Permission.PACKET_ASSEMBLE, action="document.create")
 def pdf(record: CaseRecord) -> Response:
-    """Assemble the fax packet, store it with its record, and send it."""
+    """Assemble the fax packet (outside the transaction, within the time limit), store it
+    with its record in a short write, and send it."""
     case, result = casefile.assessed(record)
     denial = casefile.current_denial(record)
     library = context.library()
     try:
         with casefile.rendering():
-            packet = build_packet(
+            packet = render_outside(
+                build_packet,
                 case,
                 result,
                 library,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +249,28 @@ def test_a_bare_postgresql_url_uses_psycopg_3() -> None:
 def test_seed_accounts_are_one_per_role() -> None:
     assert sorted(a.role for a in DEMO_ACCOUNTS) == ["admin", "advocate", "billing", "physician"]
     assert all(a.email.endswith("@demo.example") for a in DEMO_ACCOUNTS)
+
+
+def test_sqlite_readers_take_the_write_lock_only_at_their_first_write(tmp_path: Path) -> None:
+    """A transaction that reads holds no lock; at its first write it waits for the lock
+    and writes on the newest data, even when another writer committed meanwhile."""
+    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        with engine.connect() as reader, engine.connect() as other:
+            reader.begin()
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+            # The reader holds no lock: another writer goes straight through.
+            started = time.perf_counter()
+            other.execute(text("INSERT INTO t VALUES (1)"))
+            other.commit()
+            assert time.perf_counter() - started < 1
+            # Writing after that commit would fail at once (SQLITE_BUSY_SNAPSHOT) if the
+            # reader upgraded in place; it begins again as a writer instead.
+            reader.execute(text("INSERT INTO t VALUES (2)"))
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 2
+            reader.commit()
+    finally:
+        engine.dispose()
