@@ -91,9 +91,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Automatic logoff after 15 minutes without a request (HIPAA §164.312(a)(2)(iii)):
-    # checked on the server on every request (auth.enforce_idle_timeout); the
+    # checked on the server on every request (sessions.enforce_session); the
     # cookie expires at the same time.
     "PRIORAUTH_IDLE_MINUTES": 15,
+    # However active, a session ends this many hours after its login (a long shift).
+    "PRIORAUTH_SESSION_MAX_HOURS": 12,
     "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=15),
     "SESSION_REFRESH_EACH_REQUEST": True,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -105,6 +107,15 @@ DEFAULTS: dict[str, Any] = {
     "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
 }
+
+
+# Settings a deployment gives through the environment (overrides still win).
+ENVIRONMENT_SETTINGS = (
+    "PRIORAUTH_DATABASE_URL",
+    "PRIORAUTH_FORMS_DIR",
+    "PRIORAUTH_IDLE_MINUTES",
+    "PRIORAUTH_SESSION_MAX_HOURS",
+)
 
 
 class PriorauthFlask(Flask):
@@ -144,7 +155,7 @@ def _secret_key(instance_path: Path) -> str:
 
 def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
-    for key in ("PRIORAUTH_DATABASE_URL", "PRIORAUTH_FORMS_DIR"):
+    for key in ENVIRONMENT_SETTINGS:
         if os.environ.get(key):
             app.config[key] = os.environ[key]
     if overrides:
@@ -211,7 +222,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     sessions.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py
     # decides the rest, per endpoint).
-    app.before_request(sessions.enforce_idle_timeout)
+    app.before_request(sessions.enforce_session)
     app.before_request(permissions.check_login)
     app.after_request(permissions.audit_unrecorded_case_request)
     app.after_request(_security_headers)

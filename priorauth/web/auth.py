@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import EmailField, Form, PasswordField
 from wtforms.validators import InputRequired, Length
 
 from priorauth.store.repository import Actor, record_event
 
-from . import context
+from . import context, sessions
 from .permissions import Permission, requires
-from .sessions import LAST_SEEN_KEY, THROTTLED, Check, check_password, load_user, safe_next
+from .sessions import THROTTLED, Check, check_password, load_user, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -75,11 +73,7 @@ def login() -> Response | str | tuple[str, int]:
     db.commit()
     who = load_user(str(row.id))
     assert who is not None
-    # A fresh session on login: nothing from before (a planted CSRF token) survives.
-    session.clear()
-    login_user(who)
-    session.permanent = True
-    session[LAST_SEEN_KEY] = int(time.time())
+    sessions.begin(who)
     record_event(db, context.actor(), "login", "ok")
     db.commit()
     return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
@@ -90,8 +84,7 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     db = context.db()
     record_event(db, context.actor(), "logout", "ok")
+    sessions.end_here("logout")
     db.commit()
-    logout_user()
-    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
