@@ -99,7 +99,9 @@ def _reset_postgres(url: str) -> None:
     try:
         with Session(engine) as session, session.begin():
             session.execute(
-                text("TRUNCATE cases, intake_drafts, audit_events, login_attempts CASCADE")
+                text(
+                    "TRUNCATE cases, intake_drafts, audit_events, login_attempts, user_sessions CASCADE"
+                )
             )
             session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))
             session.execute(delete(User).where(User.email.not_in(demo_emails)))

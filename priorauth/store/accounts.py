@@ -13,7 +13,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import Organization, Role, User, UserSession, utcnow
-from .passwords import hash_password
+from .passwords import hash_password, weakness
+from .seed import DEMO_ACCOUNTS
 
 # NIST SP 800-63B asks for at least 8 characters and recommends longer; a clinic
 # account that can read patient data gets 12. No composition rules (800-63B).
@@ -55,10 +56,9 @@ def check_new_account(session: Session, account: NewAccount) -> dict[str, str]:
         problems["name"] = "Enter the person's full name (up to 200 characters)."
     if account.role not in {r.value for r in Role}:
         problems["role"] = "Choose one of: " + ", ".join(r.value for r in Role) + "."
-    if len(account.password) < MIN_PASSWORD_CHARS:
-        problems["password"] = f"Use at least {MIN_PASSWORD_CHARS} characters."
-    elif len(account.password) > MAX_PASSWORD_CHARS:
-        problems["password"] = f"Use at most {MAX_PASSWORD_CHARS} characters."
+    password = password_problem(account.password, user_inputs=account_words(email, account.name))
+    if password:
+        problems["password"] = password
     if len(account.credentials) > 40:
         problems["credentials"] = "Up to 40 characters, e.g. MD or DO."
     if account.role == Role.PHYSICIAN.value:
@@ -67,6 +67,44 @@ def check_new_account(session: Session, account: NewAccount) -> dict[str, str]:
         if not account.credentials.strip():
             problems["credentials"] = "A physician's account needs credentials, e.g. MD."
     return problems
+
+
+# The demo accounts' passwords are printed by `make run` and in the README: public.
+DEMO_PASSWORDS = frozenset(account.password for account in DEMO_ACCOUNTS)
+DEMO_PASSWORD = "This is a demo account's password, which is public. Choose another."
+
+
+def account_words(*texts: str) -> tuple[str, ...]:
+    """The words of an account a guesser tries first: the texts, their parts, joined up."""
+    words: list[str] = []
+    for text in texts:
+        parts = [p for p in re.split(r"[\s@._+-]+", text.lower()) if p]
+        words += [text.lower(), "".join(parts), *parts]
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
+def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str:
+    """What is wrong with a new password (account creation, password change), or ''."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"Use at least {MIN_PASSWORD_CHARS} characters."
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"Use at most {MAX_PASSWORD_CHARS} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    if password in DEMO_PASSWORDS:
+        return DEMO_PASSWORD
+    return weakness(password, user_inputs=user_inputs)
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Give an account a new password and end all its sessions (flushed, not committed).
+
+    The caller checks it with ``password_problem`` first and starts a new
+    session for the browser that changed it.
+    """
+    user.password_hash = hash_password(password)
+    end_user_sessions(session, user.id, "password")
+    session.flush()
 
 
 def create_user(session: Session, organization_id: int, account: NewAccount) -> User:
