@@ -12,6 +12,8 @@ from enum import Enum
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from priorauth.domain.identifiers import BIDI_MESSAGE, has_bidi_controls
+
 from .models import Organization, Role, User, UserSession, utcnow
 from .passwords import hash_password, weakness
 from .seed import DEMO_ACCOUNTS
@@ -54,6 +56,13 @@ def check_new_account(session: Session, account: NewAccount) -> dict[str, str]:
         problems["email"] = "An account with this email already exists."
     if not account.name.strip() or len(account.name) > 200:
         problems["name"] = "Enter the person's full name (up to 200 characters)."
+    for field, value in (
+        ("email", email),
+        ("name", account.name),
+        ("credentials", account.credentials),
+    ):
+        if has_bidi_controls(value):
+            problems[field] = BIDI_MESSAGE
     if account.role not in {r.value for r in Role}:
         problems["role"] = "Choose one of: " + ", ".join(r.value for r in Role) + "."
     password = password_problem(account.password, user_inputs=account_words(email, account.name))

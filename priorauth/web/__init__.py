@@ -10,8 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from priorauth.domain.quantities import plain_number
@@ -82,6 +84,13 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+# When cookies are Secure the site is served over HTTPS: browsers are told to use
+# nothing else for a year (Flask-Talisman's default, reference/perf-security.md).
+HSTS = "max-age=31536000; includeSubDomains"
+# The largest id any table holds (a signed 64-bit integer): a larger number in a
+# URL is no such page, not a database error.
+MAX_ID = 2**63 - 1
+
 DEFAULTS: dict[str, Any] = {
     # Far above a full intake form (~30 kB); refuses floods before they are parsed.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -106,6 +115,10 @@ DEFAULTS: dict[str, Any] = {
     # A submission without a decision after this many days shows in the work queue.
     "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
+    # How many proxies in front of the app add X-Forwarded-For/-Proto/-Host (0: none,
+    # the headers are ignored). Behind one TLS proxy: 1, so the login throttle and
+    # the audit trail see each client's address, not the proxy's.
+    "PRIORAUTH_TRUSTED_PROXIES": 0,
 }
 
 
@@ -115,7 +128,28 @@ ENVIRONMENT_SETTINGS = (
     "PRIORAUTH_FORMS_DIR",
     "PRIORAUTH_IDLE_MINUTES",
     "PRIORAUTH_SESSION_MAX_HOURS",
+    "PRIORAUTH_TRUSTED_PROXIES",
 )
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` up to MAX_ID: a longer number is answered 404."""
+
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # werkzeug passes these by name
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(
+            url_map,
+            fixed_digits=fixed_digits,
+            min=min,
+            max=MAX_ID if max is None else max,
+            signed=signed,
+        )
 
 
 class PriorauthFlask(Flask):
@@ -182,6 +216,8 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -204,6 +240,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(STATIC_DIR),
     )
     _configure(app, overrides)
+    proxies = int(app.config["PRIORAUTH_TRUSTED_PROXIES"])
+    if proxies > 0:
+        # Only the headers the trusted proxies set are believed, counted from the right.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    app.url_map.converters["int"] = BoundedIntConverter
 
     forms = app.config.get("PRIORAUTH_FORMS_DIR")
     library = load_library(Path(forms) if forms else forms_dir())
