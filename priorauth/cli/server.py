@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from priorauth.domain.identifiers import is_valid_npi
-from priorauth.store import accounts, audit, db, seed
+from priorauth.store import accounts, anchors, audit, db, seed
 
 from .console import EXIT_FAILED, EXIT_OK, CommandError
 
@@ -56,10 +58,36 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
 
 
-def session_for(args: argparse.Namespace) -> tuple[Engine, Session]:
-    """A session on the configured database (the caller closes it and disposes the engine)."""
+def instance_folder() -> Path:
+    """The web app's instance folder: PRIORAUTH_INSTANCE_PATH, else Flask's default for it."""
+    from_env = os.environ.get("PRIORAUTH_INSTANCE_PATH")
+    if from_env:
+        return Path(from_env)
+    # Imported here: the CLI imports no web library at start (test_cli_without_pango).
+    from flask.sansio.scaffold import find_package
+
+    # What Flask's App.auto_find_instance_path answers for priorauth.web.
+    prefix, package_path = find_package("priorauth.web")
+    if prefix is None:
+        return Path(package_path) / "instance"
+    return Path(prefix) / "var" / "priorauth.web-instance"
+
+
+def audit_key(*, create: bool) -> bytes | None:
+    """The audit key the web app signs with (PRIORAUTH_AUDIT_KEY, else the instance file)."""
+    return anchors.key_from(instance_folder(), create=create)
+
+
+def session_for(args: argparse.Namespace, *, key: bytes | None = None) -> tuple[Engine, Session]:
+    """A session on the configured database (the caller closes it and disposes the engine).
+
+    With ``key``, the events it appends sign the chain's head, as the web app's do.
+    """
     engine = db.make_engine(database_url(args))
-    return engine, db.session_factory(engine)()
+    session = db.session_factory(engine)()
+    if key is not None:
+        session.info[audit.KEY_INFO] = key
+    return engine, session
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -109,7 +137,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     if npi and (len(npi) != 10 or not npi.isdigit() or not is_valid_npi(npi)):
         raise CommandError("the account cannot be created", [f"npi: {npi} is not a valid NPI"])
     password = _read_new_password(args)
-    engine, session = session_for(args)
+    engine, session = session_for(args, key=audit_key(create=True))
     try:
         organization, made_organization = accounts.find_or_create_organization(
             session, args.organization

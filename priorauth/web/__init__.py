@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from priorauth.domain.quantities import plain_number
 from priorauth.paths import PACKAGE_DIR, forms_dir, templates_dir
 from priorauth.rules.library import load_library
+from priorauth.store import anchors, audit
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 
@@ -187,6 +188,19 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _audit_key(app: Flask) -> bytes:
+    """PRIORAUTH_AUDIT_KEY (configuration, then environment), else instance/audit_key."""
+    configured = app.config.get("PRIORAUTH_AUDIT_KEY")
+    if configured:
+        return str(configured).encode("utf-8")
+    if app.testing and not os.environ.get(anchors.KEY_ENV):
+        # Tests leave no key file behind in the source tree's instance/.
+        return secrets.token_hex(32).encode("utf-8")
+    key = anchors.key_from(app.instance_path, create=True)
+    assert key is not None
+    return key
+
+
 def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     for key in ENVIRONMENT_SETTINGS:
@@ -251,10 +265,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     forms = app.config.get("PRIORAUTH_FORMS_DIR")
     library = load_library(Path(forms) if forms else forms_dir())
     engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
+    sessions_made = session_factory(engine)
+    # Every session may append to the audit trail, and so signs its head (store.anchors).
+    sessions_made.configure(info={audit.KEY_INFO: _audit_key(app)})
     app.extensions[context.EXTENSION_KEY] = context.AppState(
         library=library,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions_made,
         write_engine=for_writing(engine),
     )
     app.teardown_appcontext(context.close_db)

@@ -17,6 +17,7 @@ from web_helpers import cidp_case_data, cidp_formdata, demo_account, log_in_demo
 
 from priorauth.domain.case import Case
 from priorauth.domain.identifiers import BIDI_CONTROLS
+from priorauth.store import audit
 from priorauth.store.models import AuditEvent, LoginAttempt
 from priorauth.web import HSTS
 
@@ -163,3 +164,15 @@ def test_an_account_refuses_direction_marks(app: Flask, field: str) -> None:
     data[field] = data[field][:3] + "\u200e" + data[field][3:] if data[field] else "M\u200eD"
     response = admin.post("/admin/users/new", data=data)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("app_config", [{"PRIORAUTH_AUDIT_KEY": "web-audit-key-for-tests"}])
+def test_the_apps_writes_sign_the_audit_head(app: Flask, sessions: sessionmaker[Session]) -> None:
+    client = app.test_client()
+    log_in_demo(client, "billing")
+    client.get("/")
+    with sessions() as db:
+        result = audit.verify(db, key=b"web-audit-key-for-tests")
+        assert result.events >= 1
+        assert result.ok and result.head_signed is True
+        assert not audit.verify(db, key=b"another key").ok
