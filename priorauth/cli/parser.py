@@ -181,7 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "Run the web application.")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--debug", action="store_true", help="reload on change; never in a clinic")
+    serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="Flask's debug server, reloading on change; never in a clinic",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="gunicorn worker processes (default: PRIORAUTH_WORKERS, else 2 x cores + 1, "
+        "at most 8)",
+    )
 
     database = add("db", lambda _args: EXIT_BAD_INPUT, "Manage the database.")
     db_commands = database.add_subparsers(dest="db_command", metavar="COMMAND", required=True)

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
+WORKERS_ENV = "PRIORAUTH_WORKERS"
+MAX_WORKERS = 8
+# A worker silent for this long is restarted: above the slowest letter render.
+WORKER_TIMEOUT_SECONDS = 120
 
 
 def web_app(args: argparse.Namespace) -> Flask:
@@ -90,12 +94,49 @@ def session_for(args: argparse.Namespace, *, key: bytes | None = None) -> tuple[
     return engine, session
 
 
+def default_workers() -> int:
+    """Gunicorn's rule of thumb, 2 x cores + 1, within 2 to MAX_WORKERS.
+
+    Each worker is a process with its own WeasyPrint and definitions (about 150
+    MB): the cap keeps a large machine from spending its memory on idle workers.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(2, min(2 * (cores or 1) + 1, MAX_WORKERS))
+
+
+def worker_count(args: argparse.Namespace) -> int:
+    """--workers, else PRIORAUTH_WORKERS, else the machine's default."""
+    if args.workers:
+        return int(args.workers)
+    from_env = os.environ.get(WORKERS_ENV, "").strip()
+    if from_env:
+        if not from_env.isdigit() or not 1 <= int(from_env) <= 64:
+            raise CommandError(f"{WORKERS_ENV}={from_env!r}: give a whole number from 1 to 64")
+        return int(from_env)
+    return default_workers()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    app = web_app(args)
-    print(f"priorauth is serving on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    # Flask's development server: fine for one clinic workstation and for `make
-    # run`; the Docker image serves through gunicorn instead.
-    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    app = web_app(args)  # fails here, once, if the app cannot start
+    url = f"http://{args.host}:{args.port}"
+    if args.debug:
+        print(f"priorauth is serving on {url} (Flask's debug server; Ctrl-C stops it)")
+        app.run(host=args.host, port=args.port, debug=True, use_reloader=True)
+        return EXIT_OK
+    workers = worker_count(args)
+    print(f"priorauth is serving on {url} with {workers} gunicorn workers (Ctrl-C stops it)")
+    # Imported here: gunicorn runs on POSIX only, and the other commands need it not.
+    from .gunicorn_server import run
+
+    run(
+        app,
+        {
+            "bind": f"{args.host}:{args.port}",
+            "workers": workers,
+            "timeout": WORKER_TIMEOUT_SECONDS,
+            "accesslog": "-",
+        },
+    )
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ from . import (
     documents,
     errors,
     guided,
+    health,
     intake,
     letters,
     packet,
@@ -64,6 +65,7 @@ BLUEPRINTS = (
     packet.bp,
     reference.bp,
     admin.bp,
+    health.bp,
 )
 
 STATIC_DIR = PACKAGE_DIR / "static"

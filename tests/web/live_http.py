@@ -86,9 +86,30 @@ def call(
         connection.close()
 
 
+def csrf_token(body: str) -> str:
+    """The CSRF token a page's forms carry."""
+    marker = 'name="csrf_token" value="'
+    return body.split(marker, 1)[1].split('"', 1)[0] if marker in body else ""
+
+
 def log_in(base: str, email: str, password: str) -> str:
-    """Log in and return the session cookie's value."""
-    reply = call(base, "POST", "/login", form={"email": email, "password": password})
+    """Log in as a browser does (the login page's CSRF token first); return the cookie."""
+    page = call(base, "GET", "/login")
+    form = {"email": email, "password": password, "csrf_token": csrf_token(page.body)}
+    reply = call(base, "POST", "/login", cookie=page.cookie, form=form)
     assert reply.status == 302, reply.body[:500]
     assert reply.cookie
     return reply.cookie
+
+
+def post_form(base: str, path: str, cookie: str, form: dict[str, str] | None = None) -> Reply:
+    """POST as a browser does, with the CSRF token of the session's home page."""
+    page = call(base, "GET", "/", cookie=cookie)
+    # The token lives in the session: send the cookie the page came with.
+    return call(
+        base,
+        "POST",
+        path,
+        cookie=page.cookie or cookie,
+        form={**(form or {}), "csrf_token": csrf_token(page.body)},
+    )
