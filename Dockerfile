@@ -4,8 +4,10 @@
 #   docker build -t priorauth .
 #   docker run -p 8000:8000 -v priorauth-instance:/var/lib/priorauth priorauth
 #
-# The instance volume holds the SQLite database and the generated secret key;
-# set PRIORAUTH_DATABASE_URL for PostgreSQL and PRIORAUTH_SECRET_KEY to supply a key.
+# The instance volume holds the SQLite database, the generated secret key and audit
+# key, and the audit anchors; set PRIORAUTH_DATABASE_URL for PostgreSQL,
+# PRIORAUTH_SECRET_KEY and PRIORAUTH_AUDIT_KEY to supply keys, and
+# PRIORAUTH_TRUSTED_PROXIES=1 behind one TLS-terminating proxy.
 
 # One exact Python patch release for both stages.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
@@ -45,5 +47,11 @@ USER priorauth
 WORKDIR /home/priorauth
 EXPOSE 8000
 
-# Migrate, then hand the process over to gunicorn so it receives the signals.
-CMD ["sh", "-c", "priorauth db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 2 --access-logfile - 'priorauth.web:create_app()'"]
+# Healthy when /healthz answers 200 (the app and its database respond). The slim
+# image has no curl: Python's own client asks.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Migrate, then hand the process over to gunicorn (`priorauth serve`) so it receives
+# the signals. Workers: PRIORAUTH_WORKERS, else 2 x the container's cores + 1, at most 8.
+CMD ["sh", "-c", "priorauth db upgrade && exec priorauth serve --host 0.0.0.0 --port 8000"]

@@ -1,7 +1,7 @@
 # priorauth in two commands, from a clean clone on Debian with Python 3.11+:
 #
 #   make run    create .venv, install, migrate the SQLite database under instance/,
-#               seed the demo accounts (printed), serve on http://127.0.0.1:5000
+#               seed the demo accounts (printed), serve with gunicorn on http://127.0.0.1:5000
 #   make test   install the development tools and run the whole test suite
 #
 # Stamp files remember what is already done, so repeated runs are quick; a change
@@ -17,6 +17,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# gunicorn workers for `make run`; empty: PRIORAUTH_WORKERS, else 2 x cores + 1 (at most 8).
+WORKERS ?=
 PYTEST_ARGS ?=
 
 # pyvenv.cfg, not bin/python: make would follow the symlink to the system
@@ -32,10 +34,10 @@ SYSTEM_TEST := .stamp-system-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: $(SYSTEM_RUN) $(INSTALLED) ## install, migrate, seed the demo accounts, serve on http://127.0.0.1:5000
+run: $(SYSTEM_RUN) $(INSTALLED) ## install, migrate, seed the demo accounts, serve (gunicorn) on http://127.0.0.1:5000
 	$(BIN)/priorauth db upgrade
 	$(BIN)/priorauth demo-accounts
-	$(BIN)/priorauth serve --host $(HOST) --port $(PORT)
+	$(BIN)/priorauth serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 test: $(SYSTEM_TEST) $(DEV_INSTALLED) ## install dev tools and run the whole suite
 	@# pytest exits 5 when it collects no tests: that fails here like any error.

@@ -54,6 +54,17 @@ def _seed(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's instance folder (keys, anchors) in its own temporary folder.
+
+    Without it the CLI and the app would write the audit key into the source
+    tree's instance/, and one test's key would sign or judge another's trail.
+    """
+    monkeypatch.setenv("PRIORAUTH_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("PRIORAUTH_AUDIT_KEY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, seeded SQLite file, copied for each test (hashing passwords is slow)."""
@@ -99,7 +110,10 @@ def _reset_postgres(url: str) -> None:
     try:
         with Session(engine) as session, session.begin():
             session.execute(
-                text("TRUNCATE cases, intake_drafts, audit_events, login_attempts CASCADE")
+                text(
+                    "TRUNCATE cases, intake_drafts, audit_events, login_attempts, "
+                    "user_sessions CASCADE"
+                )
             )
             session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))
             session.execute(delete(User).where(User.email.not_in(demo_emails)))

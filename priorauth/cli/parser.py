@@ -23,7 +23,7 @@ from .definitions import (
     cmd_prices_import,
     cmd_schema,
 )
-from .records import cmd_audit_verify, cmd_verify
+from .records import cmd_audit_anchor, cmd_audit_verify, cmd_verify
 from .server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -78,8 +78,22 @@ def _add_account_commands(add: Callable[..., Any], database_url_help: str) -> li
         help="Check the audit trail's hash chain: no event edited, removed or moved.",
         description="Check the audit trail's hash chain: no event edited, removed or moved.",
     )
+    anchors_help = (
+        "the anchors file (default: audit_anchors.jsonl in the instance folder); the audit "
+        "key comes from PRIORAUTH_AUDIT_KEY, else the instance folder's audit_key"
+    )
+    audit_verify.add_argument("--anchors", type=Path, metavar="FILE", help=anchors_help)
     audit_verify.set_defaults(handler=cmd_audit_verify)
-    return [create, verify, audit_verify]
+    audit_anchor = audit_commands.add_parser(
+        "anchor",
+        help="Verify the trail, then export its head signed with the audit key (run it daily).",
+        description="Verify the audit trail, record an anchor event, and append the chain's "
+        "head, signed with the audit key, to the anchors file; the line is printed too, to "
+        "be kept elsewhere. `audit verify` then catches a trail cut back behind an anchor.",
+    )
+    audit_anchor.add_argument("--anchors", type=Path, metavar="FILE", help=anchors_help)
+    audit_anchor.set_defaults(handler=cmd_audit_anchor)
+    return [create, verify, audit_verify, audit_anchor]
 
 
 # Parser --------------------------------------------------------------------
@@ -167,7 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "Run the web application.")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--debug", action="store_true", help="reload on change; never in a clinic")
+    serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="Flask's debug server, reloading on change; never in a clinic",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="gunicorn worker processes (default: PRIORAUTH_WORKERS, else 2 x cores + 1, "
+        "at most 8)",
+    )
 
     database = add("db", lambda _args: EXIT_BAD_INPUT, "Manage the database.")
     db_commands = database.add_subparsers(dest="db_command", metavar="COMMAND", required=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from priorauth.store import audit
+from priorauth.store import anchors, audit
 from priorauth.store.signatures import look_up_pdf
 
 from .console import EXIT_FAILED, EXIT_OK, CommandError
-from .server import session_for
+from .server import audit_key, instance_folder, session_for
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -53,18 +53,78 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _anchors_path(args: argparse.Namespace) -> Path:
+    given = getattr(args, "anchors", None)
+    return Path(given) if given else instance_folder() / anchors.ANCHORS_FILE
+
+
+def _read_anchors(path: Path) -> list[anchors.Anchor]:
+    try:
+        return anchors.read_anchors(path)
+    except (anchors.AnchorFileError, OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"the anchors cannot be read: {error}") from None
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    key = audit_key(create=False)
+    path = _anchors_path(args)
+    kept = _read_anchors(path) if key is not None else []
     engine, session = session_for(args)
     try:
-        result = audit.verify(session)
+        result = audit.verify(session, key=key, anchors=kept)
     finally:
         session.close()
         engine.dispose()
     if result.ok:
         print(f"OK: {result.events} audit events, chain intact")
-        print(f"chain head: {result.head_hash} (keep a copy elsewhere to detect a rewrite)")
+        print(f"chain head: position {result.head_seq}, {result.head_hash}")
+        if key is None:
+            print(
+                "NOT CHECKED: the head's signature and the anchors (no audit key: set "
+                f"{anchors.KEY_ENV} or give the instance folder's {anchors.KEY_FILE})"
+            )
+        else:
+            print(f"head signature: valid; anchors checked: {result.anchors_checked} ({path})")
         return EXIT_OK
     print(f"TAMPERED: {len(result.problems)} problem(s) in {result.events} audit events")
     for problem in result.problems:
         print(f"  {problem}")
     return EXIT_FAILED
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    """Verify the trail, record an anchor event, and export the signed head."""
+    key = audit_key(create=True)
+    assert key is not None
+    path = _anchors_path(args)
+    kept = _read_anchors(path)
+    engine, session = session_for(args, key=key)
+    try:
+        result = audit.verify(session, key=key, anchors=kept)
+        # A head never signed (written before this version, or only by keyless
+        # tools) is signed now, on first use: but never once anchors exist.
+        first_use = not kept and all(p.kind == "unsigned" for p in result.problems)
+        if not result.ok and not first_use:
+            print(f"NOT ANCHORED: the trail fails verification ({len(result.problems)} problem(s))")
+            for problem in result.problems:
+                print(f"  {problem}")
+            return EXIT_FAILED
+        audit.append(
+            session,
+            action="audit.anchor",
+            outcome="ok",
+            remote_addr="cli",
+            detail=f"anchored after position {result.head_seq}",
+        )
+        session.commit()
+        made = audit.anchor(session, key)
+    finally:
+        session.close()
+        engine.dispose()
+    try:
+        anchors.append_anchors(path, [made])
+    except OSError as error:
+        raise CommandError(f"{path}: the anchor cannot be written ({error.strerror})") from None
+    print(made.line())
+    print(f"anchored: position {made.seq}, added to {path}; keep a copy elsewhere too")
+    return EXIT_OK

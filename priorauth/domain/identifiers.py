@@ -1,8 +1,33 @@
-"""Checks for identifiers people type: NPI and ICD-10-CM codes."""
+"""Checks for identifiers people type: NPI and ICD-10-CM codes, direction marks."""
 
 from __future__ import annotations
 
 import re
+
+# Invisible characters that reorder or re-direct the text around them: a member
+# ID typed as "EHP" U+202E "321000" shows as EHP000123 (the "Trojan Source"
+# trick). The embeddings and overrides U+202A-202E, the isolates U+2066-2069 and
+# the marks U+200E/U+200F (Unicode Standard Annex #9); no identifier or name
+# needs them.
+BIDI_CONTROLS = frozenset(
+    chr(code) for code in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+BIDI_MESSAGE = (
+    "Remove the invisible direction marks (pasted from another program?): they make the "
+    "text read differently on screen and on paper."
+)
+
+
+def has_bidi_controls(text: str) -> bool:
+    return any(ch in BIDI_CONTROLS for ch in text)
+
+
+def refuse_bidi_controls(text: str) -> str:
+    """The text unchanged, or ValueError when it holds a direction mark (a field validator)."""
+    if has_bidi_controls(text):
+        raise ValueError(BIDI_MESSAGE)
+    return text
+
 
 # ICD-10-CM: a letter, two characters (digit, digit or letter), then optionally a
 # dot and one to four characters. The letter U is reserved for special use.

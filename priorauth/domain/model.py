@@ -9,15 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
+
+from .identifiers import refuse_bidi_controls
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# No text holds a direction mark (identifiers.BIDI_CONTROLS), whichever way it came in.
+NoBidi = AfterValidator(refuse_bidi_controls)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoBidi]
 RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoBidi
 ]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoBidi]
 
 
 def validation_today(info: ValidationInfo) -> dt.date:

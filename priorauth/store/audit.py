@@ -7,8 +7,9 @@ deleting one leaves a gap in ``seq`` and a broken link; moving one breaks the
 order of ``seq`` against the order rows were written in. The head row
 (``audit_chain_head``) holds the last link, so a cut-off tail shows too.
 
-Whoever can rewrite the whole table can also recompute the chain; print the
-head hash (``priorauth audit verify`` does) and keep it somewhere else to catch that.
+Whoever can rewrite the whole table can also recompute the chain: the head is
+therefore signed with a key kept outside the database, and anchors of it are
+exported (``anchors``), so that deleting the tail and rewriting the head shows.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .anchors import Anchor, head_mac
 from .models import AuditChainHead, AuditEvent, utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+# Where a session carries the audit key (``Session.info``): every writer that has
+# it signs the head. The web app and the CLI give it to every session they open.
+KEY_INFO = "priorauth_audit_key"
 
 # The fields a row's hash covers, in the canonical JSON (sorted by json.dumps).
 HASHED_FIELDS = (
@@ -116,6 +121,9 @@ def append(
     session.add(event)
     head.last_seq = event.seq
     head.last_hash = event.row_hash
+    key = session.info.get(KEY_INFO)
+    # A writer without the key leaves the head unsigned rather than wrongly signed.
+    head.head_mac = head_mac(key, event.seq, event.row_hash) if key else None
     session.flush()
     return event
 
@@ -124,7 +132,7 @@ def append(
 class Problem:
     """One thing wrong with the trail: which kind, where, and what was found."""
 
-    kind: str  # "edited", "missing", "reordered", "added"
+    kind: str  # "edited", "missing", "reordered", "added", "unsigned", "rewritten"
     seq: int | None
     event_id: int | None
     message: str
@@ -139,6 +147,10 @@ class Verification:
     events: int
     head_hash: str
     problems: tuple[Problem, ...]
+    head_seq: int = 0
+    # None when no key was given (the head's signature was not checked).
+    head_signed: bool | None = None
+    anchors_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -150,9 +162,16 @@ def _events(session: Session) -> Iterator[AuditEvent]:
     yield from session.scalars(query.execution_options(yield_per=1000))
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain and report every edited, missing or reordered event."""
+def verify(
+    session: Session, *, key: bytes | None = None, anchors: Sequence[Anchor] = ()
+) -> Verification:
+    """Walk the whole chain and report every edited, missing or reordered event.
+
+    With the audit key, also check the head's signature and every anchor.
+    """
     problems: list[Problem] = []
+    anchored = {anchor.seq for anchor in anchors}
+    hashes_at: dict[int, str] = {}
     expected_seq = 1
     previous_hash = GENESIS_HASH
     previous_id = 0
@@ -191,6 +210,8 @@ def verify(session: Session) -> Verification:
             problems.append(
                 Problem("edited", event.seq, event.id, "its contents do not match its hash")
             )
+        if event.seq in anchored:
+            hashes_at[event.seq] = event.row_hash
         expected_seq = event.seq + 1
         previous_hash = event.row_hash
         previous_id = event.id
@@ -222,4 +243,76 @@ def verify(session: Session) -> Verification:
         problems.append(
             Problem("edited", None, None, "the last event does not match the chain's head")
         )
-    return Verification(events=count, head_hash=head_hash, problems=tuple(problems))
+    signed = None
+    if key is not None:
+        signed = _check_signature(head, key, problems)
+        problems += _check_anchors(anchors, hashes_at, key, head_seq)
+    return Verification(
+        events=count,
+        head_hash=head_hash,
+        problems=tuple(problems),
+        head_seq=head_seq,
+        head_signed=signed,
+        anchors_checked=len(anchors) if key is not None else 0,
+    )
+
+
+def _check_signature(head: AuditChainHead | None, key: bytes, problems: list[Problem]) -> bool:
+    if head is None or head.last_seq == 0:
+        return True  # nothing written yet: nothing to sign
+    if head.head_mac is None:
+        problems.append(Problem("unsigned", None, None, "the chain's head carries no signature"))
+        return False
+    if not hmac.compare_digest(head.head_mac, head_mac(key, head.last_seq, head.last_hash)):
+        problems.append(
+            Problem(
+                "rewritten",
+                None,
+                None,
+                "the chain's head does not match its signature: it was rewritten outside "
+                "the application (or signed with another key)",
+            )
+        )
+        return False
+    return True
+
+
+def _check_anchors(
+    anchors: Sequence[Anchor], hashes_at: dict[int, str], key: bytes, head_seq: int
+) -> list[Problem]:
+    """Each anchor is genuine and its event is still in the trail, unchanged."""
+    problems = []
+    for anchor in anchors:
+        if not anchor.valid(key):
+            problems.append(
+                Problem("rewritten", anchor.seq, None, f"the anchor of {anchor.at} is not genuine")
+            )
+        elif anchor.seq == 0:
+            continue  # anchored before the first event: nothing to find
+        elif anchor.seq > head_seq or anchor.seq not in hashes_at:
+            problems.append(
+                Problem(
+                    "missing",
+                    anchor.seq,
+                    None,
+                    f"the trail was anchored at position {anchor.seq} on {anchor.at}, "
+                    f"but that event is gone (the chain now ends at position {head_seq})",
+                )
+            )
+        elif not hmac.compare_digest(hashes_at[anchor.seq], anchor.head_hash):
+            problems.append(
+                Problem(
+                    "rewritten",
+                    anchor.seq,
+                    None,
+                    f"the event at position {anchor.seq} is not the one anchored on {anchor.at}",
+                )
+            )
+    return problems
+
+
+def anchor(session: Session, key: bytes) -> Anchor:
+    """A signed anchor of the chain's head as it is now (verify it first)."""
+    head = session.get(AuditChainHead, HEAD_ID)
+    seq = head.last_seq if head else 0
+    return Anchor.signed(key, seq, head.last_hash if head else GENESIS_HASH, utcnow())

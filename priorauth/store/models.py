@@ -273,6 +273,9 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of (last_seq, last_hash) under the audit key, which is kept
+    # outside the database: whoever rewrites the head cannot sign it (``anchors``).
+    head_mac: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class CaseAssignment(Base):
@@ -498,6 +501,24 @@ class LoginAttempt(Base):
     account_key: Mapped[str] = mapped_column(String(64))
     remote_addr: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserSession(Base):
+    """One login: the cookie carries a random token, this row its SHA-256 and its life.
+
+    Ending the row (logout, a password change, "sign out everywhere", a timeout)
+    ends every copy of the cookie, wherever it was copied to.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # "logout", "password", "signed_out", "timeout", "account_off"
+    ended_reason: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 # --- append-only, enforced in the ORM (the migration adds database triggers) ----------------

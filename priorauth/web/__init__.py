@@ -10,13 +10,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from priorauth.domain.quantities import plain_number
 from priorauth.paths import PACKAGE_DIR, forms_dir, templates_dir
 from priorauth.rules.library import load_library
+from priorauth.store import anchors, audit
 from priorauth.store.db import default_database_url, for_writing, make_engine, session_factory
 from priorauth.store.models import ROLE_LABELS
 
@@ -33,6 +36,7 @@ from . import (
     documents,
     errors,
     guided,
+    health,
     intake,
     letters,
     packet,
@@ -61,6 +65,7 @@ BLUEPRINTS = (
     packet.bp,
     reference.bp,
     admin.bp,
+    health.bp,
 )
 
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -82,6 +87,13 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+# When cookies are Secure the site is served over HTTPS: browsers are told to use
+# nothing else for a year (Flask-Talisman's default, reference/perf-security.md).
+HSTS = "max-age=31536000; includeSubDomains"
+# The largest id any table holds (a signed 64-bit integer): a larger number in a
+# URL is no such page, not a database error.
+MAX_ID = 2**63 - 1
+
 DEFAULTS: dict[str, Any] = {
     # Far above a full intake form (~30 kB); refuses floods before they are parsed.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -91,9 +103,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Automatic logoff after 15 minutes without a request (HIPAA §164.312(a)(2)(iii)):
-    # checked on the server on every request (auth.enforce_idle_timeout); the
+    # checked on the server on every request (sessions.enforce_session); the
     # cookie expires at the same time.
     "PRIORAUTH_IDLE_MINUTES": 15,
+    # However active, a session ends this many hours after its login (a long shift).
+    "PRIORAUTH_SESSION_MAX_HOURS": 12,
     "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=15),
     "SESSION_REFRESH_EACH_REQUEST": True,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -109,7 +123,41 @@ DEFAULTS: dict[str, Any] = {
     # own process without a limit (the default under TESTING).
     "PRIORAUTH_RENDER_WORKERS": 2,
     "PRIORAUTH_RENDER_SECONDS": 60,
+    # How many proxies in front of the app add X-Forwarded-For/-Proto/-Host (0: none,
+    # the headers are ignored). Behind one TLS proxy: 1, so the login throttle and
+    # the audit trail see each client's address, not the proxy's.
+    "PRIORAUTH_TRUSTED_PROXIES": 0,
 }
+
+
+# Settings a deployment gives through the environment (overrides still win).
+ENVIRONMENT_SETTINGS = (
+    "PRIORAUTH_DATABASE_URL",
+    "PRIORAUTH_FORMS_DIR",
+    "PRIORAUTH_IDLE_MINUTES",
+    "PRIORAUTH_SESSION_MAX_HOURS",
+    "PRIORAUTH_TRUSTED_PROXIES",
+)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` up to MAX_ID: a longer number is answered 404."""
+
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # werkzeug passes these by name
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(
+            url_map,
+            fixed_digits=fixed_digits,
+            min=min,
+            max=MAX_ID if max is None else max,
+            signed=signed,
+        )
 
 
 class PriorauthFlask(Flask):
@@ -147,9 +195,22 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _audit_key(app: Flask) -> bytes:
+    """PRIORAUTH_AUDIT_KEY (configuration, then environment), else instance/audit_key."""
+    configured = app.config.get("PRIORAUTH_AUDIT_KEY")
+    if configured:
+        return str(configured).encode("utf-8")
+    if app.testing and not os.environ.get(anchors.KEY_ENV):
+        # Tests leave no key file behind in the source tree's instance/.
+        return secrets.token_hex(32).encode("utf-8")
+    key = anchors.key_from(app.instance_path, create=True)
+    assert key is not None
+    return key
+
+
 def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
-    for key in ("PRIORAUTH_DATABASE_URL", "PRIORAUTH_FORMS_DIR"):
+    for key in ENVIRONMENT_SETTINGS:
         if os.environ.get(key):
             app.config[key] = os.environ[key]
     if overrides:
@@ -181,6 +242,8 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -203,14 +266,24 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(STATIC_DIR),
     )
     _configure(app, overrides)
+    proxies = int(app.config["PRIORAUTH_TRUSTED_PROXIES"])
+    if proxies > 0:
+        # Only the headers the trusted proxies set are believed, counted from the right.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    app.url_map.converters["int"] = BoundedIntConverter
 
     forms = app.config.get("PRIORAUTH_FORMS_DIR")
     library = load_library(Path(forms) if forms else forms_dir())
     engine = make_engine(app.config["PRIORAUTH_DATABASE_URL"])
+    sessions_made = session_factory(engine)
+    # Every session may append to the audit trail, and so signs its head (store.anchors).
+    sessions_made.configure(info={audit.KEY_INFO: _audit_key(app)})
     app.extensions[context.EXTENSION_KEY] = context.AppState(
         library=library,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions_made,
         write_engine=for_writing(engine),
     )
     app.teardown_appcontext(context.close_db)
@@ -221,7 +294,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     sessions.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py
     # decides the rest, per endpoint).
-    app.before_request(sessions.enforce_idle_timeout)
+    app.before_request(sessions.enforce_session)
     app.before_request(permissions.check_login)
     app.after_request(permissions.audit_unrecorded_case_request)
     app.after_request(_security_headers)

@@ -148,11 +148,32 @@ def set_active(user_id: int) -> View:
         flash("You cannot switch off your own account.", "error")
         return redirect(url_for("admin.users"), code=303)
     person.active = request.form.get("active") == "1"
+    if not person.active:
+        accounts.end_user_sessions(db, person.id, "account_off")
     context.record(
         "accounts.set_active", "ok", detail=f"user {person.id} {'on' if person.active else 'off'}"
     )
     db.commit()
     flash(f"{person.name} is {'active' if person.active else 'switched off'}.", "success")
+    return redirect(url_for("admin.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@requires(Permission.ACCOUNTS_MANAGE, action="accounts.sign_out")
+def sign_out(user_id: int) -> View:
+    """End every session of one account, wherever its cookie was copied to."""
+    who = context.user()
+    db = context.db()
+    person = db.get(User, user_id)
+    if person is None or person.organization_id != who.organization_id:
+        context.audit("accounts.sign_out", "refused", detail=f"user {user_id}")
+        abort(404)
+    ended = accounts.end_user_sessions(db, person.id, "signed_out")
+    context.record("accounts.sign_out", "ok", detail=f"user {person.id} sessions {ended}")
+    db.commit()
+    flash(f"{person.name} is signed out everywhere ({ended} session(s) ended).", "success")
+    if person.id == who.id:
+        return redirect(url_for("auth.login"), code=303)
     return redirect(url_for("admin.users"), code=303)
 
 

@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import EmailField, Form, PasswordField
 from wtforms.validators import InputRequired, Length
 
+from priorauth.store import accounts
+from priorauth.store.models import User
 from priorauth.store.repository import Actor, record_event
 
-from . import context
+from . import context, sessions
 from .permissions import Permission, requires
-from .sessions import LAST_SEEN_KEY, THROTTLED, Check, check_password, load_user, safe_next
+from .sessions import THROTTLED, Check, check_password, load_user, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -75,11 +75,7 @@ def login() -> Response | str | tuple[str, int]:
     db.commit()
     who = load_user(str(row.id))
     assert who is not None
-    # A fresh session on login: nothing from before (a planted CSRF token) survives.
-    session.clear()
-    login_user(who)
-    session.permanent = True
-    session[LAST_SEEN_KEY] = int(time.time())
+    sessions.begin(who)
     record_event(db, context.actor(), "login", "ok")
     db.commit()
     return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
@@ -90,8 +86,67 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     db = context.db()
     record_event(db, context.actor(), "logout", "ok")
+    sessions.end_here("logout")
     db.commit()
-    logout_user()
-    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+class PasswordForm(Form):
+    current = PasswordField(
+        "Current password",
+        [InputRequired("Enter your current password."), Length(max=accounts.MAX_PASSWORD_CHARS)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        "New password",
+        [InputRequired("Choose a new password."), Length(max=accounts.MAX_PASSWORD_CHARS)],
+        description=f"At least {accounts.MIN_PASSWORD_CHARS} characters and hard to guess: "
+        "a phrase of four or more unrelated words works well.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    again = PasswordField(
+        "New password again",
+        [InputRequired("Type the new password again."), Length(max=accounts.MAX_PASSWORD_CHARS)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(Permission.SESSION, action="password.change")
+def change_password() -> Response | str | tuple[str, int]:
+    """Change one's own password; every other session of the account ends."""
+    form = PasswordForm(request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        return render_template("pages/password.html", form=form)
+    if not form.validate():
+        return render_template("pages/password.html", form=form), 422
+    db = context.db()
+    who = context.user()
+    result, row = check_password(who.email, form.current.data or "")
+    db.commit()  # the attempt counts, whatever follows
+    if result is not Check.OK or row is None or row.id != who.id:
+        message = THROTTLED if result is Check.THROTTLED else "This is not your current password."
+        form.current.errors = [*form.current.errors, message]
+        context.audit("password.change", "refused", detail=result.value)
+        return render_template("pages/password.html", form=form), 422
+    new = form.new.data or ""
+    problem = accounts.password_problem(
+        new, user_inputs=accounts.account_words(who.email, who.name, who.organization_name)
+    )
+    if not problem and new == form.current.data:
+        problem = "The new password is the one you have now."
+    if problem:
+        form.new.errors = [*form.new.errors, problem]
+        return render_template("pages/password.html", form=form), 422
+    if form.again.data != new:
+        form.again.errors = [*form.again.errors, "The two new passwords differ."]
+        return render_template("pages/password.html", form=form), 422
+    user = db.get(User, who.id)
+    assert user is not None
+    accounts.set_password(db, user, new)
+    record_event(db, context.actor(), "password.change", "ok")
+    sessions.begin(who)
+    db.commit()
+    flash("Your password is changed. Every other session of this account has ended.", "success")
+    return redirect(url_for("dashboard.index"), code=303)

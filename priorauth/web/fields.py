@@ -33,6 +33,7 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError as ShapeError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TextInput
 
+from priorauth.domain import identifiers
 from priorauth.domain.facts import Fact, FactKind
 from priorauth.rules.schema import Question
 
@@ -54,7 +55,7 @@ MAX_LAB_ROWS = 12
 
 # Invisible characters that reorder the text around them: a name could read one
 # way on screen and another in the letter (the "Trojan Source" trick).
-BIDI_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+BIDI_CONTROLS = identifiers.BIDI_CONTROLS
 # A browser sends a textarea's line breaks as CR LF.
 LONG_TEXT_ALLOWED = frozenset("\n\r\t")
 CONTROL_CHARACTERS_MESSAGE = "Remove the control characters (pasted from another program?)."

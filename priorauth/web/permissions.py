@@ -120,7 +120,7 @@ ROLE_CASE_SCOPE: dict[Role, CaseScope] = {
 }
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.check"})
 PERMISSION_ATTRIBUTE = "priorauth_permission"
 CASE_ATTRIBUTE = "priorauth_case_route"
 

@@ -1,4 +1,4 @@
-"""Who is logged in: the login manager, throttled password checks, the idle timeout.
+"""Who is logged in: the login manager, throttled password checks, sessions that end.
 
 Shared by the login pages (``auth``), signing (which asks for the password
 again) and the permission checks every request goes through.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 
-from priorauth.store import throttle
+from priorauth.store import accounts, throttle
 from priorauth.store.models import Organization, User
 from priorauth.store.passwords import hash_password, needs_rehash, verify_password
 from priorauth.store.repository import find_user_by_email
@@ -26,7 +28,8 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Log in to continue."
 login_manager.login_message_category = "info"
-# Ties the session to the browser that logged in; a copied cookie is refused.
+# Flask-Login's "strong" protection does nothing for permanent sessions; a copied
+# cookie is refused by the server-side session row instead (enforce_session).
 login_manager.session_protection = "strong"
 
 # Shown whether or not the account exists: the count is kept for what was typed.
@@ -35,7 +38,14 @@ THROTTLED = (
     "and try again, or ask your administrator."
 )
 IDLE_LOGOUT = "You were logged out after {minutes} minutes without activity. Log in to continue."
+SESSION_EXPIRED = "You were logged out: a session lasts at most {hours} hours. Log in to continue."
+SESSION_ENDED = (
+    "Your session has ended: you logged out, your password was changed, or an administrator "
+    "signed you out. Log in to continue."
+)
 LAST_SEEN_KEY = "_last_seen"
+# The session's random token; the server keeps its hash (store.accounts.UserSession).
+TOKEN_KEY = "_sid"
 
 
 class Check(Enum):
@@ -104,24 +114,93 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def enforce_idle_timeout() -> Any:
-    """Log out a session idle for longer than PRIORAUTH_IDLE_MINUTES (HIPAA automatic logoff).
+def session_limits() -> accounts.SessionLimits:
+    config = current_app.config
+    return accounts.SessionLimits(
+        idle=dt.timedelta(minutes=int(config["PRIORAUTH_IDLE_MINUTES"])),
+        absolute=dt.timedelta(hours=float(config["PRIORAUTH_SESSION_MAX_HOURS"])),
+    )
 
-    The cookie's own expiry is not enough: a copied cookie would still work until
-    it expires. The last request's time travels in the signed session and is
-    checked on every request.
+
+def _write(change: Callable[[Session], object]) -> None:
+    """Make a small change in a transaction of its own, committed now.
+
+    A writing request already holds SQLite's write lock through its own session,
+    so it uses that one; a reading request opens a short writer.
+    """
+    if context.writing():
+        db = context.db()
+        change(db)
+        db.commit()
+        return
+    with context.short_write() as db:
+        change(db)
+
+
+def begin(who: context.SessionUser) -> None:
+    """Log a person in: a fresh cookie and a new session row (the caller commits)."""
+    # Nothing from before (a planted CSRF token) survives a login.
+    session.clear()
+    login_user(who)
+    session.permanent = True
+    session[TOKEN_KEY] = accounts.start_session(context.db(), who.id, session_limits())
+    session[LAST_SEEN_KEY] = int(time.time())
+
+
+def end_here(reason: str) -> None:
+    """End this browser's session row, then its cookie (the caller commits the row)."""
+    token = session.get(TOKEN_KEY)
+    if isinstance(token, str):
+        accounts.end_session(context.db(), token, reason)
+    logout_user()
+    session.clear()
+
+
+def enforce_session() -> Any:
+    """End a session that was ended elsewhere, or idle or older than its limits.
+
+    The signed cookie alone cannot be taken back: a copy would work until it
+    expires. So the cookie carries a token whose row the server checks on every
+    request (logout, a password change and "sign out everywhere" end the row),
+    and the idle limit (HIPAA automatic logoff, PRIORAUTH_IDLE_MINUTES) and the
+    absolute limit (PRIORAUTH_SESSION_MAX_HOURS) are kept on that row.
     """
     if request.endpoint in (None, "static") or not current_user.is_authenticated:
         return None
-    minutes = int(current_app.config["PRIORAUTH_IDLE_MINUTES"])
+    limits = session_limits()
     now = int(time.time())
     last_seen = session.get(LAST_SEEN_KEY)
-    if isinstance(last_seen, int) and 0 <= now - last_seen <= minutes * 60:
+    cookie_fresh = (
+        isinstance(last_seen, int) and 0 <= now - last_seen <= limits.idle.total_seconds()
+    )
+    token = session.get(TOKEN_KEY)
+    state, row = accounts.SessionState.UNKNOWN, None
+    if isinstance(token, str):
+        state, row = accounts.check_session(context.db(), token, current_user.id, limits)
+    if state is accounts.SessionState.LIVE and cookie_fresh:
         session[LAST_SEEN_KEY] = now
+        if row is not None and accounts.needs_touch(row, limits):
+            _write(lambda db: accounts.touch_session(db, str(token)))
         return None
-    context.audit("session.timeout", "ok")
+
+    if state is accounts.SessionState.EXPIRED:
+        context.audit("session.expired", "ok")
+        message = SESSION_EXPIRED.format(hours=plain_hours(limits.absolute))
+    elif state in (accounts.SessionState.LIVE, accounts.SessionState.IDLE):
+        context.audit("session.timeout", "ok")
+        message = IDLE_LOGOUT.format(minutes=int(limits.idle.total_seconds() // 60))
+    else:
+        context.audit("session.ended", "refused", detail=state.value)
+        message = SESSION_ENDED
+    if row is not None and row.ended_at is None:
+        _write(lambda db: accounts.end_session(db, str(token), "timeout"))
     logout_user()
     session.clear()
-    flash(IDLE_LOGOUT.format(minutes=minutes), "info")
+    flash(message, "info")
     target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
     return redirect(url_for("auth.login", next=target))
+
+
+def plain_hours(span: dt.timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return str(int(hours)) if hours == int(hours) else f"{hours:g}"

@@ -173,6 +173,7 @@ def test_session_cookie_holds_no_patient_data(app: Flask, logged_in: FlaskClient
         "_flashes",
         "_permanent",
         "_last_seen",
+        "_sid",
     }
 
 
