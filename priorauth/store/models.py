@@ -159,7 +159,12 @@ class CaseRecord(Base):
     """One prior-authorization case; ``data`` is ``Case.model_dump(mode="json")``."""
 
     __tablename__ = "cases"
-    __table_args__ = (_enum_check("state", "state", CaseState),)
+    __table_args__ = (
+        _enum_check("state", "state", CaseState),
+        # The dashboard's and the queues' pages: newest first, or one state at a time.
+        Index("ix_cases_organization_id_updated_at", "organization_id", "updated_at", "id"),
+        Index("ix_cases_organization_id_state", "organization_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -188,6 +193,30 @@ class CaseRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # What lists show and sort by, copied from the data, the assessment and the
+    # case's records on every flush (``listing.refresh``), so a page of the
+    # dashboard or a queue is one indexed query that reads no JSON.
+    patient_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    payer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Payer's numbers (submission and denial references, authorization numbers).
+    payer_references: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The name and the references, case-folded: what the dashboard's search matches.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    verdict: Mapped[str | None] = mapped_column(String(30), default=None)
+    verdict_as_of: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    verdict_payer_id: Mapped[str | None] = mapped_column(String(60), default=None)
+    # SHA-256 of the definition versions the stored assessment was made under.
+    verdict_versions: Mapped[str | None] = mapped_column(String(64), default=None)
+    signed_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    submitted_appeal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The payer's date to answer by, when its last decision was a pend or a denial.
+    respond_by: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    approval_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    authorization_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    authorization_end: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    approved_units: Mapped[int | None] = mapped_column(Integer, default=None)
+
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.id", cascade="all, delete-orphan"
     )
@@ -215,12 +244,14 @@ class Document(Base):
     # The case's content version it was rendered from: a later edit makes it out of date.
     case_version: Mapped[int] = mapped_column(Integer)
     letter_date: Mapped[dt.date] = mapped_column(Date)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of documents read their metadata; the bytes load when used.
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     definition_versions: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    assessment: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    case_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    # What produced it, deferred like the bytes: the case page lists documents without them.
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSONDoc, deferred=True)
+    case_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDoc, deferred=True)
     # What the renderer reports produced it (priorauth.documents.output.document_record):
     # the denial, the attachments and the narrative too. None for the plain letter.
     record: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
@@ -473,7 +504,7 @@ class AttachmentRecord(Base):
     pages: Mapped[int] = mapped_column(Integer)
     enclosure_id: Mapped[str | None] = mapped_column(String(60), default=None)
     title: Mapped[str] = mapped_column(String(200), default="")
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded when used
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, workflow
+from . import audit, listing, workflow
 from .models import (
     AuditEvent,
     CaseAssignment,
@@ -25,6 +25,9 @@ from .models import (
     User,
     utcnow,
 )
+
+# Every session keeps the cases' list columns in step, whatever writes them.
+listing.install()
 
 
 class CaseScope(StrEnum):
