@@ -21,11 +21,23 @@ from sqlalchemy import ColumnElement, Select, case, event, false, func, or_, sel
 from sqlalchemy.orm import Session, UOWTransaction, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from .models import CaseAssignment, CaseRecord, CaseState, DecisionOutcome, UnitUsage
+from .models import (
+    CaseAssignment,
+    CaseRecord,
+    CaseState,
+    Decision,
+    DecisionOutcome,
+    DenialRecord,
+    Signature,
+    Submission,
+    UnitUsage,
+)
 
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"
 MAX_PAGE_SIZE = 200
+# The case's records whose changes show in its list columns.
+LISTED_RECORDS = (Submission, Decision, DenialRecord, Signature)
 
 
 def versions_key(versions: Mapping[str, str]) -> str:
@@ -113,9 +125,17 @@ def refresh(record: CaseRecord) -> None:
 
 
 def _refresh_before_flush(session: Session, _context: UOWTransaction, _objects: Any) -> None:
+    touched: dict[int, CaseRecord] = {}
     for instance in [*session.new, *session.dirty]:
         if isinstance(instance, CaseRecord):
-            refresh(instance)
+            touched[id(instance)] = instance
+        elif isinstance(instance, LISTED_RECORDS) and instance.case_id is not None:
+            # A record the lists show changed on its own: its case follows.
+            owner = session.get(CaseRecord, instance.case_id)
+            if owner is not None:
+                touched[id(owner)] = owner
+    for record in touched.values():
+        refresh(record)
 
 
 def install(session_class: type[Session] = Session) -> None:

@@ -85,6 +85,16 @@ def list_cases(
     return list(session.scalars(query))
 
 
+def listing_scope(reach: Reach) -> listing.Scope | None:
+    """The cases ``reach`` gives, as the list queries filter them; None for none."""
+    if reach.scope is CaseScope.NONE:
+        return None
+    if reach.scope is CaseScope.ORGANIZATION:
+        return listing.Scope(reach.organization_id)
+    npi = reach.npi if reach.scope is CaseScope.PRESCRIBED_OR_ASSIGNED else None
+    return listing.Scope(reach.organization_id, assigned_to=reach.user_id, npi=npi)
+
+
 def within_reach(session: Session, record: CaseRecord, reach: Reach) -> bool:
     """Whether a case of the person's organization is one they may reach."""
     if record.organization_id != reach.organization_id or reach.scope is CaseScope.NONE:
@@ -122,6 +132,17 @@ def get_case(session: Session, organization_id: int, case_id: int) -> CaseRecord
     return session.scalar(
         select(CaseRecord).where(
             CaseRecord.id == case_id, CaseRecord.organization_id == organization_id
+        )
+    )
+
+
+def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> list[CaseRecord]:
+    """Whole cases of the organization, by id (a page's worth, never every case)."""
+    return list(
+        session.scalars(
+            select(CaseRecord).where(
+                CaseRecord.id.in_(case_ids), CaseRecord.organization_id == organization_id
+            )
         )
     )
 
