@@ -106,7 +106,6 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         "respond_by": last_decision.respond_by
         if last_decision is not None and last_decision.outcome in answer_outcomes
         else None,
-        "approval_id": approval.id if approval else None,
         "authorization_number": approval.authorization_number if approval else None,
         "authorization_end": approval.end_date if approval else None,
         "approved_units": approval.approved_units if approval else None,
@@ -168,7 +167,6 @@ LISTED = (
     CaseRecord.submitted_on,
     CaseRecord.submitted_appeal,
     CaseRecord.respond_by,
-    CaseRecord.approval_id,
     CaseRecord.authorization_number,
     CaseRecord.authorization_end,
     CaseRecord.approved_units,
@@ -291,9 +289,16 @@ def queue(
     session: Session, scope: Scope, rule: QueueRule, *, limit: int
 ) -> tuple[list[QueueEntry], int]:
     """The first ``limit`` cases of a queue section, most urgent first, and how many there are."""
+    # Units given under the case's current approval (its last approved decision).
+    approval = (
+        select(func.max(Decision.id))
+        .where(Decision.case_id == CaseRecord.id, Decision.outcome == DecisionOutcome.APPROVED)
+        .correlate(CaseRecord)
+        .scalar_subquery()
+    )
     used = func.coalesce(
         select(func.sum(UnitUsage.units))
-        .where(UnitUsage.decision_id == CaseRecord.approval_id)
+        .where(UnitUsage.case_id == CaseRecord.id, UnitUsage.decision_id == approval)
         .correlate(CaseRecord)
         .scalar_subquery(),
         0,
@@ -304,7 +309,7 @@ def queue(
     if rule.needs_current_signature:
         query = query.where(CaseRecord.signed_current.is_(True))
     if rule.units:
-        query = query.where(CaseRecord.approval_id.is_not(None), CaseRecord.approved_units > 0)
+        query = query.where(CaseRecord.approved_units > 0)
         urgent = used * 10 >= CaseRecord.approved_units * 9
     else:
         urgent = true() if rule.always_urgent else false()

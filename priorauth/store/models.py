@@ -212,7 +212,6 @@ class CaseRecord(Base):
     submitted_appeal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The payer's date to answer by, when its last decision was a pend or a denial.
     respond_by: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    approval_id: Mapped[int | None] = mapped_column(Integer, default=None)
     authorization_number: Mapped[str | None] = mapped_column(String(60), default=None)
     authorization_end: Mapped[dt.date | None] = mapped_column(Date, default=None)
     approved_units: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -51,7 +51,6 @@ def _columns_added() -> tuple[sa.Column[Any], ...]:
     sa.Column("submitted_on", sa.Date(), nullable=True),
     sa.Column("submitted_appeal", sa.Boolean(), nullable=False, server_default="0"),
     sa.Column("respond_by", sa.Date(), nullable=True),
-    sa.Column("approval_id", sa.Integer(), nullable=True),
     sa.Column("authorization_number", sa.String(length=60), nullable=True),
     sa.Column("authorization_end", sa.Date(), nullable=True),
     sa.Column("approved_units", sa.Integer(), nullable=True),
@@ -179,7 +178,6 @@ def _columns(
         "respond_by": last.respond_by
         if last is not None and last.outcome in ("pended", "denied")
         else None,
-        "approval_id": approval.id if approval else None,
         "authorization_number": approval.authorization_number if approval else None,
         "authorization_end": approval.end_date if approval else None,
         "approved_units": approval.approved_units if approval else None,
