@@ -250,6 +250,17 @@ def payer_names(session: Session, scope: Scope) -> list[str]:
     return sorted(session.scalars(query), key=str.lower)
 
 
+def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> list[CaseRecord]:
+    """Whole cases of the organization, by id (a page's worth, never every case)."""
+    return list(
+        session.scalars(
+            select(CaseRecord).where(
+                CaseRecord.id.in_(case_ids), CaseRecord.organization_id == organization_id
+            )
+        )
+    )
+
+
 # --- the work queues ------------------------------------------------------------------------
 
 

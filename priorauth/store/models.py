@@ -243,14 +243,12 @@ class Document(Base):
     # The case's content version it was rendered from: a later edit makes it out of date.
     case_version: Mapped[int] = mapped_column(Integer)
     letter_date: Mapped[dt.date] = mapped_column(Date)
-    # Deferred: lists of documents read their metadata; the bytes load when used.
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     definition_versions: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
-    # What produced it, deferred like the bytes: the case page lists documents without them.
-    assessment: Mapped[dict[str, Any]] = mapped_column(JSONDoc, deferred=True)
-    case_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDoc, deferred=True)
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    case_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     # What the renderer reports produced it (priorauth.documents.output.document_record):
     # the denial, the attachments and the narrative too. None for the plain letter.
     record: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
@@ -503,7 +501,7 @@ class AttachmentRecord(Base):
     pages: Mapped[int] = mapped_column(Integer)
     enclosure_id: Mapped[str | None] = mapped_column(String(60), default=None)
     title: Mapped[str] = mapped_column(String(200), default="")
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded when used
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

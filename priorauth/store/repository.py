@@ -10,11 +10,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, listing, workflow
 from .models import (
+    AttachmentRecord,
     AuditEvent,
     CaseAssignment,
     CaseRecord,
@@ -127,23 +128,23 @@ def _prescriber_npi(data: Mapping[str, Any]) -> str | None:
     return str(npi)[:10] if npi else None
 
 
+# A case's documents and uploads as its pages list them: metadata only. The PDF
+# bytes, the uploads' bytes and the records of what produced each document load
+# when something reads them (a download, a packet, a signature check).
+CASE_METADATA = (
+    selectinload(CaseRecord.documents).options(
+        defer(Document.pdf), defer(Document.assessment), defer(Document.case_snapshot)
+    ),
+    selectinload(CaseRecord.attachments).defer(AttachmentRecord.data),
+)
+
+
 def get_case(session: Session, organization_id: int, case_id: int) -> CaseRecord | None:
     """One case, only if it belongs to the organization (None otherwise, same as absent)."""
     return session.scalar(
-        select(CaseRecord).where(
-            CaseRecord.id == case_id, CaseRecord.organization_id == organization_id
-        )
-    )
-
-
-def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> list[CaseRecord]:
-    """Whole cases of the organization, by id (a page's worth, never every case)."""
-    return list(
-        session.scalars(
-            select(CaseRecord).where(
-                CaseRecord.id.in_(case_ids), CaseRecord.organization_id == organization_id
-            )
-        )
+        select(CaseRecord)
+        .where(CaseRecord.id == case_id, CaseRecord.organization_id == organization_id)
+        .options(*CASE_METADATA)
     )
 
 

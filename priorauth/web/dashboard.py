@@ -135,7 +135,7 @@ def current_verdicts(records: Sequence[CaseRecord]) -> dict[int, Verdict | None]
         else:
             stale.append(record.id)
     if stale:
-        full = repository.cases_by_id(context.db(), records[0].organization_id, stale)
+        full = listing.cases_by_id(context.db(), records[0].organization_id, stale)
         for case_id, result in casefile.current_assessments(full).items():
             found[case_id] = result.verdict if result is not None else None
     return found
