@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -40,11 +41,17 @@ def _name(n: int) -> tuple[str, str]:
     return first, last
 
 
-def _row(template: CaseRecord, base: dict[str, Any], n: int, today: dt.date) -> dict[str, Any]:
+def _row(
+    template: CaseRecord,
+    base: dict[str, Any],
+    n: int,
+    today: dt.date,
+    states: Sequence[CaseState],
+) -> dict[str, Any]:
     first, last = _name(n)
     data = copy.deepcopy(template.data)
     data.setdefault("patient", {}).update(first_name=first, last_name=last)
-    state = STATES[n % len(STATES)]
+    state = states[n % len(states)]
     row = dict(base)
     row.update(
         data=data,
@@ -65,7 +72,14 @@ def _row(template: CaseRecord, base: dict[str, Any], n: int, today: dt.date) -> 
     return row
 
 
-def clone_cases(session: Session, template: CaseRecord, count: int, *, today: dt.date) -> int:
+def clone_cases(
+    session: Session,
+    template: CaseRecord,
+    count: int,
+    *,
+    today: dt.date,
+    states: Sequence[CaseState] = STATES,
+) -> int:
     """Insert ``count`` synthetic copies of ``template``; return how many were inserted.
 
     The caller commits. The copies carry no documents, signatures or decisions:
@@ -87,7 +101,7 @@ def clone_cases(session: Session, template: CaseRecord, count: int, *, today: dt
     table = cast(Table, CaseRecord.__table__)
     rows: list[dict[str, Any]] = []
     for n in range(count):
-        rows.append(_row(template, base, n, today))
+        rows.append(_row(template, base, n, today, states))
         if len(rows) >= BATCH_ROWS:
             session.execute(insert(table), rows)
             rows = []
