@@ -17,7 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, event, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    event,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, UOWTransaction, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -299,44 +310,58 @@ def _due_column(name: str) -> KeyedColumnElement[Any]:
 def queue(
     session: Session, scope: Scope, rule: QueueRule, *, limit: int
 ) -> tuple[list[QueueEntry], int]:
-    """The first ``limit`` cases of a queue section, most urgent first, and how many there are."""
-    # Units given under the case's current approval (its last approved decision).
+    """The first ``limit`` cases of a queue section, most urgent first, and how many there are.
+
+    Two queries: a count on the index, and the first items. Where urgency is a
+    date at most some day, the date's order is the urgency's order, so no
+    computed value is sorted; only the units section computes one per case.
+    """
+    members = _scoped(select(CaseRecord), scope).where(CaseRecord.state == rule.state.value)
+    urgent: ColumnElement[bool] = true() if rule.always_urgent else false()
+    used: ColumnElement[int] = literal(0)
+    order: list[Any] = [CaseRecord.id]
+    if rule.needs_current_signature:
+        members = members.where(CaseRecord.signed_current.is_(True))
+    if rule.units:
+        members = members.where(CaseRecord.approved_units > 0)
+        used = _units_used()
+        urgent = used * 10 >= CaseRecord.approved_units * 9
+        order = [case((urgent, 0), else_=1), CaseRecord.id]
+    if rule.due is not None:
+        due = _due_column(rule.due)
+        if rule.due_required or rule.due_until is not None:
+            members = members.where(due.is_not(None))
+        if rule.due_until is not None:
+            members = members.where(due <= rule.due_until)
+        if rule.urgent_until is not None:
+            urgent = due <= rule.urgent_until
+        # Urgent means due soonest: by date, cases without one last, then by number.
+        order = [due.is_(None), due, CaseRecord.id]
+    total = session.scalar(members.with_only_columns(func.count(CaseRecord.id)))
+    # The first ids are chosen on the index alone; only their rows are read.
+    first = members.with_only_columns(CaseRecord.id).order_by(*order).limit(max(1, limit))
+    items = _listed(
+        select(CaseRecord)
+        .where(CaseRecord.id.in_(first))
+        .add_columns(case((urgent, 1), else_=0), used)
+    )
+    rows = session.execute(items.order_by(*order)).all()
+    entries = [QueueEntry(row[0], bool(row[1]), int(row[2] or 0)) for row in rows]
+    return entries, int(total or 0)
+
+
+def _units_used() -> ColumnElement[int]:
+    """Units given under the case's current approval (its last approved decision)."""
     approval = (
         select(func.max(Decision.id))
         .where(Decision.case_id == CaseRecord.id, Decision.outcome == DecisionOutcome.APPROVED)
         .correlate(CaseRecord)
         .scalar_subquery()
     )
-    used = func.coalesce(
+    return func.coalesce(
         select(func.sum(UnitUsage.units))
         .where(UnitUsage.case_id == CaseRecord.id, UnitUsage.decision_id == approval)
         .correlate(CaseRecord)
         .scalar_subquery(),
         0,
     )
-    urgent: ColumnElement[bool]
-    query = _scoped(select(CaseRecord), scope).where(CaseRecord.state == rule.state.value)
-    order: list[Any] = []
-    if rule.needs_current_signature:
-        query = query.where(CaseRecord.signed_current.is_(True))
-    if rule.units:
-        query = query.where(CaseRecord.approved_units > 0)
-        urgent = used * 10 >= CaseRecord.approved_units * 9
-    else:
-        urgent = true() if rule.always_urgent else false()
-    if rule.due is not None:
-        due = _due_column(rule.due)
-        if rule.due_required or rule.due_until is not None:
-            query = query.where(due.is_not(None))
-        if rule.due_until is not None:
-            query = query.where(due <= rule.due_until)
-        if rule.urgent_until is not None:
-            urgent = due <= rule.urgent_until
-        order = [due.is_(None), due]
-    urgent_flag = case((urgent, 1), else_=0)
-    query = _listed(query.add_columns(urgent_flag, used, func.count().over()))
-    query = query.order_by(urgent_flag.desc(), *order, CaseRecord.id).limit(max(1, limit))
-    rows = session.execute(query).all()
-    total = int(rows[0][3]) if rows else 0
-    entries = [QueueEntry(row[0], bool(row[1]), int(row[2] or 0)) for row in rows]
-    return entries, total

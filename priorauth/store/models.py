@@ -155,15 +155,28 @@ class User(Base):
     organization: Mapped[Organization] = relationship(back_populates="users")
 
 
+# The cases' list indexes (see ``listing``); migration 0004 creates the same.
+LISTING_INDEXES = (
+    ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "signed_current", "approved_units"),
+    ("organization_id", "state", "respond_by"),
+    ("organization_id", "state", "submitted_on"),
+    ("organization_id", "state", "authorization_end"),
+    ("organization_id", "payer_name"),
+    ("organization_id", "search_text"),
+)
+
+
 class CaseRecord(Base):
     """One prior-authorization case; ``data`` is ``Case.model_dump(mode="json")``."""
 
     __tablename__ = "cases"
     __table_args__ = (
         _enum_check("state", "state", CaseState),
-        # The dashboard's and the queues' pages: newest first, or one state at a time.
-        Index("ix_cases_organization_id_updated_at", "organization_id", "updated_at", "id"),
-        Index("ix_cases_organization_id_state", "organization_id", "state"),
+        # The dashboard's pages, newest first, and one index per queue order. Each
+        # covers what its counts and filters read: a row holds the case's JSON,
+        # so reading rows to count or filter them costs pages of it per case.
+        *(Index(f"ix_cases_{'_'.join(c)}", *c) for c in LISTING_INDEXES),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

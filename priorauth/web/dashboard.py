@@ -122,13 +122,16 @@ def current_verdicts(records: Sequence[CaseRecord]) -> dict[int, Verdict | None]
     today = context.today()
     found: dict[int, Verdict | None] = {}
     stale: list[int] = []
+    keys: dict[tuple[str, str], str] = {}
     for record in records:
-        versions = library.versions_for(record.indication_id, record.verdict_payer_id or "")
+        pair = (record.indication_id, record.verdict_payer_id or "")
+        if pair not in keys:
+            keys[pair] = listing.versions_key(library.versions_for(*pair))
         if (
             record.verdict
             and record.verdict_as_of is not None
             and record.verdict_as_of >= today
-            and record.verdict_versions == listing.versions_key(versions)
+            and record.verdict_versions == keys[pair]
             and record.verdict in Verdict.__members__.values()
         ):
             found[record.id] = Verdict(record.verdict)

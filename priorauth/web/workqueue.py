@@ -23,7 +23,7 @@ RENEWAL_WINDOWS_DAYS = (30, 60)
 PENDED_URGENT_DAYS = 7
 APPEAL_URGENT_DAYS = 14
 # Items shown per section; the section's count says how many there are in all.
-SECTION_ITEMS = 25
+SECTION_ITEMS = 10
 
 
 @dataclass(frozen=True)

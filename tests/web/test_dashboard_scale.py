@@ -150,7 +150,7 @@ def test_queue_sections_count_all_and_show_the_first(
         )
     page = client.get("/").text
     assert f'id="queue-to_complete">Cases to complete <span class="badge">{drafts}</span>' in page
-    assert f"And {drafts - 25} more" in page
+    assert f"And {drafts - 10} more" in page
 
 
 def test_list_columns_follow_every_write(sessions: Sessions, client: FlaskClient) -> None:

@@ -2,8 +2,8 @@
 
 Adds to ``cases`` the patient's display name, the payer, the payer's references,
 a case-folded search text, the stored verdict with what it was made under, and
-the dates and numbers the work queues sort by; two indexes for the pages
-(newest first, one state at a time); and fills them for every existing case.
+the dates and numbers the work queues sort by; indexes that cover the pages'
+and the queues' counts and orders; and fills them for every existing case.
 
 From then on ``priorauth.store.listing.refresh`` keeps them in step on every
 flush. The backfill is a frozen copy of its ``columns_of`` reading plain rows (a
@@ -35,6 +35,16 @@ branch_labels = None
 depends_on = None
 
 BATCH_CASES = 500
+# Frozen copy of priorauth.store.models.LISTING_INDEXES (built after the backfill).
+INDEXES = (
+    ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "signed_current", "approved_units"),
+    ("organization_id", "state", "respond_by"),
+    ("organization_id", "state", "submitted_on"),
+    ("organization_id", "state", "authorization_end"),
+    ("organization_id", "payer_name"),
+    ("organization_id", "search_text"),
+)
 REFERENCE_SEPARATOR = "\n"
 
 def _columns_added() -> tuple[sa.Column[Any], ...]:
@@ -67,16 +77,14 @@ def json_doc() -> sa.types.TypeEngine[Any]:
 def upgrade() -> None:
     for column in _columns_added():
         op.add_column("cases", column)
-    op.create_index(
-        "ix_cases_organization_id_updated_at", "cases", ["organization_id", "updated_at", "id"]
-    )
-    op.create_index("ix_cases_organization_id_state", "cases", ["organization_id", "state"])
     _backfill()
+    for columns in INDEXES:
+        op.create_index(f"ix_cases_{'_'.join(columns)}", "cases", list(columns))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_cases_organization_id_state", table_name="cases")
-    op.drop_index("ix_cases_organization_id_updated_at", table_name="cases")
+    for columns in INDEXES:
+        op.drop_index(f"ix_cases_{'_'.join(columns)}", table_name="cases")
     for column in reversed(COLUMNS):
         op.drop_column("cases", column.name)
 
