@@ -155,11 +155,29 @@ class User(Base):
     organization: Mapped[Organization] = relationship(back_populates="users")
 
 
+# The cases' list indexes (see ``listing``); migration 0004 creates the same.
+LISTING_INDEXES = (
+    ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "signed_current", "approved_units"),
+    ("organization_id", "state", "respond_by"),
+    ("organization_id", "state", "submitted_on"),
+    ("organization_id", "state", "authorization_end"),
+    ("organization_id", "payer_name"),
+    ("organization_id", "search_text"),
+)
+
+
 class CaseRecord(Base):
     """One prior-authorization case; ``data`` is ``Case.model_dump(mode="json")``."""
 
     __tablename__ = "cases"
-    __table_args__ = (_enum_check("state", "state", CaseState),)
+    __table_args__ = (
+        _enum_check("state", "state", CaseState),
+        # The dashboard's pages, newest first, and one index per queue order. Each
+        # covers what its counts and filters read: a row holds the case's JSON,
+        # so reading rows to count or filter them costs pages of it per case.
+        *(Index(f"ix_cases_{'_'.join(c)}", *c) for c in LISTING_INDEXES),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -187,6 +205,29 @@ class CaseRecord(Base):
     continues_case_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # What lists show and sort by, copied from the data, the assessment and the
+    # case's records on every flush (``listing.refresh``), so a page of the
+    # dashboard or a queue is one indexed query that reads no JSON.
+    patient_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    payer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Payer's numbers (submission and denial references, authorization numbers).
+    payer_references: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The name and the references, case-folded: what the dashboard's search matches.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    verdict: Mapped[str | None] = mapped_column(String(30), default=None)
+    verdict_as_of: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    verdict_payer_id: Mapped[str | None] = mapped_column(String(60), default=None)
+    # SHA-256 of the definition versions the stored assessment was made under.
+    verdict_versions: Mapped[str | None] = mapped_column(String(64), default=None)
+    signed_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    submitted_appeal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The payer's date to answer by, when its last decision was a pend or a denial.
+    respond_by: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    authorization_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    authorization_end: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    approved_units: Mapped[int | None] = mapped_column(Integer, default=None)
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.id", cascade="all, delete-orphan"

@@ -10,11 +10,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, workflow
+from . import audit, listing, workflow
 from .models import (
+    AttachmentRecord,
     AuditEvent,
     CaseAssignment,
     CaseRecord,
@@ -25,6 +26,9 @@ from .models import (
     User,
     utcnow,
 )
+
+# Every session keeps the cases' list columns in step, whatever writes them.
+listing.install()
 
 
 class CaseScope(StrEnum):
@@ -82,6 +86,16 @@ def list_cases(
     return list(session.scalars(query))
 
 
+def listing_scope(reach: Reach) -> listing.Scope | None:
+    """The cases ``reach`` gives, as the list queries filter them; None for none."""
+    if reach.scope is CaseScope.NONE:
+        return None
+    if reach.scope is CaseScope.ORGANIZATION:
+        return listing.Scope(reach.organization_id)
+    npi = reach.npi if reach.scope is CaseScope.PRESCRIBED_OR_ASSIGNED else None
+    return listing.Scope(reach.organization_id, assigned_to=reach.user_id, npi=npi)
+
+
 def within_reach(session: Session, record: CaseRecord, reach: Reach) -> bool:
     """Whether a case of the person's organization is one they may reach."""
     if record.organization_id != reach.organization_id or reach.scope is CaseScope.NONE:
@@ -114,12 +128,23 @@ def _prescriber_npi(data: Mapping[str, Any]) -> str | None:
     return str(npi)[:10] if npi else None
 
 
+# A case's documents and uploads as its pages list them: metadata only. The PDF
+# bytes, the uploads' bytes and the records of what produced each document load
+# when something reads them (a download, a packet, a signature check).
+CASE_METADATA = (
+    selectinload(CaseRecord.documents).options(
+        defer(Document.pdf), defer(Document.assessment), defer(Document.case_snapshot)
+    ),
+    selectinload(CaseRecord.attachments).defer(AttachmentRecord.data),
+)
+
+
 def get_case(session: Session, organization_id: int, case_id: int) -> CaseRecord | None:
     """One case, only if it belongs to the organization (None otherwise, same as absent)."""
     return session.scalar(
-        select(CaseRecord).where(
-            CaseRecord.id == case_id, CaseRecord.organization_id == organization_id
-        )
+        select(CaseRecord)
+        .where(CaseRecord.id == case_id, CaseRecord.organization_id == organization_id)
+        .options(*CASE_METADATA)
     )
 
 

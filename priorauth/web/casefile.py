@@ -41,7 +41,7 @@ from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, MediaType
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.engine import evaluate
-from priorauth.store import casework, drafts, repository
+from priorauth.store import casework, drafts, listing, repository
 from priorauth.store.models import AttachmentRecord, CaseRecord, Document, IntakeDraft, Signature
 
 from . import context
@@ -161,8 +161,13 @@ def _write_back(refreshed: Sequence[tuple[CaseRecord, Assessment]]) -> None:
     statements = [
         update(table)
         .where(table.c.id == record.id, table.c.version_id == record.version_id)
-        .values(assessment=result.model_dump(mode="json"), updated_at=record.updated_at)
-        for record, result in refreshed
+        .values(
+            assessment=stored,
+            updated_at=record.updated_at,
+            # The list columns stay in step (a Core UPDATE skips the ORM's flush hook).
+            **listing.assessment_columns(stored),
+        )
+        for record, stored in ((r, result.model_dump(mode="json")) for r, result in refreshed)
     ]
     if context.writing():
         # Within the request's own transaction: committed with its change, if any.

@@ -56,7 +56,7 @@ def assessment(record: CaseRecord) -> View:
     if case is None or case.indication_id not in context.library().indications:
         return render_template("pages/unreadable.html", heading=heading, case_id=record.id), 409
     result = casefile.assessment_of(record, case)
-    history, views = case_history(record)
+    history = case_history(record, _history_page())
     return render_template(
         "pages/assessment.html",
         heading=heading,
@@ -69,13 +69,20 @@ def assessment(record: CaseRecord) -> View:
         product_name=result.product.name if result.product is not None else "the product",
         documents=document_rows(record),
         panel=panel(record),
-        history=history,
-        history_views=views,
+        history=history.rows,
+        history_views=history.views,
+        history_page=history,
         continues=record.continues_case_id,
         continued_by=repository.continuations_of(context.db(), record),
         appeal=_appeal_summary(record),
         attachments_count=len(casework.active_attachments(record)),
     )
+
+
+def _history_page() -> int:
+    """The page of the history asked for (``?history=N``), 1 when none or not a number."""
+    raw = request.args.get("history", "")
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else 1
 
 
 def _appeal_summary(record: CaseRecord) -> dict[str, Any] | None:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from priorauth.rules.assessment import VERDICT_LABELS
-from priorauth.store import drafts, repository
+from priorauth.rules.assessment import VERDICT_LABELS, Verdict
+from priorauth.store import drafts, listing, repository
 from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState
 
 from . import casefile, context, steps, workqueue
 from .context import View
-from .pages import case_heading
+from .intake import REQUEST_TYPE_LABELS
+from .pages import label
 from .permissions import Permission, may, reach, requires
 
 bp = Blueprint("dashboard", __name__)
 
 MAX_SEARCH_CHARS = 100
+PAGE_SIZE = 50
 # The search's state filter for the intake drafts, which are no case yet.
 INTAKE_STATE = "intake"
 
@@ -40,57 +42,124 @@ class SearchTerms:
 @bp.route("/", methods=["GET", "POST"])
 @requires(Permission.SESSION)
 def index() -> View:
-    """The cases this person reaches, what needs them (the work queue), and a search.
+    """A page of the cases this person reaches, what needs them (the work queue), a search.
 
     The search is posted, never put in the URL: a patient's name must not land in
-    browser history, server logs or a Referer header.
+    browser history, server logs or a Referer header. Every read is a page or a
+    count on the cases' list columns: the same few queries for 10 cases or 50,000.
     """
     who = context.user()
-    records: list[CaseRecord] = []
-    if may(Permission.CASE_LIST):
-        records = repository.list_cases(context.db(), who.organization_id, reach(who))
-    assessments = casefile.current_assessments(records)
-    verdicts = {
-        case_id: result.verdict for case_id, result in assessments.items() if result is not None
-    }
-    rows = []
-    for record in records:
-        heading = case_heading(record)
-        verdict = verdicts.get(record.id)
-        heading["verdict"] = VERDICT_LABELS[verdict] if verdict else ""
-        heading["verdict_key"] = verdict.value if verdict else ""
-        heading["updated_at"] = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
-        heading["references"] = _payer_references(record)
-        rows.append(heading)
+    db = context.db()
+    scope = repository.listing_scope(reach(who)) if may(Permission.CASE_LIST) else None
+    search = _search_terms()
+    wanted = listing.Filter(search.text, search.state, search.payer)
+    total = matched = 0
+    rows: list[dict[str, Any]] = []
+    payers: list[str] = []
+    number = _page_number()
+    if scope is not None:
+        total = listing.count(db, scope)
+        matched = listing.count(db, scope, wanted) if search.active else total
+        number = min(number, max(1, -(-matched // PAGE_SIZE)))
+        records = listing.page(db, scope, wanted, number=number, size=PAGE_SIZE)
+        verdicts = current_verdicts(records)
+        rows = [_row(record, verdicts.get(record.id)) for record in records]
+        payers = listing.payer_names(db, scope)
     queue = workqueue.build(
-        context.db(),
-        records,
+        db,
+        scope,
         role=who.role,
         today=context.today(),
         decision_days=int(current_app.config["PRIORAUTH_DECISION_DAYS"]),
-        names={r["id"]: r["patient_name"] for r in rows},
-        verdicts=verdicts,
+        verdicts=current_verdicts,
     )
-    search = _search_terms()
-    payers = sorted({r["payer_name"] for r in rows if r["payer_name"]}, key=str.lower)
-    shown = [r for r in rows if _matches(r, search)] if search.active else rows
     unfinished = _unfinished(search) if may(Permission.CASE_CREATE) else []
-    if records or search.active:
+    if total or search.active:
         context.audit(
             "case.search" if search.active else "case.list",
             "ok",
-            detail=f"{len(shown)} of {len(records)} cases",
+            detail=f"page {number}: {len(rows)} of {matched} of {total} cases",
         )
     return render_template(
         "pages/dashboard.html",
-        cases=shown,
-        total=len(rows),
+        cases=rows,
+        total=total,
+        matched=matched,
+        pages=_pages(number, matched),
         queue=queue,
         search=search,
         states=[(state.value, label) for state, label in STATE_LABELS.items()],
         payers=payers,
         unfinished=unfinished,
     )
+
+
+def _page_number() -> int:
+    """The page asked for (a number in the URL or the search form), 1 when none or bad."""
+    raw = (request.form if request.method == "POST" else request.args).get("page", "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
+
+
+def _pages(number: int, matched: int) -> dict[str, int]:
+    last = max(1, -(-matched // PAGE_SIZE))
+    return {
+        "number": number,
+        "last": last,
+        "first_shown": (number - 1) * PAGE_SIZE + 1 if matched else 0,
+        "last_shown": min(number * PAGE_SIZE, matched),
+    }
+
+
+def current_verdicts(records: Sequence[CaseRecord]) -> dict[int, Verdict | None]:
+    """The current verdict of each listed case, from its list columns.
+
+    A stored verdict stands while its assessment would (``casefile``): made today
+    or later, under the definition versions loaded now. The others, on this page
+    only, are evaluated again through ``casefile.current_assessments``, which
+    stores the fresh assessment: the list and the case page never disagree.
+    """
+    library = context.library()
+    today = context.today()
+    found: dict[int, Verdict | None] = {}
+    stale: list[int] = []
+    keys: dict[tuple[str, str], str] = {}
+    for record in records:
+        pair = (record.indication_id, record.verdict_payer_id or "")
+        if pair not in keys:
+            keys[pair] = listing.versions_key(library.versions_for(*pair))
+        if (
+            record.verdict
+            and record.verdict_as_of is not None
+            and record.verdict_as_of >= today
+            and record.verdict_versions == keys[pair]
+            and record.verdict in Verdict.__members__.values()
+        ):
+            found[record.id] = Verdict(record.verdict)
+        else:
+            stale.append(record.id)
+    if stale:
+        full = listing.cases_by_id(context.db(), records[0].organization_id, stale)
+        for case_id, result in casefile.current_assessments(full).items():
+            found[case_id] = result.verdict if result is not None else None
+    return found
+
+
+def _row(record: CaseRecord, verdict: Verdict | None) -> dict[str, Any]:
+    """A case as the dashboard's table shows it, from its list columns only."""
+    definition = context.library().indications.get(record.indication_id)
+    return {
+        "id": record.id,
+        "patient_name": record.patient_name,
+        "indication": definition.name if definition else record.indication_id,
+        "request_type": label(REQUEST_TYPE_LABELS, record.request_type),
+        "payer_name": record.payer_name,
+        "references": [r for r in record.payer_references.split(listing.REFERENCE_SEPARATOR) if r],
+        "verdict": VERDICT_LABELS[verdict] if verdict else "",
+        "verdict_key": verdict.value if verdict else "",
+        "state": label(STATE_LABELS, record.state),
+        "state_key": record.state,
+        "updated_at": record.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def _search_terms() -> SearchTerms:
@@ -102,27 +171,6 @@ def _search_terms() -> SearchTerms:
         state = ""
     payer = request.form.get("payer", "").strip()[:MAX_SEARCH_CHARS]
     return SearchTerms(text, state, payer)
-
-
-def _payer_references(record: CaseRecord) -> list[str]:
-    """The payer's numbers for this case: submission references, denial references, auths."""
-    found = [s.payer_reference for s in record.submissions if s.payer_reference]
-    found += [str(d.data.get("payer_reference", "")) for d in record.denials]
-    found += [d.authorization_number for d in record.decisions if d.authorization_number]
-    return list(dict.fromkeys(ref for ref in found if ref))
-
-
-def _matches(row: Mapping[str, Any], search: SearchTerms) -> bool:
-    if search.state and row["state_key"] != search.state:
-        return False
-    if search.payer and row["payer_name"] != search.payer:
-        return False
-    if search.text:
-        wanted = search.text.casefold()
-        names = [row["patient_name"], *row.get("references", ())]
-        if not any(wanted in str(name).casefold() for name in names):
-            return False
-    return True
 
 
 def _draft_name(pairs: Any) -> str:

@@ -6,8 +6,11 @@ patient data; the people's names come from the accounts.
 
 from __future__ import annotations
 
-from priorauth.store import repository
-from priorauth.store.models import ROLE_LABELS, AuditEvent, CaseRecord
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from priorauth.store import history, repository
+from priorauth.store.models import ROLE_LABELS, AuditEvent, CaseRecord, User
 
 from . import context
 from .pages import DOCUMENT_LABELS
@@ -45,51 +48,71 @@ OUTCOME_NOTES = {
     "invalid": "not done: what was sent needed correcting",
     "failed": "failed",
 }
-MAX_HISTORY = 200
+# Changes listed per page of the history; the count above says how many there are.
+HISTORY_PAGE = 50
+CHANGE_ACTIONS = frozenset({*HISTORY_LABELS, "case.transition"})
 
 
-def case_history(record: CaseRecord) -> tuple[list[dict[str, str]], int]:
-    """Who did what to the case, and when, newest first; and how many reads there were."""
+@dataclass(frozen=True)
+class History:
+    """One page of a case's changes, newest first, and what the page needs around it."""
+
+    rows: list[dict[str, str]]
+    views: int
+    total: int
+    number: int
+    last: int
+
+
+def case_history(record: CaseRecord, number: int = 1) -> History:
+    """Who did what to the case, and when: page ``number`` of its changes, and its reads.
+
+    Reads (views, previews, downloads) are counted, not listed. A page and two
+    counts, whatever the length of the trail.
+    """
     db = context.db()
-    people = {u.id: u for u in repository.list_users(db, record.organization_id)}
-    kinds = {d.id: DOCUMENT_LABELS.get(d.kind, d.kind) for d in record.documents}
-    rows = []
-    views = 0
-    events: list[AuditEvent] = repository.list_events(
-        db, record.organization_id, case_id=record.id, limit=2000
+    organization_id = record.organization_id
+    total = history.count_changes(db, organization_id, record.id, CHANGE_ACTIONS)
+    last = max(1, -(-total // HISTORY_PAGE))
+    number = min(max(number, 1), last)
+    events = history.changes_page(
+        db,
+        organization_id,
+        record.id,
+        CHANGE_ACTIONS,
+        limit=HISTORY_PAGE,
+        offset=(number - 1) * HISTORY_PAGE,
     )
-    for event in events:
-        if event.action == "case.transition":
-            what = TRANSITION_HISTORY.get(event.detail, "Changed the case's state")
-        elif event.action in HISTORY_LABELS:
-            what = HISTORY_LABELS[event.action]
-            if event.action == "document.create" and event.document_id in kinds:
-                what = f"Made a PDF: {kinds[event.document_id].lower()}"
-            if event.action in ("case.assign", "case.unassign"):
-                # "user 7": a colleague's account, never patient data.
-                named = event.detail.removeprefix("user ")
-                colleague = people.get(int(named)) if named.isdigit() else None
-                if colleague is not None:
-                    verb = "Assigned" if event.action == "case.assign" else "Unassigned"
-                    what = f"{verb} {colleague.name}"
-        else:
-            if event.outcome == "ok":
-                views += 1
-            continue
-        if event.outcome != "ok":
-            what = f"{what} ({OUTCOME_NOTES.get(event.outcome, event.outcome)})"
-        person = people.get(event.user_id) if event.user_id is not None else None
-        rows.append(
-            {
-                "when": event.at.strftime("%Y-%m-%d %H:%M UTC"),
-                "who": person.name if person else "Someone outside the organization",
-                "role": ROLE_LABELS.get(event.role, event.role or "")  # type: ignore[call-overload]
-                if event.role
-                else "",
-                "what": what,
-                "outcome": event.outcome,
-            }
-        )
-        if len(rows) >= MAX_HISTORY:
-            break
-    return rows, views
+    views = history.count_reads(db, organization_id, record.id, CHANGE_ACTIONS)
+    people = {u.id: u for u in repository.list_users(db, organization_id)}
+    kinds = {d.id: DOCUMENT_LABELS.get(d.kind, d.kind) for d in record.documents}
+    return History([_row(e, people, kinds) for e in events], views, total, number, last)
+
+
+def _row(event: AuditEvent, people: Mapping[int, User], kinds: Mapping[int, str]) -> dict[str, str]:
+    if event.action == "case.transition":
+        what = TRANSITION_HISTORY.get(event.detail, "Changed the case's state")
+    else:
+        what = HISTORY_LABELS[event.action]
+        kind = kinds.get(event.document_id) if event.document_id is not None else None
+        if event.action == "document.create" and kind is not None:
+            what = f"Made a PDF: {kind.lower()}"
+        if event.action in ("case.assign", "case.unassign"):
+            # "user 7": a colleague's account, never patient data.
+            named = event.detail.removeprefix("user ")
+            colleague = people.get(int(named)) if named.isdigit() and len(named) < 10 else None
+            if colleague is not None:
+                verb = "Assigned" if event.action == "case.assign" else "Unassigned"
+                what = f"{verb} {colleague.name}"
+    if event.outcome != "ok":
+        what = f"{what} ({OUTCOME_NOTES.get(event.outcome, event.outcome)})"
+    person = people.get(event.user_id) if event.user_id is not None else None
+    return {
+        "when": event.at.strftime("%Y-%m-%d %H:%M UTC"),
+        "who": person.name if person else "Someone outside the organization",
+        "role": ROLE_LABELS.get(event.role, event.role or "")  # type: ignore[call-overload]
+        if event.role
+        else "",
+        "what": what,
+        "outcome": event.outcome,
+    }

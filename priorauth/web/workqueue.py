@@ -1,23 +1,29 @@
-"""The work queue: what needs each person, built from the cases they reach.
+"""The work queue: what needs each person, from the cases they reach.
 
 Plain values for the dashboard template: sections of items, each naming a case,
-what is due and when, most urgent first.
+what is due and when, most urgent first. Each section is one indexed query on
+the cases' list columns (``listing.queue``), its first items and its count,
+however many cases there are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from priorauth.rules.assessment import VERDICT_LABELS, Verdict
-from priorauth.store import casework
-from priorauth.store.models import CaseRecord, CaseState, Decision, DecisionOutcome, Role
-from priorauth.store.signatures import current_signature
+from priorauth.store import listing
+from priorauth.store.listing import QueueEntry, QueueRule
+from priorauth.store.models import CaseRecord, CaseState, Role
 
 RENEWAL_WINDOWS_DAYS = (30, 60)
+PENDED_URGENT_DAYS = 7
+APPEAL_URGENT_DAYS = 14
+# Items shown per section; the section's count says how many there are in all.
+SECTION_ITEMS = 10
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,6 @@ class Item:
     what: str
     when: str = ""
     urgent: bool = False
-    sort_key: str = ""
 
 
 @dataclass
@@ -36,33 +41,123 @@ class Section:
     title: str
     hint: str
     items: list[Item] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        """How many items of the section are not shown."""
+        return max(0, self.total - len(self.items))
 
 
 def _days(n: int) -> str:
     return f"{n} day{'' if abs(n) == 1 else 's'}"
 
 
-def _last_decision(record: CaseRecord, outcome: DecisionOutcome) -> Decision | None:
-    for decision in reversed(record.decisions):
-        if decision.outcome == outcome.value:
-            return decision
-    return None
+Verdicts = Callable[[Sequence[CaseRecord]], Mapping[int, Verdict | None]]
+Describe = Callable[[QueueEntry], Item]
+
+
+def _draft(verdicts: Mapping[int, Verdict | None]) -> Describe:
+    def describe(entry: QueueEntry) -> Item:
+        verdict = verdicts.get(entry.record.id)
+        what = VERDICT_LABELS[verdict] if verdict else "Draft"
+        return Item(entry.record.id, entry.record.patient_name, what)
+
+    return describe
+
+
+def _to_sign(entry: QueueEntry) -> Item:
+    record = entry.record
+    return Item(record.id, record.patient_name, f"Version {record.content_version}")
+
+
+def _signed(entry: QueueEntry) -> Item:
+    return Item(entry.record.id, entry.record.patient_name, "Signed")
+
+
+def _pended(entry: QueueEntry) -> Item:
+    due = entry.record.respond_by
+    when = f"due {due.isoformat()}" if due else ""
+    return Item(
+        entry.record.id, entry.record.patient_name, "Information requested", when, entry.urgent
+    )
+
+
+def _overdue(today: dt.date) -> Describe:
+    def describe(entry: QueueEntry) -> Item:
+        record = entry.record
+        submitted = record.submitted_on
+        assert submitted is not None  # the section's query asks for one
+        what = ("Appeal" if record.submitted_appeal else "Request") + (
+            f" submitted {submitted.isoformat()}"
+        )
+        return Item(
+            record.id, record.patient_name, what, f"{_days((today - submitted).days)} ago", True
+        )
+
+    return describe
+
+
+def _appeal(today: dt.date) -> Describe:
+    def describe(entry: QueueEntry) -> Item:
+        deadline = entry.record.respond_by
+        if deadline is None:
+            when = "no appeal deadline recorded"
+        elif deadline < today:
+            when = f"deadline {deadline.isoformat()} has passed"
+        else:
+            left = (deadline - today).days
+            when = f"appeal by {deadline.isoformat()} ({_days(left)} left)"
+        return Item(entry.record.id, entry.record.patient_name, "Denied", when, entry.urgent)
+
+    return describe
+
+
+def _renewal(today: dt.date) -> Describe:
+    def describe(entry: QueueEntry) -> Item:
+        record = entry.record
+        end = record.authorization_end
+        assert end is not None  # the section's query asks for one
+        left = (end - today).days
+        return Item(
+            record.id,
+            record.patient_name,
+            f"Authorization {record.authorization_number or ''}".strip(),
+            f"ends {end.isoformat()}" + (f" ({_days(left)} left)" if left >= 0 else " (ended)"),
+            entry.urgent,
+        )
+
+    return describe
+
+
+def _units(entry: QueueEntry) -> Item:
+    record = entry.record
+    approved = record.approved_units or 0
+    return Item(
+        record.id,
+        record.patient_name,
+        f"{entry.units_used} of {approved} units used",
+        f"{approved - entry.units_used} left",
+        entry.urgent,
+    )
 
 
 def build(
     session: Session,
-    records: Sequence[CaseRecord],
+    scope: listing.Scope | None,
     *,
     role: str,
     today: dt.date,
     decision_days: int,
-    names: Mapping[int | None, str],
-    verdicts: Mapping[int, Verdict],
+    verdicts: Verdicts,
 ) -> list[Section]:
-    """The sections of the work queue for a role, over the cases the person reaches.
+    """The sections of the work queue for a role, over the cases in ``scope``.
 
-    ``verdicts`` are the cases' current verdicts (``casefile.current_assessments``).
+    ``verdicts`` gives the current verdicts of the draft cases shown (refreshing
+    stale ones): the queue and the case page never disagree.
     """
+    S = CaseState
+    day = dt.timedelta(days=1)
     to_complete = Section(
         "to_complete",
         "Cases to complete",
@@ -90,104 +185,55 @@ def build(
         "Start the continuation request before the authorization runs out.",
     )
     units = Section("units", "Units used of units approved", "From the usage recorded.")
-
-    for record in records:
-        name = names.get(record.id, "")
-        state = record.state
-        if state == CaseState.DRAFT:
-            verdict = verdicts.get(record.id)
-            to_complete.items.append(
-                Item(record.id, name, VERDICT_LABELS[verdict] if verdict else "Draft")
-            )
-        elif state == CaseState.READY_FOR_SIGNATURE:
-            to_sign.items.append(Item(record.id, name, f"Version {record.content_version}"))
-        elif state == CaseState.SIGNED and current_signature(record) is not None:
-            to_submit.items.append(Item(record.id, name, "Signed"))
-        elif state == CaseState.PENDED:
-            decision = _last_decision(record, DecisionOutcome.PENDED)
-            due = decision.respond_by if decision else None
-            pended.items.append(
-                Item(
-                    record.id,
-                    name,
-                    "Information requested",
-                    f"due {due.isoformat()}" if due else "",
-                    urgent=bool(due and due <= today + dt.timedelta(days=7)),
-                    sort_key=due.isoformat() if due else "9999",
-                )
-            )
-        elif state == CaseState.SUBMITTED:
-            submission = casework.last_submission(record)
-            if submission is not None:
-                waited = (today - submission.submitted_on).days
-                if waited > decision_days:
-                    overdue.items.append(
-                        Item(
-                            record.id,
-                            name,
-                            ("Appeal" if submission.appeal else "Request")
-                            + f" submitted {submission.submitted_on.isoformat()}",
-                            f"{_days(waited)} ago",
-                            urgent=True,
-                            sort_key=submission.submitted_on.isoformat(),
-                        )
-                    )
-        elif state == CaseState.DENIED:
-            decision = _last_decision(record, DecisionOutcome.DENIED)
-            deadline = decision.respond_by if decision else None
-            if deadline is None:
-                when, urgent = "no appeal deadline recorded", False
-            elif deadline < today:
-                when, urgent = f"deadline {deadline.isoformat()} has passed", True
-            else:
-                left = (deadline - today).days
-                when, urgent = f"appeal by {deadline.isoformat()} ({_days(left)} left)", left <= 14
-            appeals.items.append(
-                Item(
-                    record.id,
-                    name,
-                    "Denied",
-                    when,
-                    urgent=urgent,
-                    sort_key=deadline.isoformat() if deadline else "9999",
-                )
-            )
-        elif state == CaseState.APPROVED:
-            approval = casework.current_approval(record)
-            if approval is None:
-                continue
-            if approval.end_date is not None:
-                left = (approval.end_date - today).days
-                if left <= RENEWAL_WINDOWS_DAYS[-1]:
-                    renewals.items.append(
-                        Item(
-                            record.id,
-                            name,
-                            f"Authorization {approval.authorization_number or ''}".strip(),
-                            f"ends {approval.end_date.isoformat()}"
-                            + (f" ({_days(left)} left)" if left >= 0 else " (ended)"),
-                            urgent=left <= RENEWAL_WINDOWS_DAYS[0],
-                            sort_key=approval.end_date.isoformat(),
-                        )
-                    )
-            if approval.approved_units:
-                used = casework.units_used(session, approval.id)
-                units.items.append(
-                    Item(
-                        record.id,
-                        name,
-                        f"{used} of {approval.approved_units} units used",
-                        f"{approval.approved_units - used} left",
-                        urgent=used >= approval.approved_units * 0.9,
-                    )
-                )
-
+    rules: dict[str, tuple[QueueRule, Describe | None]] = {
+        "to_complete": (QueueRule(S.DRAFT), None),
+        "to_sign": (QueueRule(S.READY_FOR_SIGNATURE), _to_sign),
+        "to_submit": (QueueRule(S.SIGNED, needs_current_signature=True), _signed),
+        "pended": (
+            QueueRule(
+                S.PENDED,
+                due="respond_by",
+                urgent_until=today + PENDED_URGENT_DAYS * day,
+            ),
+            _pended,
+        ),
+        "overdue": (
+            # Waited more than decision_days: submitted before today - decision_days.
+            QueueRule(
+                S.SUBMITTED,
+                due="submitted_on",
+                due_until=today - (decision_days + 1) * day,
+                always_urgent=True,
+            ),
+            _overdue(today),
+        ),
+        "appeals": (
+            QueueRule(S.DENIED, due="respond_by", urgent_until=today + APPEAL_URGENT_DAYS * day),
+            _appeal(today),
+        ),
+        "renewals": (
+            QueueRule(
+                S.APPROVED,
+                due="authorization_end",
+                due_until=today + RENEWAL_WINDOWS_DAYS[-1] * day,
+                urgent_until=today + RENEWAL_WINDOWS_DAYS[0] * day,
+            ),
+            _renewal(today),
+        ),
+        "units": (QueueRule(S.APPROVED, units=True), _units),
+    }
     by_role = {
         Role.BILLING.value: [to_complete, to_submit, pended, overdue, appeals, renewals, units],
         Role.PHYSICIAN.value: [to_sign],
         Role.ADVOCATE.value: [appeals, overdue],
     }
     sections = by_role.get(role, [])
+    if scope is None:
+        return sections
     for section in sections:
-        section.items.sort(key=lambda item: (not item.urgent, item.sort_key, item.case_id))
+        rule, describe = rules[section.key]
+        entries, section.total = listing.queue(session, scope, rule, limit=SECTION_ITEMS)
+        if describe is None:
+            describe = _draft(verdicts([entry.record for entry in entries]))
+        section.items = [describe(entry) for entry in entries]
     return sections
