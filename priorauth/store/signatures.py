@@ -24,6 +24,9 @@ from .repository import flush_or_conflict
 SIGNED_LETTER = "signed_letter"
 # After a denial, what the physician signs is the appeal letter.
 SIGNED_APPEAL = "signed_appeal"
+# A case the rules judge not ready is signed only as a medical-exception request.
+SIGNED_EXCEPTION = "signed_exception"
+SIGNED_KINDS = frozenset({SIGNED_LETTER, SIGNED_APPEAL, SIGNED_EXCEPTION})
 
 # What the physician attests to by signing (the signature's "meaning", 21 CFR 11.50).
 ATTESTATION = (
@@ -37,6 +40,14 @@ APPEAL_ATTESTATION = (
     "I have read this appeal in full. The clinical information in it is accurate and "
     "complete to the best of my knowledge, the treatment requested is medically necessary "
     "for this patient, and I am the physician requesting it."
+)
+
+
+EXCEPTION_ATTESTATION = (
+    "I have read this request for a medical exception in full. The clinical information in "
+    "it is accurate and complete to the best of my knowledge, the reasons given for an "
+    "exception are my own, the treatment requested is medically necessary for this patient, "
+    "and I am the physician requesting it."
 )
 
 

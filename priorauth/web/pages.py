@@ -13,7 +13,7 @@ from flask import render_template, url_for
 
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS
 from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState, Document, Signature
-from priorauth.store.signatures import SIGNED_APPEAL, SIGNED_LETTER
+from priorauth.store.signatures import SIGNED_APPEAL, SIGNED_EXCEPTION, SIGNED_LETTER
 
 from . import context
 from .casefile import APPEAL, LETTER, PACKET, PEER_TO_PEER
@@ -24,6 +24,7 @@ DOCUMENT_LABELS = {
     LETTER: "Letter of medical necessity (unsigned)",
     SIGNED_LETTER: "Signed letter",
     SIGNED_APPEAL: "Signed appeal letter",
+    SIGNED_EXCEPTION: "Signed medical-exception request",
     APPEAL: "Appeal letter (unsigned)",
     PEER_TO_PEER: "Peer-to-peer preparation sheet",
     PACKET: "Fax packet",

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from priorauth.rules.assessment import VERDICT_LABELS, Verdict
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState, Decision, DecisionOutcome, Role
-from priorauth.store.signatures import current_signature
+from priorauth.store.signatures import SIGNED_EXCEPTION, current_signature
+
+from .signing_terms import needs_resigning, ready_to_submit
 
 RENEWAL_WINDOWS_DAYS = (30, 60)
 
@@ -94,15 +96,30 @@ def build(
     for record in records:
         name = names.get(record.id, "")
         state = record.state
+        verdict = verdicts.get(record.id)
         if state == CaseState.DRAFT:
-            verdict = verdicts.get(record.id)
-            to_complete.items.append(
-                Item(record.id, name, VERDICT_LABELS[verdict] if verdict else "Draft")
-            )
+            what = VERDICT_LABELS[verdict] if verdict else "Draft"
+            if needs_resigning(record):
+                what = f"{what}; the signed letter was superseded: it needs signing again"
+            to_complete.items.append(Item(record.id, name, what, urgent=needs_resigning(record)))
         elif state == CaseState.READY_FOR_SIGNATURE:
             to_sign.items.append(Item(record.id, name, f"Version {record.content_version}"))
-        elif state == CaseState.SIGNED and current_signature(record) is not None:
-            to_submit.items.append(Item(record.id, name, "Signed"))
+        elif state == CaseState.SIGNED and ready_to_submit(record, verdict):
+            signature = current_signature(record)
+            exception = signature is not None and signature.document.kind == SIGNED_EXCEPTION
+            to_submit.items.append(
+                Item(record.id, name, "Signed medical-exception request" if exception else "Signed")
+            )
+        elif state == CaseState.SIGNED:
+            # Signed as a standard letter, but the rules now judge it not ready.
+            to_complete.items.append(
+                Item(
+                    record.id,
+                    name,
+                    "Signed, but not ready: complete it or sign it as a medical exception",
+                    urgent=True,
+                )
+            )
         elif state == CaseState.PENDED:
             decision = _last_decision(record, DecisionOutcome.PENDED)
             due = decision.respond_by if decision else None

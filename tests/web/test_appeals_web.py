@@ -23,6 +23,7 @@ from web_helpers import (
     log_in,
     log_in_demo,
     page_text,
+    signing_fields,
 )
 
 from priorauth.rules.assessment import Problem
@@ -449,14 +450,12 @@ def test_after_a_recorded_denial_the_physician_signs_the_appeal(
     page = physician.get(f"/cases/{case_id}/sign")
     assert "Read and sign the appeal letter" in page_text(page.text)
     assert f"/cases/{case_id}/appeal/preview" in page.text
-    version = re.search(r'name="content_version"[^>]*value="(\d+)"', page.text)
-    assert version
     signed = physician.post(
         f"/cases/{case_id}/sign",
         data={
             "password": demo_account("physician").password,
             "read_it": "y",
-            "content_version": version.group(1),
+            **signing_fields(page.text),
         },
     )
     assert signed.status_code == 303, page_text(signed.text)[:800]
