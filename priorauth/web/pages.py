@@ -72,6 +72,10 @@ def _document_state(
     document: Document, signature: Signature | None, record: CaseRecord
 ) -> tuple[str, str]:
     """What a stored document is now, in words, and a key for its style."""
+    if document.kind == PACKET:
+        superseded = packet_superseded(document, record)
+        if superseded:
+            return superseded, "superseded"
     if signature is not None:
         if signature.superseded_at is not None:
             return "Superseded: the case changed after signing", "superseded"
@@ -81,6 +85,20 @@ def _document_state(
     if document.kind == LETTER and record.state == CaseState.READY_FOR_SIGNATURE:
         return "Draft, waiting for the physician's signature", "waiting"
     return "Draft, matches the case", "current"
+
+
+def packet_superseded(document: Document, record: CaseRecord) -> str:
+    """Why a packet is no longer the one to send, or "" while it is.
+
+    A packet carries the signed document of its time: a newer signature makes it
+    stale, and so does the supersession of the signature it carried.
+    """
+    for signature in record.signatures:
+        if signature.document_id > document.id:
+            return "Superseded: a newer signed document was made after it"
+        if signature.case_version == document.case_version and signature.superseded_at:
+            return "Superseded: the signature it carries was superseded"
+    return ""
 
 
 def document_rows(record: CaseRecord, kinds: Collection[str] = ()) -> list[dict[str, Any]]:
@@ -93,7 +111,7 @@ def document_rows(record: CaseRecord, kinds: Collection[str] = ()) -> list[dict[
             continue
         signature = signatures.get(document.id)
         state, state_key = _document_state(document, signature, record)
-        current = document.case_version == record.content_version
+        current = document.case_version == record.content_version and state_key != "superseded"
         rows.append(
             {
                 "id": document.id,

@@ -202,3 +202,47 @@ def test_an_upload_between_opening_and_signing_makes_the_sign_fail(
     fresh = _sign_form(physician, case_id)
     assert fresh["content_digest"] != form["content_digest"]
     assert physician.post(f"/cases/{case_id}/sign", data=fresh).status_code == 303
+
+
+def _attach(client: FlaskClient, case_id: int, enclosure: str = "ncs_report") -> None:
+    data = blank_pdf()
+    added = client.post(
+        f"/cases/{case_id}/attachments",
+        data={"file": (io.BytesIO(data), "report.pdf", "application/pdf"), "enclosure": enclosure},
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 303, page_text(added.text)[:500]
+
+
+def test_removing_an_enclosure_after_signing_supersedes_the_signature_and_the_packet(
+    logged_in: FlaskClient, physician: FlaskClient, sessions: Sessions
+) -> None:
+    case_id = create_case(logged_in)
+    _attach(logged_in, case_id)
+    assert _send(logged_in, case_id).status_code == 303
+    form = _sign_form(physician, case_id)
+    assert (
+        physician.post(f"/cases/{case_id}/sign", data={**form, "acknowledge": "y"}).status_code
+        == 303
+    )
+    packet = logged_in.post(f"/cases/{case_id}/packet.pdf")
+    assert packet.status_code == 303, page_text(packet.text)[:500]
+    page = page_text(logged_in.get(f"/cases/{case_id}/attachments").text)
+    assert "Superseded" not in page
+    with sessions() as session:
+        record = session.get(CaseRecord, case_id)
+        assert record is not None
+        attachment_id = record.attachments[0].id
+
+    removed = logged_in.post(f"/cases/{case_id}/attachments/{attachment_id}/remove")
+    assert removed.status_code == 303
+    (signature,) = _signatures(sessions, case_id)
+    assert signature.superseded_at is not None
+    with sessions() as session:
+        record = session.get(CaseRecord, case_id)
+        assert record is not None and record.state == "draft"
+        assert signature.superseded_by_version == record.content_version
+    page = page_text(logged_in.get(f"/cases/{case_id}/attachments").text)
+    assert "Superseded: the signature it carries was superseded" in page
+    dashboard = page_text(logged_in.get("/").text)
+    assert "needs signing again" in dashboard
