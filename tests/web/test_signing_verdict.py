@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import blank_pdf, cidp_formdata, create_case, demo_account, log_in_demo, page_text
 
-from priorauth.store.models import CaseRecord, Document, Signature
+from priorauth.store.models import AuditEvent, CaseRecord, Document, Signature
 from priorauth.store.signatures import SIGNED_EXCEPTION, SIGNED_LETTER
 
 PHYSICIAN_PASSWORD = demo_account("physician").password
@@ -219,6 +219,7 @@ def test_removing_an_enclosure_after_signing_supersedes_the_signature_and_the_pa
 ) -> None:
     case_id = create_case(logged_in)
     _attach(logged_in, case_id)
+    _attach(logged_in, case_id, "neurology_note")
     assert _send(logged_in, case_id).status_code == 303
     form = _sign_form(physician, case_id)
     assert (
@@ -246,3 +247,46 @@ def test_removing_an_enclosure_after_signing_supersedes_the_signature_and_the_pa
     assert "Superseded: the signature it carries was superseded" in page
     dashboard = page_text(logged_in.get("/").text)
     assert "needs signing again" in dashboard
+
+
+def test_a_packet_missing_required_enclosures_is_refused_or_carries_the_confirmation(
+    logged_in: FlaskClient, physician: FlaskClient, sessions: Sessions
+) -> None:
+    case_id = create_case(logged_in)
+    refused = logged_in.post(f"/cases/{case_id}/packet.pdf")
+    assert refused.status_code == 409
+    text = page_text(refused.text)
+    assert "required enclosures are missing" in text
+    assert "Nerve conduction study" in text  # named
+    empty = logged_in.post(f"/cases/{case_id}/packet.pdf", data={"confirm_missing": "y"})
+    assert empty.status_code == 409
+    assert "Say why they are missing" in page_text(empty.text)
+
+    reason = "The neurology lab faxes its reports directly (synthetic)."
+    made = logged_in.post(
+        f"/cases/{case_id}/packet.pdf", data={"confirm_missing": "y", "reason": reason}
+    )
+    assert made.status_code == 303, page_text(made.text)[:500]
+    with sessions() as session:
+        (packet,) = session.scalars(
+            select(Document).where(Document.case_id == case_id, Document.kind == "packet")
+        ).all()
+        confirmed = (packet.record or {})["missing_enclosures_confirmed"]
+        assert confirmed["reason"] == reason and confirmed["by"] and confirmed["at"]
+        assert any("Nerve conduction" in title for title in confirmed["missing"])
+        events = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.case_id == case_id)
+        ).all()
+        assert "packet.missing_confirmed" in events
+    text = _pdf_text(packet.pdf)
+    assert "Enclosures checklist" not in text and "Cost summary" not in text
+
+    # A newer signed document makes the earlier packet no longer the current one.
+    assert _send(logged_in, case_id).status_code == 303
+    form = _sign_form(physician, case_id)
+    assert (
+        physician.post(f"/cases/{case_id}/sign", data={**form, "acknowledge": "y"}).status_code
+        == 303
+    )
+    page = page_text(logged_in.get(f"/cases/{case_id}/attachments").text)
+    assert "Superseded: a newer signed document was made after it" in page
