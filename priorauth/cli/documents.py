@@ -28,7 +28,7 @@ from priorauth.documents.appeal import AppealInputError, draft_appeal, render_ap
 from priorauth.documents.cost_summary import render_cost_summary
 from priorauth.documents.exception import NoExceptionNeeded, render_exception_request
 from priorauth.documents.letter import draft_letter
-from priorauth.documents.packet import build_packet
+from priorauth.documents.packet import MissingEnclosures, build_packet
 from priorauth.documents.pdfa import render_pdfa
 from priorauth.documents.peer_to_peer import render_peer_to_peer
 from priorauth.documents.review import render_review_sheet
@@ -303,4 +303,10 @@ def _render_from_wrapper(
         raise CommandError(f"{path}: no exception request: {error}") from None
     except UploadRejected as error:
         raise CommandError(f"{path}: an attachment cannot be used", [str(error)]) from None
+    except MissingEnclosures as error:
+        raise CommandError(
+            f"{path}: no packet: required enclosures are missing; list their files under "
+            "attachments",
+            list(error.titles),
+        ) from None
     return Output(rendered.pdf, rendered.html, rendered.preview_html)

@@ -64,16 +64,30 @@ def allowed_enclosures(case: Case, library: Library, denial: Denial | None) -> d
     return allowed
 
 
+def missing_required(
+    case: Case, library: Library, attachments: Sequence[Attachment], denial: Denial | None
+) -> tuple[str, ...]:
+    """The titles of the required enclosures for this request that no file is filed under."""
+    definition = library.indications[case.indication_id]
+    required = {e.id for e in definition.enclosures if e.required}
+    if denial is not None:
+        required.add(DENIAL_NOTICE_ENCLOSURE)
+    attached = {a.enclosure_id for a in attachments}
+    return tuple(
+        title
+        for enclosure_id, title in allowed_enclosures(case, library, denial).items()
+        if enclosure_id in required and enclosure_id not in attached
+    )
+
+
 def _documents(main_title: str, cost_summary_note: str) -> tuple[ChecklistLine, ...]:
-    if cost_summary_note:
-        cost = ChecklistLine("Cost summary", False, "Not included", "omitted", cost_summary_note)
-    else:
-        cost = ChecklistLine("Cost summary", False, "Included", "included", "")
+    # The packet is the payer's: this checklist and the cost summary stay with staff
+    # and the patient.
+    cost = ChecklistLine("Cost summary", False, "Not included", "omitted", cost_summary_note)
     return (
         ChecklistLine("Fax cover sheet", True, "Included", "included", ""),
         ChecklistLine(main_title, True, "Included", "included", ""),
         cost,
-        ChecklistLine("This checklist", True, "Included", "included", ""),
     )
 
 

@@ -56,11 +56,20 @@ TOPIC_REASONS = {
     ExceptionTopic.DOSE_ABOVE_LIMIT: DenialReason.DOSE_ABOVE_POLICY,
     ExceptionTopic.NON_PREFERRED_SITE: DenialReason.SITE_OF_CARE,
 }
+EXCEPTION_REASON = "exception_reason"
 EXCEPTION_NARRATIVE_SECTIONS = (
     "opening",
     "clinical_history",
     "closing",
     *(f"exception_{topic.value}" for topic in ExceptionTopic),
+    # The signing physician's reason for asking an exception of a case the rules
+    # judged not ready: it argues the criteria the record does not meet.
+    EXCEPTION_REASON,
+)
+REASON_HEADING = "Why this patient needs an exception to the standard criteria"
+REASON_INTRO = (
+    "The record does not show every criterion of the standard policy. I ask for an "
+    "exception to these criteria for this patient, for the reasons below:"
 )
 
 
@@ -193,7 +202,8 @@ def _draft(
 ) -> Drafted[ExceptionContext]:
     case, assessment, library = evidence.case, evidence.assessment, evidence.library
     chosen = tuple(dict.fromkeys(topics)) if topics else exception_topics(evidence)
-    if not chosen:
+    reason = physician.get(EXCEPTION_REASON, ())
+    if not chosen and not reason:
         raise NoExceptionNeeded(
             "nothing in this request is outside standard policy: the indication is covered, "
             "the product is not excluded or non-preferred, the regimen is within its limits "
@@ -219,6 +229,10 @@ def _draft(
         if one.missing:
             draft.append(one.missing)
     sections = [one.section for one in answered]
+    labels = tuple(_topic_label(rule, topic) for topic in chosen)
+    if reason:
+        sections.append(_reason_section(assessment, reason))
+        labels += (REASON_HEADING,)
     if ExceptionTopic.OFF_POLICY_INDICATION not in chosen:
         # The exception covers what it names; every other required criterion still counts.
         draft += [
@@ -227,7 +241,6 @@ def _draft(
             if r.required and r.status is not Status.MET
         ]
 
-    labels = tuple(_topic_label(rule, topic) for topic in chosen)
     phone = f" at {case.prescriber.phone}" if case.prescriber.phone else ""
     fax = f" (fax {case.prescriber.fax})" if case.prescriber.fax else ""
     closing = (
@@ -281,6 +294,30 @@ def _draft(
         not_cited=letter_draft.review.not_cited,
     )
     return Drafted(context, review)
+
+
+def _reason_section(assessment: Assessment, reason: tuple[str, ...]) -> Section:
+    """The physician's reason for an exception to the criteria the record does not meet."""
+    unmet = tuple(r.title for r in assessment.criteria if r.required and r.status is not Status.MET)
+    return Section(
+        key=EXCEPTION_REASON,
+        heading=REASON_HEADING,
+        # Leads the section: the template prints it before the list.
+        denial_says=REASON_INTRO if unmet else "",
+        reviewer_words="",
+        listed=unmet,
+        intro="",
+        rows=(),
+        paragraphs=(),
+        paragraph_refs=(),
+        items=(),
+        therapies=(),
+        measures=(),
+        note="",
+        narrative=reason,
+        closing="",
+        supported=True,
+    )
 
 
 def render_exception_request(

@@ -1,11 +1,16 @@
-"""The fax-ready packet: cover sheet, letter, cost summary, enclosures checklist, uploads.
+"""The fax-ready packet for the payer: cover sheet, the letter, the enclosures.
 
 Order, as a reviewer reads it: the cover sheet (to, from, page count, contents,
 confidentiality notice), the letter (of medical necessity, appeal or exception
-request), the cost summary, the enclosures checklist (what the indication asks
-to be enclosed, what is attached and what is missing), then the uploaded files
-in the order given: PDFs page by page, each image on a US Letter page of its own.
-Every page carries the member ID and its number in the whole packet.
+request), then the uploaded files in the order given: PDFs page by page, each
+image on a US Letter page of its own. Every page carries the member ID and its
+number in the whole packet.
+
+Only payer-facing pages go in. The enclosures checklist (what is attached and
+what is missing) is built beside the packet for staff, and the cost estimate
+goes to the patient; neither is faxed. Required enclosures that are missing
+refuse the packet (``MissingEnclosures``) unless the caller says staff confirmed
+they will send them separately.
 
 Uploads come in as bytes with a declared type (``uploads.Upload``), so the web
 layer can pass what it received; each is checked before anything is rendered,
@@ -22,11 +27,9 @@ from enum import StrEnum
 from pypdf import PageObject
 
 from priorauth.domain.case import Case
-from priorauth.domain.costs import PriceTable
 from priorauth.domain.denial import MEDIA_TYPE_LABELS, Attachment, Denial, Justification, MediaType
 from priorauth.rules.appeals import AppealRules
 from priorauth.rules.assessment import Assessment
-from priorauth.rules.estimate import CostSummaryUnavailable
 from priorauth.rules.library import Library
 
 from .appeal import AppealContext, render_appeal
@@ -35,8 +38,8 @@ from .checklist import (
     allowed_enclosures,
     attachment_name,
     build_checklist_context,
+    missing_required,
 )
-from .cost_summary import render_cost_summary
 from .cover import CoverContext, PacketPart, cover_context
 from .exception import ExceptionContext, render_exception_request
 from .letter import LetterContext, render_letter
@@ -46,13 +49,21 @@ from .pdf_pages import pages, sanitize_uploaded_page, stamped_pdf
 from .uploads import CheckedUpload, Upload, check_uploads
 
 COVER_TEMPLATE = "documents/cover_sheet.html"
-CHECKLIST_TEMPLATE = "documents/enclosures_checklist.html"
+CHECKLIST_TEMPLATE = "documents/enclosures_checklist.html"  # rendered by callers, for staff
 IMAGES_TEMPLATE = "documents/attachment_images.html"
 STAMPS_TEMPLATE = "documents/packet_stamps.html"
 PDF_TITLE = "Prior authorization packet"
 MAX_PACKET_PAGES = 250
 
 MainContext = AppealContext | ExceptionContext | LetterContext
+
+
+class MissingEnclosures(ValueError):
+    """Required enclosures are not attached, and no one confirmed sending them separately."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        super().__init__("required enclosures are missing: " + "; ".join(titles))
+        self.titles = tuple(titles)
 
 
 class PacketDocument(StrEnum):
@@ -211,21 +222,23 @@ def build_packet(
     justification: Justification | None = None,
     narrative: Mapping[str, str] | None = None,
     uploads: Sequence[Upload | CheckedUpload] = (),
-    cost_summary: bool = True,
-    price_tables: Mapping[str, PriceTable] | None = None,
     fax_to: str = "",
     attention: str = "",
     rules: AppealRules | None = None,
     signed_pdf: bytes | None = None,
+    missing_confirmed: bool = False,
 ) -> Packet:
-    """Assemble the fax packet; raise UploadRejected before rendering if an upload is bad.
+    """Assemble the fax packet; raise UploadRejected before rendering if an upload is bad,
+    MissingEnclosures if a required one is missing and ``missing_confirmed`` is false.
 
     ``signed_pdf`` is the physician's signed PDF of the main document; when given,
     the packet carries it instead of a fresh rendering, which would be unsigned.
-    ``price_tables`` default to the library's.
     """
     checked = check_uploads(uploads, allowed_enclosures(case, library, denial))
     attachments = tuple(c.attachment for c in checked)
+    missing = missing_required(case, library, attachments, denial)
+    if missing and not missing_confirmed:
+        raise MissingEnclosures(missing)
     if document is None:
         document = PacketDocument.APPEAL if denial is not None else PacketDocument.LETTER
     rules = rules or library.appeal_rules
@@ -252,18 +265,7 @@ def build_packet(
         )
     ]
 
-    cost_note = ""
-    if cost_summary:
-        try:
-            summary = render_cost_summary(
-                case, assessment, library, price_tables, prepared_on=packet_date
-            )
-            parts.append(_Part("Cost summary", "cost_summary", pages(summary.pdf)))
-        except CostSummaryUnavailable as error:
-            cost_note = str(error)
-    else:
-        cost_note = "left out when the packet was assembled"
-
+    # For staff, never faxed: what the packet holds against what the criteria ask.
     checklist = build_checklist_context(
         case,
         assessment,
@@ -271,11 +273,9 @@ def build_packet(
         main_title=main_title,
         attachments=attachments,
         denial=denial,
-        cost_summary_note=cost_note,
+        cost_summary_note="given to the patient, not sent to the payer",
         running_head=main.context.running_head,
     )
-    checklist_pdf = render_pdf(CHECKLIST_TEMPLATE, checklist, title=checklist.pdf_title)
-    parts.append(_Part("Enclosures checklist", "checklist", pages(checklist_pdf)))
     parts += _upload_parts(checked)
 
     body_pages = sum(len(part.pages) for part in parts)

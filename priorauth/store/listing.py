@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, UOWTransaction, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
+from .signatures import SIGNED_EXCEPTION
 from .models import (
     CaseAssignment,
     CaseRecord,
@@ -55,6 +56,10 @@ def versions_key(versions: Mapping[str, str]) -> str:
     """One short value for a set of definition versions, to compare without the JSON."""
     canonical = json.dumps(dict(versions), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# The stored verdict's value for a case the rules judge not ready (rules.assessment.Verdict).
+NOT_READY = "not_ready"
 
 
 def assessment_columns(assessment: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -100,9 +105,19 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         (d for d in reversed(decisions) if d.outcome == DecisionOutcome.APPROVED.value), None
     )
     submission = record.submissions[-1] if record.submissions else None
-    signed = any(
-        s.superseded_at is None and s.case_version == record.content_version
-        for s in record.signatures
+    current = next(
+        (
+            s
+            for s in record.signatures
+            if s.superseded_at is None and s.case_version == record.content_version
+        ),
+        None,
+    )
+    # Ready to submit: a current signature the stored verdict allows. A case the rules
+    # judge not ready goes out only as a signed medical-exception request.
+    columns = assessment_columns(record.assessment)
+    signed = current is not None and (
+        columns["verdict"] != NOT_READY or current.document.kind == SIGNED_EXCEPTION
     )
     answer_outcomes = {DecisionOutcome.PENDED.value, DecisionOutcome.DENIED.value}
     return {
@@ -110,7 +125,7 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
         "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
-        **assessment_columns(record.assessment),
+        **columns,
         "signed_current": signed,
         "submitted_on": submission.submitted_on if submission else None,
         "submitted_appeal": bool(submission and submission.appeal),
@@ -291,6 +306,8 @@ class QueueRule:
     urgent_until: dt.date | None = None
     always_urgent: bool = False
     needs_current_signature: bool = False
+    # Signed, but not to be submitted: superseded, or not ready and not an exception.
+    lacks_current_signature: bool = False
     # The units section: approved units recorded, urgent at 90 % used.
     units: bool = False
 
@@ -322,6 +339,8 @@ def queue(
     order: list[Any] = [CaseRecord.id]
     if rule.needs_current_signature:
         members = members.where(CaseRecord.signed_current.is_(True))
+    if rule.lacks_current_signature:
+        members = members.where(CaseRecord.signed_current.is_not(True))
     if rule.units:
         members = members.where(CaseRecord.approved_units > 0)
         used = _units_used()

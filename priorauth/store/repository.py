@@ -213,6 +213,16 @@ def _new_content(session: Session, record: CaseRecord, user_id: int) -> list[Sig
     return superseded
 
 
+def new_content_version(session: Session, record: CaseRecord, *, user_id: int) -> list[Signature]:
+    """A change to what a signed document covers other than an edit (an enclosure removed).
+
+    The same versioning as an edit: returns the signatures it superseded.
+    """
+    superseded = _new_content(session, record, user_id)
+    flush_or_conflict(session, record)
+    return superseded
+
+
 def update_case(
     session: Session,
     record: CaseRecord,

@@ -19,11 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import CaseRecord, CaseState, Document, Signature, utcnow
-from .repository import flush_or_conflict
+from .repository import flush_or_conflict, new_content_version
 
 SIGNED_LETTER = "signed_letter"
 # After a denial, what the physician signs is the appeal letter.
 SIGNED_APPEAL = "signed_appeal"
+# A case the rules judge not ready is signed only as a medical-exception request.
+SIGNED_EXCEPTION = "signed_exception"
+SIGNED_KINDS = frozenset({SIGNED_LETTER, SIGNED_APPEAL, SIGNED_EXCEPTION})
 
 # What the physician attests to by signing (the signature's "meaning", 21 CFR 11.50).
 ATTESTATION = (
@@ -37,6 +40,14 @@ APPEAL_ATTESTATION = (
     "I have read this appeal in full. The clinical information in it is accurate and "
     "complete to the best of my knowledge, the treatment requested is medically necessary "
     "for this patient, and I am the physician requesting it."
+)
+
+
+EXCEPTION_ATTESTATION = (
+    "I have read this request for a medical exception in full. The clinical information in "
+    "it is accurate and complete to the best of my knowledge, the reasons given for an "
+    "exception are my own, the treatment requested is medically necessary for this patient, "
+    "and I am the physician requesting it."
 )
 
 
@@ -149,6 +160,18 @@ def record_signature(
     record.updated_at = when
     flush_or_conflict(session, record)
     return signature
+
+
+def supersede_for_enclosures(
+    session: Session, record: CaseRecord, *, user_id: int
+) -> list[Signature]:
+    """An enclosure removed after signing: the signed document names what the packet no
+    longer holds, so the signature (and any packet of that version) is superseded by a
+    new content version. Nothing happens to an unsigned case (its signing page's digest
+    covers the enclosures) or to one already sent (the packet of record stays)."""
+    if current_signature(record) is None or record.state != CaseState.SIGNED:
+        return []
+    return new_content_version(session, record, user_id=user_id)
 
 
 def current_signature(record: CaseRecord) -> Signature | None:

@@ -16,8 +16,9 @@ from priorauth.documents.uploads import MAX_UPLOAD_BYTES, Upload, UploadRejected
 from priorauth.domain.denial import MEDIA_TYPE_LABELS, MediaType
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord
+from priorauth.store.signatures import supersede_for_enclosures
 
-from . import context
+from . import casefile, context
 from .casefile import PACKET
 from .context import View
 from .errors import MESSAGES
@@ -197,11 +198,19 @@ def remove(record: CaseRecord, attachment_id: int) -> View:
     if found is None or found.removed_at is not None:
         abort(404)
     casework.remove_attachment(db, found, user_id=context.user().id)
+    superseded = supersede_for_enclosures(db, record, user_id=context.user().id)
     context.record(
         "attachment.remove", "ok", case_id=record.id, detail=f"attachment {attachment_id}"
     )
+    casefile.record_superseded(superseded)
     db.commit()
-    flash("Attachment removed: later packets leave it out.", "success")
+    flash(
+        "Attachment removed. The signed letter named it: its signature and packet are "
+        "superseded, and the case needs signing again."
+        if superseded
+        else "Attachment removed: later packets leave it out.",
+        "success",
+    )
     return redirect(url_for("attachments.index", case_id=record.id), code=303)
 
 

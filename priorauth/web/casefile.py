@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_html
 from priorauth.documents.appeal import APPEAL_NARRATIVE_SECTIONS, AppealInputError
+from priorauth.documents.exception import EXCEPTION_NARRATIVE_SECTIONS, EXCEPTION_REASON
 from priorauth.documents.pdf import print_stylesheet_text
 from priorauth.documents.uploads import CheckedUpload
 from priorauth.domain.case import Case
@@ -243,6 +244,14 @@ def narrative_of(record: CaseRecord) -> dict[str, str] | None:
 def appeal_narrative_of(record: CaseRecord) -> dict[str, str] | None:
     """The physician's narrative sections the appeal letter knows."""
     return _narrative(record, APPEAL_NARRATIVE_SECTIONS)
+
+
+def exception_narrative_of(record: CaseRecord, reason: str) -> dict[str, str] | None:
+    """The narrative sections the exception request knows, with the signer's reason."""
+    known = _narrative(record, EXCEPTION_NARRATIVE_SECTIONS) or {}
+    if reason:
+        known[EXCEPTION_REASON] = reason
+    return known or None
 
 
 def current_denial(record: CaseRecord) -> Denial | None:

@@ -13,7 +13,7 @@ from flask import render_template, url_for
 
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS
 from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState, Document, Signature
-from priorauth.store.signatures import SIGNED_APPEAL, SIGNED_LETTER
+from priorauth.store.signatures import SIGNED_APPEAL, SIGNED_EXCEPTION, SIGNED_LETTER
 
 from . import context
 from .casefile import APPEAL, LETTER, PACKET, PEER_TO_PEER
@@ -24,6 +24,7 @@ DOCUMENT_LABELS = {
     LETTER: "Letter of medical necessity (unsigned)",
     SIGNED_LETTER: "Signed letter",
     SIGNED_APPEAL: "Signed appeal letter",
+    SIGNED_EXCEPTION: "Signed medical-exception request",
     APPEAL: "Appeal letter (unsigned)",
     PEER_TO_PEER: "Peer-to-peer preparation sheet",
     PACKET: "Fax packet",
@@ -71,6 +72,10 @@ def _document_state(
     document: Document, signature: Signature | None, record: CaseRecord
 ) -> tuple[str, str]:
     """What a stored document is now, in words, and a key for its style."""
+    if document.kind == PACKET:
+        superseded = packet_superseded(document, record)
+        if superseded:
+            return superseded, "superseded"
     if signature is not None:
         if signature.superseded_at is not None:
             return "Superseded: the case changed after signing", "superseded"
@@ -80,6 +85,20 @@ def _document_state(
     if document.kind == LETTER and record.state == CaseState.READY_FOR_SIGNATURE:
         return "Draft, waiting for the physician's signature", "waiting"
     return "Draft, matches the case", "current"
+
+
+def packet_superseded(document: Document, record: CaseRecord) -> str:
+    """Why a packet is no longer the one to send, or "" while it is.
+
+    A packet carries the signed document of its time: a newer signature makes it
+    stale, and so does the supersession of the signature it carried.
+    """
+    for signature in record.signatures:
+        if signature.document_id > document.id:
+            return "Superseded: a newer signed document was made after it"
+        if signature.case_version == document.case_version and signature.superseded_at:
+            return "Superseded: the signature it carries was superseded"
+    return ""
 
 
 def document_rows(record: CaseRecord, kinds: Collection[str] = ()) -> list[dict[str, Any]]:
@@ -92,7 +111,7 @@ def document_rows(record: CaseRecord, kinds: Collection[str] = ()) -> list[dict[
             continue
         signature = signatures.get(document.id)
         state, state_key = _document_state(document, signature, record)
-        current = document.case_version == record.content_version
+        current = document.case_version == record.content_version and state_key != "superseded"
         rows.append(
             {
                 "id": document.id,

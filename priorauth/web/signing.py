@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from io import BytesIO
 from typing import Any, Protocol
 
 import pypdf
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
-from wtforms import BooleanField, FileField, Form, HiddenField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    FileField,
+    Form,
+    HiddenField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from priorauth.documents import html_to_pdf, render_html, render_letter
 from priorauth.documents.appeal import render_appeal
+from priorauth.documents.exception import render_exception_request
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.store.models import CaseRecord, CaseState, utcnow
@@ -31,7 +41,9 @@ from priorauth.store.repository import EditConflict
 from priorauth.store.signatures import (
     APPEAL_ATTESTATION,
     ATTESTATION,
+    EXCEPTION_ATTESTATION,
     SIGNED_APPEAL,
+    SIGNED_EXCEPTION,
     SIGNED_LETTER,
     AlreadySigned,
     PdfStatus,
@@ -41,10 +53,18 @@ from priorauth.store.signatures import (
 
 from . import casefile, context
 from .context import View
+from .fields import LONG_TEXT_MAX_CHARS, no_control_characters
 from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action, requires
 from .safety_view import dose_sentences, flag_views
 from .sessions import THROTTLED, Check, check_password
+from .signing_terms import (
+    ACKNOWLEDGE,
+    NOT_READY_SIGN,
+    SigningTerms,
+    content_digest,
+    signing_terms,
+)
 
 bp = Blueprint("signing", __name__)
 
@@ -62,7 +82,20 @@ class SignForm(Form):
         "I have read the letter above in full, and I attest to the statement.",
         [InputRequired("Confirm that you have read the letter.")],
     )
+    acknowledge = BooleanField("I have read the warnings and safety flags listed above.")
+    exception_reason = TextAreaField(
+        "Your reason for a medical exception",
+        [
+            Optional(),
+            Length(max=LONG_TEXT_MAX_CHARS, message=f"At most {LONG_TEXT_MAX_CHARS} characters."),
+            no_control_characters(long_text=True),
+        ],
+        description="Why this patient needs the treatment although the record does not meet "
+        f"the criteria listed above. The request prints it as your words. At most "
+        f"{LONG_TEXT_MAX_CHARS} characters.",
+    )
     content_version = HiddenField()
+    content_digest = HiddenField()
 
 
 class VerifyForm(Form):
@@ -74,26 +107,45 @@ class VerifyForm(Form):
     )
 
 
+def _what(record: CaseRecord, terms: SigningTerms) -> tuple[str, str]:
+    """The kind of signed document this signature makes, and its name on the page."""
+    if casefile.current_denial(record) is not None:
+        return SIGNED_APPEAL, "appeal letter"
+    if terms.exception_only:
+        return SIGNED_EXCEPTION, "medical-exception request"
+    return SIGNED_LETTER, "letter"
+
+
 def _sign_page(
-    record: CaseRecord, form: SignForm, *, error: str = "", status: int = 200
+    record: CaseRecord,
+    form: SignForm,
+    assessment: Assessment,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> tuple[str, int]:
     appeal = casefile.current_denial(record) is not None
-    case = casefile.stored_case(record)
-    assessment = (
-        casefile.assessment_of(record, case)
-        if case is not None and case.indication_id in context.library().indications
-        else None
-    )
+    terms = signing_terms(assessment, appeal=appeal)
+    kind, what = _what(record, terms)
+    attestations = {
+        SIGNED_APPEAL: APPEAL_ATTESTATION,
+        SIGNED_EXCEPTION: EXCEPTION_ATTESTATION,
+        SIGNED_LETTER: ATTESTATION,
+    }
     return (
         render_template(
             "pages/sign.html",
-            safety=flag_views(assessment) if assessment is not None else (),
-            dose_sentences=dose_sentences(assessment) if assessment is not None else (),
-            product_reasons=assessment.safety.product_reasons if assessment is not None else (),
+            safety=flag_views(assessment),
+            dose_sentences=dose_sentences(assessment),
+            product_reasons=assessment.safety.product_reasons,
             heading=case_heading(record),
             form=form,
-            attestation=APPEAL_ATTESTATION if appeal else ATTESTATION,
+            attestation=attestations[kind],
             appeal=appeal,
+            what=what,
+            terms=terms,
+            verdict_label=assessment.verdict_label,
+            unmet=assessment.unmet_required(),
             preview_url=url_for("appeals.appeal_preview", case_id=record.id)
             if appeal
             else url_for("letters.preview", case_id=record.id),
@@ -118,34 +170,43 @@ class _Signable(casefile.RenderedPdf, Protocol):
 
 
 def _render_for_signature(
-    record: CaseRecord, case: Case, result: Assessment
-) -> tuple[_Signable, str, str, dict[str, Any] | None]:
-    """What is signed: the appeal when the case is appealing a denial, else the letter.
+    record: CaseRecord, case: Case, result: Assessment, kind: str, reason: str
+) -> tuple[_Signable, str, dict[str, Any] | None]:
+    """What is signed: the appeal after a denial, the exception request for a case the
+    rules judge not ready (with the physician's reason), else the letter.
 
-    Returns the rendered document, the stored kind, the attestation and the record.
+    Returns the rendered document, the attestation and the renderer's record.
     """
-    denial = casefile.current_denial(record)
     library = context.library()
-    if denial is None:
-        letter = render_letter(
+    today = context.today()
+    if kind == SIGNED_APPEAL:
+        denial = casefile.current_denial(record)
+        assert denial is not None
+        rendered = render_appeal(
             case,
             result,
             library,
-            letter_date=context.today(),
-            narrative=casefile.narrative_of(record),
+            denial,
+            letter_date=today,
+            rules=library.appeal_rules,
+            attachments=casefile.attachments_of(record),
+            narrative=casefile.appeal_narrative_of(record),
         )
-        return letter, SIGNED_LETTER, ATTESTATION, None
-    rendered = render_appeal(
-        case,
-        result,
-        library,
-        denial,
-        letter_date=context.today(),
-        rules=library.appeal_rules,
-        attachments=casefile.attachments_of(record),
-        narrative=casefile.appeal_narrative_of(record),
+        return rendered, APPEAL_ATTESTATION, dict(rendered.record)
+    if kind == SIGNED_EXCEPTION:
+        exception = render_exception_request(
+            case,
+            result,
+            library,
+            letter_date=today,
+            attachments=casefile.attachments_of(record),
+            narrative=casefile.exception_narrative_of(record, reason),
+        )
+        return exception, EXCEPTION_ATTESTATION, dict(exception.record)
+    letter = render_letter(
+        case, result, library, letter_date=today, narrative=casefile.narrative_of(record)
     )
-    return rendered, SIGNED_APPEAL, APPEAL_ATTESTATION, dict(rendered.record)
+    return letter, ATTESTATION, None
 
 
 def signature_page_pdf(fields: dict[str, Any], title: str) -> bytes:
@@ -185,18 +246,34 @@ def sign(record: CaseRecord) -> View:
             "for signature when the case is complete.",
         )
     case, result = casefile.assessed(record)
+    terms = signing_terms(result, appeal=casefile.current_denial(record) is not None)
+    kind, _what_name = _what(record, terms)
+    digest = content_digest(record, kind=kind, document_date=context.today())
     form = SignForm(request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.content_version.data = str(record.content_version)
-        return _sign_page(record, form)
+        form.content_digest.data = digest
+        return _sign_page(record, form, result)
     if not form.validate():
-        return _sign_page(record, form, status=422)
-    if form.content_version.data != str(record.content_version):
+        return _sign_page(record, form, result, status=422)
+    if form.content_version.data != str(record.content_version) or not hmac.compare_digest(
+        form.content_digest.data or "", digest
+    ):
         return _conflict(
             record,
-            "The letter changed after you opened it, so it was not signed. "
-            "Open it again and read the new version before signing.",
+            "What you were shown changed after you opened it (the case, its date, or an "
+            "enclosure added or removed), so nothing was signed. Open it again and read "
+            "the new version before signing.",
         )
+    reason = (form.exception_reason.data or "").replace("\r\n", "\n").strip()
+    if terms.exception_only and not reason:
+        form.exception_reason.errors = [NOT_READY_SIGN]
+        context.record("case.sign", "refused", case_id=record.id, detail="not ready")
+        context.db().commit()
+        return _sign_page(record, form, result, error=NOT_READY_SIGN, status=422)
+    if terms.needs_acknowledgement and not form.acknowledge.data:
+        form.acknowledge.errors = [ACKNOWLEDGE]
+        return _sign_page(record, form, result, status=422)
 
     who = context.user()
     db = context.db()
@@ -205,13 +282,15 @@ def sign(record: CaseRecord) -> View:
         context.record("case.sign", "refused", case_id=record.id, detail="password")
         db.commit()
         if check is Check.THROTTLED:
-            return _sign_page(record, form, error=THROTTLED, status=429)
-        return _sign_page(record, form, error=WRONG_PASSWORD, status=403)
+            return _sign_page(record, form, result, error=THROTTLED, status=429)
+        return _sign_page(record, form, result, error=WRONG_PASSWORD, status=403)
 
     signed_at = utcnow()
     letter_date = context.today()
     with casefile.rendering():
-        rendered, kind, attestation, rendered_record = _render_for_signature(record, case, result)
+        rendered, attestation, rendered_record = _render_for_signature(
+            record, case, result, kind, reason if terms.exception_only else ""
+        )
         letter_sha = hashlib.sha256(rendered.pdf).hexdigest()
         title = rendered.context.pdf_title
         page = signature_page_pdf(
@@ -251,7 +330,10 @@ def sign(record: CaseRecord) -> View:
             signed_at=signed_at,
             attestation=attestation,
         )
-        context.record("case.sign", "ok", case_id=record.id, document_id=document.id)
+        detail = "medical exception" if kind == SIGNED_EXCEPTION else ""
+        if terms.needs_acknowledgement:
+            detail = f"{detail}; warnings acknowledged".lstrip("; ")
+        context.record("case.sign", "ok", case_id=record.id, document_id=document.id, detail=detail)
         db.commit()
     except (AlreadySigned, EditConflict, IntegrityError):
         db.rollback()
@@ -260,7 +342,9 @@ def sign(record: CaseRecord) -> View:
             "Another signature of this version was recorded first, or the case changed "
             "while you were signing. Nothing was signed twice; open the case to see it.",
         )
-    what = "appeal" if kind == SIGNED_APPEAL else "letter"
+    what = {SIGNED_APPEAL: "appeal", SIGNED_EXCEPTION: "medical-exception request"}.get(
+        kind, "letter"
+    )
     flash(f"Signed. The signed {what} is stored with the case and cannot be changed.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
 

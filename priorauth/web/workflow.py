@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from wtforms import DateField, Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from priorauth.rules.assessment import Verdict
 from priorauth.store import casework, repository
 from priorauth.store import workflow as table
 from priorauth.store.models import (
@@ -26,11 +27,12 @@ from priorauth.store.models import (
 from priorauth.store.repository import EditConflict
 from priorauth.store.signatures import current_signature
 
-from . import context
+from . import casefile, context
 from .context import View
 from .fields import no_control_characters, options
 from .pages import conflict_page
 from .permissions import Permission, case_action
+from .signing_terms import NOT_READY_SEND
 from .workflow_panel import ASSIGNABLE_ROLES, state_label
 
 bp = Blueprint("workflow", __name__)
@@ -161,6 +163,10 @@ def transition(record: CaseRecord, name: str) -> View:
             "The case changed after the letter was signed. Send the new version "
             "for signature, then submit it.",
         )
+    not_ready = found.name == "send_for_signature" and _not_ready(record)
+    if not_ready and request.method == "POST" and request.form.get("as_exception") != "y":
+        context.audit("case.transition", "refused", case_id=record.id, detail="not ready")
+        return conflict_page(record, "Not sent for signature", NOT_READY_SEND)
     form_class = DETAIL_FORMS.get(found.details)
     form = form_class(request.form if request.method == "POST" else None) if form_class else None
     if form is not None and request.method == "GET":
@@ -177,6 +183,7 @@ def transition(record: CaseRecord, name: str) -> View:
                 target=state_label(found.target.value),
                 form=form,
                 version=record.version_id,
+                not_ready=NOT_READY_SEND if not_ready else "",
             ),
             200 if request.method == "GET" else 422,
         )
@@ -189,10 +196,19 @@ def transition(record: CaseRecord, name: str) -> View:
     except (EditConflict, casework.MissingSignature):
         db.rollback()
         return _conflict(record)
-    context.record("case.transition", "ok", case_id=record.id, detail=name)
+    detail = f"{name} as a medical-exception request" if not_ready else name
+    context.record("case.transition", "ok", case_id=record.id, detail=detail)
     db.commit()
     flash(f"Done: the case is now {state_label(found.target.value).lower()}.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+def _not_ready(record: CaseRecord) -> bool:
+    """The stored verdict (the rules decide) says the case is not ready."""
+    case = casefile.stored_case(record)
+    if case is None or case.indication_id not in context.library().indications:
+        return True
+    return casefile.assessment_of(record, case).verdict is Verdict.NOT_READY
 
 
 def _conflict(record: CaseRecord) -> tuple[str, int]:

@@ -20,9 +20,10 @@ from priorauth.store.models import (
     CaseState,
     Role,
 )
-from priorauth.store.signatures import SIGNED_APPEAL, current_signature
+from priorauth.store.signatures import current_signature
 
 from . import context
+from .pages import document_label
 from .permissions import Permission, has, may
 
 ASSIGNABLE_ROLES = (Role.PHYSICIAN.value, Role.ADVOCATE.value)
@@ -82,9 +83,7 @@ def panel(record: CaseRecord) -> dict[str, Any]:
         "signatures": [
             {
                 "document_id": s.document_id,
-                "label": "Signed appeal letter"
-                if s.document.kind == SIGNED_APPEAL
-                else "Signed letter",
+                "label": document_label(s.document.kind),
                 "signer": f"{s.signer_name}, {s.signer_credentials}",
                 "npi": s.signer_npi,
                 "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),

@@ -18,6 +18,9 @@ from priorauth.rules.assessment import VERDICT_LABELS, Verdict
 from priorauth.store import listing
 from priorauth.store.listing import QueueEntry, QueueRule
 from priorauth.store.models import CaseRecord, CaseState, Role
+from priorauth.store.signatures import SIGNED_EXCEPTION, current_signature
+
+from .signing_terms import needs_resigning
 
 RENEWAL_WINDOWS_DAYS = (30, 60)
 PENDED_URGENT_DAYS = 7
@@ -61,7 +64,10 @@ def _draft(verdicts: Mapping[int, Verdict | None]) -> Describe:
     def describe(entry: QueueEntry) -> Item:
         verdict = verdicts.get(entry.record.id)
         what = VERDICT_LABELS[verdict] if verdict else "Draft"
-        return Item(entry.record.id, entry.record.patient_name, what)
+        resign = needs_resigning(entry.record)
+        if resign:
+            what = f"{what}; the signed letter was superseded: it needs signing again"
+        return Item(entry.record.id, entry.record.patient_name, what, urgent=resign)
 
     return describe
 
@@ -72,7 +78,21 @@ def _to_sign(entry: QueueEntry) -> Item:
 
 
 def _signed(entry: QueueEntry) -> Item:
-    return Item(entry.record.id, entry.record.patient_name, "Signed")
+    signature = current_signature(entry.record)
+    exception = signature is not None and signature.document.kind == SIGNED_EXCEPTION
+    what = "Signed medical-exception request" if exception else "Signed"
+    return Item(entry.record.id, entry.record.patient_name, what)
+
+
+def _signed_not_ready(entry: QueueEntry) -> Item:
+    # Signed as a standard letter, but the rules now judge it not ready (or the
+    # signature was superseded): it is not to be submitted as it stands.
+    return Item(
+        entry.record.id,
+        entry.record.patient_name,
+        "Signed, but not ready: complete it or sign it as a medical exception",
+        urgent=True,
+    )
 
 
 def _pended(entry: QueueEntry) -> Item:
@@ -169,6 +189,11 @@ def build(
         "Read each letter, then sign it; it goes back to billing to submit.",
     )
     to_submit = Section("to_submit", "Signed, ready to submit", "Send the packet to the payer.")
+    to_resign = Section(
+        "to_resign",
+        "Signed, but not to be submitted",
+        "Not ready under the rules: complete the case, or have it signed as a medical exception.",
+    )
     pended = Section(
         "pended", "Payer asked for more information", "Add what the payer asked for, by its date."
     )
@@ -189,6 +214,7 @@ def build(
         "to_complete": (QueueRule(S.DRAFT), None),
         "to_sign": (QueueRule(S.READY_FOR_SIGNATURE), _to_sign),
         "to_submit": (QueueRule(S.SIGNED, needs_current_signature=True), _signed),
+        "to_resign": (QueueRule(S.SIGNED, lacks_current_signature=True), _signed_not_ready),
         "pended": (
             QueueRule(
                 S.PENDED,
@@ -223,7 +249,7 @@ def build(
         "units": (QueueRule(S.APPROVED, units=True), _units),
     }
     by_role = {
-        Role.BILLING.value: [to_complete, to_submit, pended, overdue, appeals, renewals, units],
+        Role.BILLING.value: [to_complete, to_resign, to_submit, pended, overdue, appeals, renewals, units],
         Role.PHYSICIAN.value: [to_sign],
         Role.ADVOCATE.value: [appeals, overdue],
     }

@@ -60,7 +60,7 @@ def test_render_a_packet_with_the_examples_attachments(
         assert f"Packet page {number} of {total}" in " ".join(page.extract_text().split())
     text = _text(target.read_bytes())
     assert "Attachment 3: Vaccine titres" in text
-    assert "5 of 5 required enclosures attached." in text
+    assert "required enclosures attached" not in text  # the checklist stays with staff
 
 
 def test_render_pdfa_carries_the_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,6 +64,7 @@ def test_no_document_reads_forms_while_rendering(
         denial=example.denial,
         justification=example.justification,
         uploads=example.checked,
+        missing_confirmed=True,
     )
     render_exception_request(
         example.case,

@@ -199,7 +199,9 @@ def test_every_document_at_its_fields_limits_keeps_flex_items_at_min_width_0(
     documents["review sheet"] = render_letter_review(
         case, assessment, library, letter_date=TODAY
     ).html
-    packet = build_packet(case, assessment, library, packet_date=TODAY, denial=DENIAL)
+    packet = build_packet(
+        case, assessment, library, packet_date=TODAY, denial=DENIAL, missing_confirmed=True
+    )
     documents["fax cover"] = render_html(COVER_TEMPLATE, packet.cover)
     documents["checklist"] = render_html(CHECKLIST_TEMPLATE, packet.checklist)
     for name, html in documents.items():

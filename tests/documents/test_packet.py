@@ -27,7 +27,7 @@ from pypdf.generic import (
 )
 
 from priorauth.documents import output as output_module
-from priorauth.documents.packet import PacketDocument, build_packet
+from priorauth.documents.packet import MissingEnclosures, PacketDocument, build_packet
 from priorauth.documents.pdf import html_to_pdf
 from priorauth.documents.uploads import (
     MAX_UPLOAD_BYTES,
@@ -98,8 +98,6 @@ def test_two_pdfs_and_an_image_in_order_every_page_numbered(
     assert kinds == [
         "cover",
         "letter",
-        "cost_summary",
-        "checklist",
         "attachment",
         "attachment",
         "attachment",
@@ -118,10 +116,10 @@ def test_two_pdfs_and_an_image_in_order_every_page_numbered(
     texts = [" ".join(page.extract_text().split()) for page in pages]
     for number, text in enumerate(texts, start=1):
         assert f"Member ID EHP000123 · Packet page {number} of {packet.page_count}" in text
-    alpha = packet.parts[4].first_page
+    alpha = packet.parts[2].first_page
     assert "ALPHA PAGE 1" in texts[alpha - 1] and "ALPHA PAGE 2" in texts[alpha]
-    assert "Attachment 2: INCAT score sheet" in texts[packet.parts[5].first_page - 1]
-    bravo = packet.parts[6].first_page
+    assert "Attachment 2: INCAT score sheet" in texts[packet.parts[3].first_page - 1]
+    bravo = packet.parts[4].first_page
     assert [f"BRAVO PAGE {n}" in texts[bravo - 2 + n] for n in (1, 2, 3)] == [True] * 3
     assert "Letter of medical necessity" in texts[packet.parts[1].first_page - 1]
     # The cover: page count and where each part starts.
@@ -139,12 +137,15 @@ def test_two_pdfs_and_an_image_in_order_every_page_numbered(
 def test_the_checklist_says_what_is_attached_and_what_is_missing(
     case: Case, library: Library, pdf_a: bytes
 ) -> None:
+    uploads = [Upload("ncs.pdf", "application/pdf", pdf_a, enclosure_id="ncs_report")]
+    assessment = evaluate(case, library, TODAY)
+    with pytest.raises(MissingEnclosures) as refused:
+        build_packet(case, assessment, library, packet_date=TODAY, uploads=uploads)
+    assert refused.value.titles == (
+        "Neurology consultation note with the diagnosis and disability examination",
+    )
     packet = build_packet(
-        case,
-        evaluate(case, library, TODAY),
-        library,
-        packet_date=TODAY,
-        uploads=[Upload("ncs.pdf", "application/pdf", pdf_a, enclosure_id="ncs_report")],
+        case, assessment, library, packet_date=TODAY, uploads=uploads, missing_confirmed=True
     )
     assert packet.missing_enclosures == (
         "Neurology consultation note with the diagnosis and disability examination",
@@ -153,9 +154,11 @@ def test_the_checklist_says_what_is_attached_and_what_is_missing(
     status = {line.title: line.status for line in checklist.enclosures}
     assert status["Nerve conduction study / EMG report showing demyelination"] == "Attached"
     assert status["Serum protein electrophoresis and immunofixation results"] == "Not attached"
+    assert checklist.summary.startswith("1 of 2 required enclosures attached; missing: Neurology")
+    # The checklist and the cost summary are for staff and the patient, never faxed.
     text = pdf_inspect.text(packet.pdf)
-    assert "1 of 2 required enclosures attached; missing: Neurology consultation note" in text
-    assert "Attachment 1: ncs.pdf (PDF, 2 pages)" in text
+    assert "required enclosures attached" not in text
+    assert [p.kind for p in packet.parts] == ["cover", "letter", "attachment"]
 
 
 def test_an_appeal_packet_opens_with_the_appeal_and_flags_urgency(library: Library) -> None:
@@ -194,7 +197,7 @@ def test_pages_of_another_size_or_turned_are_numbered_too(case: Case, library: L
         evaluate(case, library, TODAY),
         library,
         packet_date=TODAY,
-        cost_summary=False,
+        missing_confirmed=True,
         uploads=[
             Upload("a4.pdf", "application/pdf", a4),
             Upload("turned.pdf", "application/pdf", turned.getvalue()),
@@ -258,7 +261,7 @@ def test_an_uploaded_pdf_brings_its_pages_only(case: Case, library: Library) -> 
         evaluate(case, library, TODAY),
         library,
         packet_date=TODAY,
-        cost_summary=False,
+        missing_confirmed=True,
         uploads=[Upload("hostile.pdf", "application/pdf", hostile)],
     )
     assert "HOSTILE PAGE 1" in pdf_inspect.text(packet.pdf)
@@ -400,7 +403,14 @@ def test_packet_limits(case: Case, library: Library) -> None:
     with pytest.raises(UploadRejected, match="there is no enclosure 'igg_labs'"):
         build_packet(case, assessment, library, packet_date=TODAY, uploads=unknown)
     with pytest.raises(ValueError, match="needs the recorded denial"):
-        build_packet(case, assessment, library, packet_date=TODAY, document=PacketDocument.APPEAL)
+        build_packet(
+            case,
+            assessment,
+            library,
+            packet_date=TODAY,
+            document=PacketDocument.APPEAL,
+            missing_confirmed=True,
+        )
 
 
 def test_the_declared_type_may_be_written_loosely_and_names_are_cleaned() -> None:

@@ -55,7 +55,7 @@ INTERNAL = re.compile(
 )
 # An instruction to staff: "check them against the payer's policy before this letter is sent".
 INSTRUCTION = re.compile(r"\b(check|verify|confirm)\b[^.]{0,200}\bbefore\b", re.IGNORECASE)
-# The packet's parts that are not the payer's (their place is the signing half of issue 10).
+# The parts that are not the payer's: never in the packet (issue 10's signing half).
 INTERNAL_PARTS = {"cost_summary", "checklist"}
 
 
@@ -212,7 +212,9 @@ def test_the_packets_payer_pages_are_clean(path: Path, library: Library) -> None
         packet_date=example.as_of,
         denial=example.denial,
         justification=example.justification,
+        missing_confirmed=True,  # no uploads here: staff confirmed sending them separately
     )
+    assert not {part.kind for part in packet.parts} & INTERNAL_PARTS
     numbers = [
         part.first_page + offset
         for part in packet.parts

@@ -21,6 +21,7 @@ from web_helpers import (
     demo_account,
     log_in_demo,
     page_text,
+    signing_fields,
 )
 
 from priorauth.store.db import make_engine, session_factory
@@ -319,17 +320,17 @@ def test_no_patient_data_in_logs_or_the_audit_trail(
     billing.get(f"/cases/{case_id}")
     billing.get(f"/cases/{case_id}/letter/preview")
     billing.post(f"/cases/{case_id}/state/send_for_signature", data={"version": "1"})
-    physician.get(f"/cases/{case_id}/sign")
+    page = physician.get(f"/cases/{case_id}/sign")
     physician.post(
         f"/cases/{case_id}/sign",
-        data={"password": "wrong", "read_it": "y", "content_version": "1"},
+        data={"password": "wrong", "read_it": "y", **signing_fields(page.text)},
     )
     physician.post(
         f"/cases/{case_id}/sign",
         data={
             "password": demo_account("physician").password,
             "read_it": "y",
-            "content_version": "1",
+            **signing_fields(page.text),
         },
     )
     billing.get(f"/cases/{case_id}/state/submit")

@@ -22,6 +22,7 @@ from web_helpers import (
     demo_account,
     log_in_demo,
     page_text,
+    signing_fields,
 )
 
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Signature, User
@@ -56,9 +57,7 @@ def _send_for_signature(client: FlaskClient, case_id: int) -> None:
 def _sign(client: FlaskClient, case_id: int, password: str = PHYSICIAN_PASSWORD, **extra: str):
     page = client.get(f"/cases/{case_id}/sign")
     assert page.status_code == 200, page_text(page.text)[:500]
-    content_version = re.search(r'name="content_version"[^>]*value="(\d+)"', page.text)
-    assert content_version
-    data = {"password": password, "read_it": "y", "content_version": content_version.group(1)}
+    data = {"password": password, "read_it": "y", **signing_fields(page.text)}
     data.update(extra)
     return client.post(f"/cases/{case_id}/sign", data=data)
 
@@ -265,8 +264,9 @@ def test_two_physicians_signing_at_once_one_wins(
     log_in_demo(second, "physician")
     # Both open the signing page on version 1...
     for client in (first, second):
-        assert client.get(f"/cases/{case_id}/sign").status_code == 200
-    data = {"password": PHYSICIAN_PASSWORD, "read_it": "y", "content_version": "1"}
+        page = client.get(f"/cases/{case_id}/sign")
+        assert page.status_code == 200
+    data = {"password": PHYSICIAN_PASSWORD, "read_it": "y", **signing_fields(page.text)}
     # ...and both send it.
     assert first.post(f"/cases/{case_id}/sign", data=data).status_code == 303
     late = second.post(f"/cases/{case_id}/sign", data=data)
@@ -279,7 +279,8 @@ def test_a_letter_changed_while_open_is_not_signed(
 ) -> None:
     case_id = create_case(logged_in)
     _send_for_signature(logged_in, case_id)
-    assert physician.get(f"/cases/{case_id}/sign").status_code == 200
+    opened = physician.get(f"/cases/{case_id}/sign")
+    assert opened.status_code == 200
     with sessions() as session:
         version = session.get(CaseRecord, case_id).version_id  # type: ignore[union-attr]
     # Billing edits the case while the physician reads (the case stays ready to sign).
@@ -289,7 +290,7 @@ def test_a_letter_changed_while_open_is_not_signed(
     )
     response = physician.post(
         f"/cases/{case_id}/sign",
-        data={"password": PHYSICIAN_PASSWORD, "read_it": "y", "content_version": "1"},
+        data={"password": PHYSICIAN_PASSWORD, "read_it": "y", **signing_fields(opened.text)},
     )
     assert response.status_code == 409
     assert "read the new version" in page_text(response.text)

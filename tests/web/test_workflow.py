@@ -18,6 +18,7 @@ from web_helpers import (
     demo_account,
     log_in_demo,
     page_text,
+    signing_fields,
 )
 
 from priorauth.store.models import CaseRecord, User
@@ -69,7 +70,7 @@ def test_a_case_from_draft_to_appeal_to_approval(
     password = demo_account("physician").password
     signed = physician.post(
         f"/cases/{case_id}/sign",
-        data={"password": password, "read_it": "y", "content_version": "1"},
+        data={"password": password, "read_it": "y", **signing_fields(page.text)},
     )
     assert signed.status_code == 303, page_text(page.text)[:300]
     assert "Signed, ready to submit" in page_text(billing.get("/").text)
@@ -124,10 +125,10 @@ def test_a_case_from_draft_to_appeal_to_approval(
     assert _state(sessions, case_id) == "denied"  # still denied, its signature superseded
     _move(advocate, case_id, "appeal")
     assert _state(sessions, case_id) == "ready_for_signature"
-    physician.get(f"/cases/{case_id}/sign")
+    page = physician.get(f"/cases/{case_id}/sign")
     resigned = physician.post(
         f"/cases/{case_id}/sign",
-        data={"password": password, "read_it": "y", "content_version": "2"},
+        data={"password": password, "read_it": "y", **signing_fields(page.text)},
     )
     assert resigned.status_code == 303
     _move(billing, case_id, "submit", submitted_on="2026-11-19", method="fax")

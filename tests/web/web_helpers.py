@@ -263,3 +263,13 @@ def build_case(
         )
     session.commit()
     return record
+
+
+def signing_fields(body: str) -> dict[str, str]:
+    """The hidden fields of a signing page (its content version and digest), to post back."""
+    fields = {}
+    for name in ("content_version", "content_digest"):
+        found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', body)
+        assert found, f"{name} is not on the signing page"
+        fields[name] = found.group(1)
+    return fields
