@@ -32,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, UOWTransaction, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from .signatures import SIGNED_EXCEPTION
 from .models import (
     CaseAssignment,
     CaseRecord,
@@ -44,6 +43,7 @@ from .models import (
     Submission,
     UnitUsage,
 )
+from .signatures import SIGNED_EXCEPTION
 
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"

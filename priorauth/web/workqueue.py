@@ -249,7 +249,16 @@ def build(
         "units": (QueueRule(S.APPROVED, units=True), _units),
     }
     by_role = {
-        Role.BILLING.value: [to_complete, to_resign, to_submit, pended, overdue, appeals, renewals, units],
+        Role.BILLING.value: [
+            to_complete,
+            to_resign,
+            to_submit,
+            pended,
+            overdue,
+            appeals,
+            renewals,
+            units,
+        ],
         Role.PHYSICIAN.value: [to_sign],
         Role.ADVOCATE.value: [appeals, overdue],
     }

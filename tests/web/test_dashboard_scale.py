@@ -161,9 +161,7 @@ def test_list_columns_follow_every_write(sessions: Sessions, client: FlaskClient
 
     from priorauth.store.models import User
 
-    backfill: Any = import_module(
-        "priorauth.store.migrations.versions.0005_listing_columns"
-    )
+    backfill: Any = import_module("priorauth.store.migrations.versions.0005_listing_columns")
     with sessions() as session:
         billing = session.scalars(
             select(User).where(User.email == demo_account("billing").email)
