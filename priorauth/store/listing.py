@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, UOWTransaction, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from .models import (
+    SIGNED_EXCEPTION,
     CaseAssignment,
     CaseRecord,
     CaseState,
@@ -43,7 +44,6 @@ from .models import (
     Submission,
     UnitUsage,
 )
-from .signatures import SIGNED_EXCEPTION
 
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"

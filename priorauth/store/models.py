@@ -48,6 +48,15 @@ NAMING_CONVENTION = {
 }
 
 
+# The kinds of signed document. After a denial, what the physician signs is the
+# appeal letter; a case the rules judge not ready is signed only as a
+# medical-exception request.
+SIGNED_LETTER = "signed_letter"
+SIGNED_APPEAL = "signed_appeal"
+SIGNED_EXCEPTION = "signed_exception"
+SIGNED_KINDS = frozenset({SIGNED_LETTER, SIGNED_APPEAL, SIGNED_EXCEPTION})
+
+
 class Role(StrEnum):
     BILLING = "billing"
     PHYSICIAN = "physician"

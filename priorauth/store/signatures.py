@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import CaseRecord, CaseState, Document, Signature, utcnow
+from .models import SIGNED_APPEAL as SIGNED_APPEAL
+from .models import SIGNED_EXCEPTION as SIGNED_EXCEPTION
+from .models import SIGNED_KINDS as SIGNED_KINDS
+from .models import SIGNED_LETTER as SIGNED_LETTER
+from .models import (
+    CaseRecord,
+    CaseState,
+    Document,
+    Signature,
+    utcnow,
+)
 from .repository import flush_or_conflict, new_content_version
-
-SIGNED_LETTER = "signed_letter"
-# After a denial, what the physician signs is the appeal letter.
-SIGNED_APPEAL = "signed_appeal"
-# A case the rules judge not ready is signed only as a medical-exception request.
-SIGNED_EXCEPTION = "signed_exception"
-SIGNED_KINDS = frozenset({SIGNED_LETTER, SIGNED_APPEAL, SIGNED_EXCEPTION})
 
 # What the physician attests to by signing (the signature's "meaning", 21 CFR 11.50).
 ATTESTATION = (
