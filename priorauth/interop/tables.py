@@ -10,6 +10,7 @@ import tomllib
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,8 +60,10 @@ class PlanTypeCode(_Entry):
 
 class PlaceOfService(_Entry):
     site: SiteOfCare
+    # "" where the code set has no code for the site: the claim names it in words.
     code: str
     display: str
+    claim_type: Literal["professional", "institutional"]
 
 
 class Tables(BaseModel):
@@ -100,8 +103,8 @@ class Tables(BaseModel):
     def plan_type(self, code: str) -> PlanTypeCode | None:
         return next((entry for entry in self.plan_types if entry.code == code), None)
 
-    def place_of_service(self, site: SiteOfCare) -> PlaceOfService | None:
-        return next((entry for entry in self.places_of_service if entry.site is site), None)
+    def place_of_service(self, site: SiteOfCare) -> PlaceOfService:
+        return next(entry for entry in self.places_of_service if entry.site is site)
 
 
 def _check(tables: Tables) -> None:
@@ -120,6 +123,10 @@ def _check(tables: Tables) -> None:
         f"specialties: {entry.code} maps to unknown specialty {entry.specialty!r}"
         for entry in tables.specialties
         if entry.specialty not in specialties
+    ]
+    sites = {entry.site for entry in tables.places_of_service}
+    problems += [
+        f"places_of_service: no entry for {site.value}" for site in SiteOfCare if site not in sites
     ]
     if problems:
         raise ValueError(f"{MAPPINGS_FILE}: " + "; ".join(problems))
