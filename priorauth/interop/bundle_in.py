@@ -8,6 +8,7 @@ reported, never guessed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -58,10 +59,16 @@ def parse_bundle(data: Any) -> Bundle:
     entries = data.get("entry")
     if isinstance(entries, list) and len(entries) > MAX_ENTRIES:
         raise FhirInputError(f"the Bundle has {len(entries)} entries; at most {MAX_ENTRIES}")
+    problems = _entry_shape(entries)
+    if problems:
+        raise FhirInputError("not a valid FHIR R4 Bundle", problems)
     try:
         bundle = Bundle.model_validate(data)
     except ValidationError as error:
         raise FhirInputError("not a valid FHIR R4 Bundle", validation_lines(error)) from None
+    except (TypeError, KeyError, AttributeError) as error:
+        # fhir.resources raises these on some malformed nested resources.
+        raise FhirInputError("not a valid FHIR R4 Bundle", [f"(whole resource): {error}"]) from None
     if bundle.type not in BUNDLE_TYPES:
         raise FhirInputError(
             f"a Bundle of type {bundle.type!r} is not read; "
@@ -70,11 +77,30 @@ def parse_bundle(data: Any) -> Bundle:
     return bundle
 
 
+def _entry_shape(entries: Any) -> list[str]:
+    """What the models cannot say by field: an entry or resource that is not an object."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return ["entry: a list of entries"]
+    problems = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"entry.{index}: an entry is a JSON object")
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            problems.append(f"entry.{index}.resource.resourceType: a resource names its type")
+    return problems
+
+
 def import_bundle(data: Any, library: Library, payer_profile: str | None = None) -> ImportResult:
     """Turn a Bundle's resources into a draft case: filled, left, and ignored."""
     bundle = parse_bundle(data)
     builder = DraftBuilder()
-    resources: dict[str, Any] = {}
+    record = Record()
     for index, entry in enumerate(bundle.entry or []):
         resource = entry.resource
         if resource is None:
@@ -87,50 +113,64 @@ def import_bundle(data: Any, library: Library, payer_profile: str | None = None)
         if kind not in HANDLED:
             builder.ignore(resource_key(resource), f"{kind} is not used by the intake")
             continue
-        resources[resource_key(resource)] = resource
-        if entry.fullUrl:
-            resources[entry.fullUrl] = resource
+        record.add(resource, entry.fullUrl)
 
-    patients = _unique(resources, "Patient")
-    patient_key = _read_patient(patients, builder)
-    _read_coverage(_unique(resources, "Coverage"), resources, builder, payer_profile)
-    _read_prescriber(resources, builder)
-    _read_conditions(_unique(resources, "Condition"), library, builder, patient_key)
-    for resource in _unique(resources, "Observation"):
-        if _other_patient(resource, patient_key, builder):
-            continue
-        read_observation(resource, builder)
+    record.patient = _read_patient(record.of("Patient"), builder)
+    _read_coverage(record, builder, payer_profile)
+    _read_prescriber(record, builder)
+    conditions = [c for c in record.of("Condition") if record.about_patient(c, builder)]
+    _read_conditions(conditions, library, builder)
+    for resource in record.of("Observation"):
+        if record.about_patient(resource, builder):
+            read_observation(resource, builder)
     for kind in ("MedicationStatement", "MedicationRequest"):
-        for resource in _unique(resources, kind):
-            if not _other_patient(resource, patient_key, builder):
-                read_medication(resource, resources, builder)
-    for resource in _unique(resources, "Procedure"):
-        if not _other_patient(resource, patient_key, builder):
+        for resource in record.of(kind):
+            if record.about_patient(resource, builder):
+                read_medication(resource, record.resolve, builder)
+    for resource in record.of("Procedure"):
+        if record.about_patient(resource, builder):
             read_procedure(resource, builder)
-    _note_unreferenced(resources, builder)
+    _note_unreferenced(record, builder)
     return builder.result()
 
 
-def _unique(resources: dict[str, Any], kind: str) -> list[Any]:
-    """Each resource of a kind once (the index holds it under its id and its fullUrl)."""
-    seen: dict[int, Any] = {}
-    for resource in resources.values():
-        if resource.get_resource_type() == kind:
-            seen.setdefault(id(resource), resource)
-    return list(seen.values())
+@dataclass
+class Record:
+    """The Bundle's resources in order, and an index by 'Type/id' and by fullUrl."""
 
+    found: list[Any] = field(default_factory=list)
+    index: dict[str, Any] = field(default_factory=dict)
+    patient: Any = None
 
-def _other_patient(resource: Any, patient_key: str | None, builder: DraftBuilder) -> bool:
-    subject = getattr(resource, "subject", None) or getattr(resource, "patient", None)
-    if subject is None or patient_key is None:
-        return False
-    if reference_key(subject) != patient_key:
+    def add(self, resource: Any, full_url: str | None) -> None:
+        self.found.append(resource)
+        if resource.id:
+            self.index.setdefault(resource_key(resource), resource)
+        if full_url:
+            self.index.setdefault(full_url, resource)
+
+    def of(self, kind: str) -> list[Any]:
+        return [resource for resource in self.found if resource.get_resource_type() == kind]
+
+    def resolve(self, reference: Any) -> Any:
+        """The resource a Reference points at (by fullUrl, then by 'Type/id'), or None."""
+        if reference is None:
+            return None
+        target = getattr(reference, "reference", None) or ""
+        return self.index.get(target) or self.index.get(reference_key(reference))
+
+    def about_patient(self, resource: Any, builder: DraftBuilder) -> bool:
+        """False (and the resource listed as ignored) when it is about another patient."""
+        subject = getattr(resource, "subject", None) or getattr(resource, "patient", None)
+        if subject is None or self.patient is None:
+            return True
+        if self.resolve(subject) is self.patient:
+            return True
         builder.ignore(resource_key(resource), "about another patient than the Bundle's Patient")
-        return True
-    return False
+        return False
 
 
-def _read_patient(patients: list[Any], builder: DraftBuilder) -> str | None:
+def _read_patient(patients: list[Any], builder: DraftBuilder) -> Any:
     if not patients:
         return None
     patient, *others = patients
@@ -153,12 +193,11 @@ def _read_patient(patients: list[Any], builder: DraftBuilder) -> str | None:
             f"{patient.gender!r}: the case records female or male for dosing and pregnancy; "
             "staff choose",
         )
-    return source
+    return patient
 
 
-def _read_coverage(
-    coverages: list[Any], resources: dict[str, Any], builder: DraftBuilder, payer: str | None
-) -> None:
+def _read_coverage(record: Record, builder: DraftBuilder, payer: str | None) -> None:
+    coverages = [c for c in record.of("Coverage") if record.about_patient(c, builder)]
     active = [c for c in coverages if c.status == "active"]
     for coverage in coverages:
         if coverage not in active[:1]:
@@ -172,7 +211,7 @@ def _read_coverage(
     coverage = active[0]
     source = resource_key(coverage)
     for payor in coverage.payor or []:
-        organization = resources.get(reference_key(payor))
+        organization = record.resolve(payor)
         name = getattr(organization, "name", None) or payor.display
         if name:
             where = resource_key(organization) if organization is not None else source
@@ -201,13 +240,11 @@ def _read_coverage(
         )
 
 
-def _read_prescriber(resources: dict[str, Any], builder: DraftBuilder) -> None:
-    roles = _unique(resources, "PractitionerRole")
-    practitioners = _unique(resources, "Practitioner")
+def _read_prescriber(record: Record, builder: DraftBuilder) -> None:
+    roles = record.of("PractitionerRole")
+    practitioners = record.of("Practitioner")
     role = roles[0] if roles else None
-    practitioner = (
-        resources.get(reference_key(role.practitioner)) if role and role.practitioner else None
-    )
+    practitioner = record.resolve(role.practitioner) if role else None
     practitioner = practitioner or (practitioners[0] if practitioners else None)
     if practitioner is not None:
         source = resource_key(practitioner)
@@ -243,7 +280,7 @@ def _read_prescriber(resources: dict[str, Any], builder: DraftBuilder) -> None:
             f"{source}.specialty",
             "no NUCC taxonomy code the tables know; staff choose the specialty",
         )
-    organization = resources.get(reference_key(role.organization)) if role.organization else None
+    organization = record.resolve(role.organization)
     if organization is not None:
         org_source = resource_key(organization)
         if organization.name:
@@ -266,15 +303,11 @@ def _contact(points: Any, source: str, builder: DraftBuilder) -> None:
             builder.set(path, value, source)
 
 
-def _read_conditions(
-    conditions: list[Any], library: Library, builder: DraftBuilder, patient_key: str | None
-) -> None:
+def _read_conditions(conditions: list[Any], library: Library, builder: DraftBuilder) -> None:
     icd10 = tables().system("icd10cm")
     indications: set[str] = set()
     for condition in conditions:
         source = resource_key(condition)
-        if _other_patient(condition, patient_key, builder):
-            continue
         status = next((code for _, code, _ in codings(condition.verificationStatus)), "")
         if status in ("refuted", "entered-in-error"):
             builder.ignore(source, f"verification status {status}")
@@ -307,9 +340,9 @@ def _read_conditions(
         )
 
 
-def _note_unreferenced(resources: dict[str, Any], builder: DraftBuilder) -> None:
+def _note_unreferenced(record: Record, builder: DraftBuilder) -> None:
     used = {item.source for item in builder.sources}
-    for organization in _unique(resources, "Organization"):
+    for organization in record.of("Organization"):
         if resource_key(organization) not in used:
             builder.ignore(
                 resource_key(organization),

@@ -9,6 +9,7 @@ cm or in) and the domain converts it; any other unit is reported, not guessed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from priorauth.domain.treatment_history import TherapyOutcome
 
 from .draft import DraftBuilder
 from .tables import tables
-from .values import as_date, codings, concept_text, reference_key, resource_key
+from .values import as_date, codings, concept_text, resource_key
 
 FINAL = frozenset({"final", "amended", "corrected"})
 # UCUM codes the case keeps as they are (Measurements.weight_unit / height_unit).
@@ -230,14 +231,14 @@ def _outcome(concepts: Any) -> str | None:
     )
 
 
-def read_medication(resource: Any, resources: dict[str, Any], builder: DraftBuilder) -> None:
+def read_medication(resource: Any, resolve: Callable[[Any], Any], builder: DraftBuilder) -> None:
     source = resource_key(resource)
     if resource.status in ("entered-in-error", "cancelled", "draft"):
         builder.ignore(source, f"status {resource.status}: not a therapy the patient had")
         return
     concept = resource.medicationCodeableConcept
     if concept is None and resource.medicationReference is not None:
-        medication = resources.get(reference_key(resource.medicationReference))
+        medication = resolve(resource.medicationReference)
         concept = getattr(medication, "code", None)
     if resource.get_resource_type() == "MedicationStatement":
         period = resource.effectivePeriod

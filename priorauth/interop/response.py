@@ -104,11 +104,27 @@ def _value(answer: Any) -> Any:
     return coding.code if coding is not None else None
 
 
-def _put(target: dict[str, Any], path: str, value: Any) -> None:
+def _put(target: dict[str, Any], path: str, value: Any, append: bool = False) -> bool:
+    """Set (or append to) the value at a dotted path; False when the path is taken.
+
+    A response may answer an item twice or in the wrong group: what does not fit
+    the shape already read is reported, not forced.
+    """
     *parents, last = path.split(".")
     for part in parents:
         target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            return False
+    if append:
+        items = target.setdefault(last, [])
+        if not isinstance(items, list):
+            return False
+        items.append(value)
+        return True
+    if last in target:
+        return False
     target[last] = value
+    return True
 
 
 def _read(
@@ -132,11 +148,8 @@ def _read(
             if asked.get("repeats"):
                 entry: dict[str, Any] = {}
                 _read(item.item, index, entry, item.linkId, builder)
-                node = target
-                *parents, last = path.split(".")
-                for part in parents:
-                    node = node.setdefault(part, {})
-                node.setdefault(last, []).append(entry)
+                if not _put(target, path, entry, append=True):
+                    builder.ignore(f"item {item.linkId}", "does not fit where it is answered")
             else:
                 _read(item.item, index, target, base, builder)
             continue
@@ -144,7 +157,8 @@ def _read(
         values = [value for value in values if value is not None]
         if not values:
             continue
-        _put(target, path, values if asked.get("repeats") else values[0])
+        if not _put(target, path, values if asked.get("repeats") else values[0]):
+            builder.ignore(f"item {item.linkId}", "answered twice, or where it does not fit")
 
 
 def read_response(
@@ -163,6 +177,11 @@ def read_response(
     except ValidationError as error:
         raise FhirInputError(
             "not a valid FHIR R4 QuestionnaireResponse", validation_lines(error)
+        ) from None
+    except (TypeError, KeyError, AttributeError) as error:
+        # fhir.resources raises these on some malformed nested resources.
+        raise FhirInputError(
+            "not a valid FHIR R4 QuestionnaireResponse", [f"(whole resource): {error}"]
         ) from None
     found = parse_url(response.questionnaire or "")
     if found is None:

@@ -57,8 +57,9 @@ def human_name(names: Any) -> tuple[str, str, str]:
     chosen = next((n for n in names if n.use == "official"), names[0] if names else None)
     if chosen is None:
         return "", "", ""
-    given = " ".join(chosen.given or [])
-    return given, chosen.family or "", " ".join(chosen.suffix or [])
+    # A FHIR list of strings may hold nulls (a value carried only by an extension).
+    given = " ".join(part for part in chosen.given or [] if part)
+    return given, chosen.family or "", " ".join(part for part in chosen.suffix or [] if part)
 
 
 def telecom(points: Any, system: str) -> str:
