@@ -92,6 +92,21 @@ def _coverage_group(payer: PayerProfile) -> dict[str, Any]:
     return group
 
 
+def _regimen_group(library: Library) -> dict[str, Any]:
+    """The regimen, with the product chosen from the catalog."""
+    group = field_item("regimen", Case.model_fields["regimen"])
+    for item in group["item"]:
+        if item["linkId"] == "regimen.product_id":
+            item.pop("maxLength", None)
+            item.update(
+                type="choice",
+                answerOption=[
+                    option(product.id, product.name) for product in library.products.values()
+                ],
+            )
+    return group
+
+
 def _fact_item(link_id: str, fact: Fact) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": link_id, "text": fact.label}
     kind = fact.kind
@@ -184,6 +199,8 @@ def build_questionnaire(
     for name, title in SECTIONS:
         if name == "coverage":
             group = _coverage_group(payer)
+        elif name == "regimen":
+            group = _regimen_group(library)
         else:
             group = field_item(name, Case.model_fields[name])
         group["text"] = title

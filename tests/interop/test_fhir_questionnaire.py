@@ -116,7 +116,9 @@ def test_a_payer_profile_changes_the_help_and_the_fixed_payer(library: Library) 
 def test_the_questionnaire_asks_every_part_of_a_case(library: Library) -> None:
     assert set(model_sections()) | {"schema_version"} == set(Case.model_fields)
     items = _items(build_questionnaire(library, "pid"))
-    assert items["regimen.product_id"]["type"] == "string"
+    products = [o["valueCoding"]["code"] for o in items["regimen.product_id"]["answerOption"]]
+    assert items["regimen.product_id"]["type"] == "choice"
+    assert set(products) == set(library.products)
     assert items["prior_therapies"]["repeats"] is True
     assert items["clinical_summary"]["type"] == "text"
     assert items["clinical_summary"]["maxLength"] == 4000
