@@ -170,3 +170,28 @@ def test_payer_facing_bundle_carries_no_internal_mark(library: Library) -> None:
     text = json.dumps(bundle).lower()
     for mark in ("unverified", "draft", "illustrative"):
         assert mark not in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cidp/examples/continuation-hizentra-maintenance.json",
+        "gbs/examples/one-inpatient-course.json",
+        "kawasaki/examples/day-6-qualifies.json",
+        "pid/examples/switch-to-weekly-hizentra.json",
+        "itp_adult_pregnancy/examples/pre-pregnancy-weight.json",
+    ],
+)
+def test_other_regimens_and_sites_export(library: Library, name: str) -> None:
+    data, as_of = read_example(REPO_ROOT / "forms" / "indications" / name)
+    case = Case.model_validate(data, context={"today": as_of})
+    assessment = evaluate(case, library, as_of)
+    bundle = export_pas(case, library, assessment, FAKE_PDF)
+    Bundle.model_validate(bundle)
+    claim = bundle["entry"][0]["resource"]
+    item = claim["item"][0]
+    assert item["quantity"]["value"] >= (assessment.dose.billing_units or 1)
+    place = item["locationCodeableConcept"]
+    if case.site_of_care.value == "inpatient":
+        assert place["coding"][0]["code"] == "21"
+        assert claim["type"]["coding"][0]["code"] == "institutional"
