@@ -287,7 +287,8 @@ def export_pas(
     """The PAS request Bundle for a case and its assessment, as FHIR JSON."""
     as_of = assessment.as_of
     request_id = _request_id(case, as_of)
-    response = prefill_response(library, case)
+    # The payer profile is the clinic's own setting, not something to tell the payer.
+    response = prefill_response(library, case, leave_out=frozenset({"coverage.payer_profile"}))
     response.update(id="answers", subject=_ref("Patient", "patient"), authored=as_of.isoformat())
     resources: list[dict[str, Any]] = [response, *_people(case)]
     resources += [

@@ -79,9 +79,15 @@ def _fill(items: list[dict[str, Any]], data: Any, base: str) -> list[dict[str, A
 
 
 def prefill_response(
-    library: Library, case: Case, questionnaire: dict[str, Any] | None = None
+    library: Library,
+    case: Case,
+    questionnaire: dict[str, Any] | None = None,
+    leave_out: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """A completed QuestionnaireResponse holding the case's answers, as FHIR JSON."""
+    """A completed QuestionnaireResponse holding the case's answers, as FHIR JSON.
+
+    ``leave_out`` names linkIds not to answer (what a payer has no use for).
+    """
     questionnaire = questionnaire or build_questionnaire(
         library, case.indication_id, case.coverage.payer_profile
     )
@@ -90,9 +96,20 @@ def prefill_response(
         "resourceType": "QuestionnaireResponse",
         "status": "completed",
         "questionnaire": questionnaire["url"],
-        "item": _fill(questionnaire["item"], data, ""),
+        "item": _strip(_fill(questionnaire["item"], data, ""), leave_out),
     }
     return json.loads(QuestionnaireResponse.model_validate(resource).model_dump_json())
+
+
+def _strip(items: list[dict[str, Any]], leave_out: frozenset[str]) -> list[dict[str, Any]]:
+    kept = []
+    for item in items:
+        if item["linkId"] in leave_out:
+            continue
+        if "item" in item:
+            item = {**item, "item": _strip(item["item"], leave_out)}
+        kept.append(item)
+    return kept
 
 
 def _value(answer: Any) -> Any:
@@ -204,4 +221,8 @@ def read_response(
     source = f"QuestionnaireResponse/{response.id or '(no id)'}"
     for key in list(builder.draft):
         builder.sources.append(FromRecord(key, source))
+    coverage = builder.draft.get("coverage")
+    if isinstance(coverage, dict) and "payer_profile" not in coverage:
+        # A response sent to a payer leaves the profile out; the questionnaire names it.
+        coverage["payer_profile"] = found[1]
     return builder.result()

@@ -170,6 +170,12 @@ def test_payer_facing_bundle_carries_no_internal_mark(library: Library) -> None:
     text = json.dumps(bundle).lower()
     for mark in ("unverified", "draft", "illustrative"):
         assert mark not in text
+    answers = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    assert "coverage.payer_profile" not in json.dumps(answers)
 
 
 @pytest.mark.parametrize(
