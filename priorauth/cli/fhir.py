@@ -71,6 +71,7 @@ def cmd_fhir_import(args: argparse.Namespace) -> int:
     warn([f"ignored {item.item}: {item.reason}" for item in result.ignored])
     if result.missing:
         warn([f"left for staff: {', '.join(result.missing)}"])
+    warn([f"to complete: {line}" for line in result.to_complete(dt.date.today())])
     return EXIT_OK
 
 

@@ -76,6 +76,18 @@ class ImportResult:
         merged = fill_gaps(self.draft, completed_with or {})
         return Case.model_validate(merged, context={"today": as_of})
 
+    def to_complete(self, as_of: dt.date) -> list[str]:
+        """What staff still fill inside the parts the record gave: one line per field.
+
+        The parts the record did not give at all are in ``missing``.
+        """
+        try:
+            Case.model_validate(self.draft, context={"today": as_of})
+        except ValidationError as error:
+            lines = validation_lines(error)
+            return [line for line in lines if line.split(".")[0].split(":")[0] not in self.missing]
+        return []
+
     def as_json(self) -> dict[str, Any]:
         """The draft, what came from the record, and what was ignored, as JSON values."""
         return {

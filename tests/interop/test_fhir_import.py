@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
@@ -142,3 +143,14 @@ def test_bad_field_names_its_path(library: Library) -> None:
     with pytest.raises(FhirInputError) as raised:
         import_bundle(bundle, library)
     assert any(line.startswith("entry.0.resource.birthDate") for line in raised.value.problems)
+
+
+def test_to_complete_names_fields_inside_what_the_record_gave(library: Library) -> None:
+    bundle = _bundle("cidp-initial-record.json")
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Procedure":
+            del entry["resource"]["outcome"]
+    result = import_bundle(bundle, library)
+    lines = result.to_complete(dt.date(2026, 11, 20))
+    assert "prior_therapies.1.outcome: Field required" in lines
+    assert not any(line.startswith(("regimen", "site_of_care")) for line in lines)
