@@ -38,6 +38,14 @@ class FhirInputError(ValueError):
         self.message = message
         self.problems = problems or []
 
+    def fields(self) -> list[dict[str, str]]:
+        """The problems as JSON for an API: each field's dotted path and its message."""
+        found = []
+        for line in self.problems or [f"(whole input): {self.message}"]:
+            path, _, message = line.partition(": ")
+            found.append({"field": path, "message": message or line})
+        return found
+
 
 @dataclass(frozen=True)
 class FromRecord:

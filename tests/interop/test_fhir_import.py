@@ -154,3 +154,16 @@ def test_to_complete_names_fields_inside_what_the_record_gave(library: Library) 
     lines = result.to_complete(dt.date(2026, 11, 20))
     assert "prior_therapies.1.outcome: Field required" in lines
     assert not any(line.startswith(("regimen", "site_of_care")) for line in lines)
+
+
+def test_errors_as_json_fields(library: Library) -> None:
+    bundle = _bundle("cidp-initial-record.json")
+    bundle["entry"][0]["resource"]["birthDate"] = "soon"
+    with pytest.raises(FhirInputError) as raised:
+        import_bundle(bundle, library)
+    fields = raised.value.fields()
+    assert fields[0]["field"] == "entry.0.resource.birthDate"
+    assert fields[0]["message"]
+    assert FhirInputError("not a FHIR Bundle").fields() == [
+        {"field": "(whole input)", "message": "not a FHIR Bundle"}
+    ]
