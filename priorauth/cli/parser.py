@@ -23,6 +23,7 @@ from .definitions import (
     cmd_prices_import,
     cmd_schema,
 )
+from .fhir import add_fhir_commands
 from .records import cmd_audit_anchor, cmd_audit_verify, cmd_verify
 from .server import (
     DEFAULT_HOST,
@@ -209,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SQLAlchemy URL (default: PRIORAUTH_DATABASE_URL, else SQLite under instance/)"
     )
     account_commands = _add_account_commands(add, database_url_help)
+    add_fhir_commands(add, _iso_date)
     for sub in (upgrade, demo, *account_commands):
         sub.add_argument("--database-url", metavar="URL", help=database_url_help)
     return parser
