@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 
 from priorauth.store import throttle
@@ -36,6 +36,9 @@ THROTTLED = (
 )
 IDLE_LOGOUT = "You were logged out after {minutes} minutes without activity. Log in to continue."
 LAST_SEEN_KEY = "_last_seen"
+# Set on ``g`` when the request was authenticated by a personal API token (web/api):
+# such a request has no session, so there is no idle time to check.
+API_TOKEN_KEY = "priorauth_api_token_id"
 
 
 class Check(Enum):
@@ -112,6 +115,8 @@ def enforce_idle_timeout() -> Any:
     checked on every request.
     """
     if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return None
+    if g.get(API_TOKEN_KEY) is not None:
         return None
     minutes = int(current_app.config["PRIORAUTH_IDLE_MINUTES"])
     now = int(time.time())
