@@ -146,9 +146,7 @@ def test_an_admin_revokes_anyones_token_and_others_only_their_own(api: ApiWorld)
     assert "token.revoke" in actions
 
 
-def test_the_command_line_makes_lists_and_revokes_tokens(
-    api: ApiWorld, capsys: object
-) -> None:
+def test_the_command_line_makes_lists_and_revokes_tokens(api: ApiWorld, capsys: object) -> None:
     url = api.app.config["PRIORAUTH_DATABASE_URL"]
     args = ["tokens", "create", "--email", "billing@demo.example", "--name", "Lab feed"]
     assert main([*args, "--days", "30", "--database-url", url]) == 0
