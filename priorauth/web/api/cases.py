@@ -119,7 +119,7 @@ def create() -> Response:
     return _case_out(record, 201)
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<int(max=2147483647):case_id>")
 @case_action(Permission.CASE_READ, action="case.view")
 @spec.validate(resp=answers(CaseOut, 403, 404), tags=TAGS, skip_validation=True)
 def read(record: CaseRecord) -> Response:
@@ -127,7 +127,7 @@ def read(record: CaseRecord) -> Response:
     return _case_out(record)
 
 
-@bp.put("/cases/<int:case_id>")
+@bp.put("/cases/<int(max=2147483647):case_id>")
 @case_action(Permission.CASE_EDIT, action="case.edit")
 @spec.validate(
     json=CaseUpdate,
@@ -171,7 +171,7 @@ def update(record: CaseRecord) -> Response:
     return _case_out(record)
 
 
-@bp.get("/cases/<int:case_id>/assessment")
+@bp.get("/cases/<int(max=2147483647):case_id>/assessment")
 @case_action(Permission.CASE_READ, action="case.assessment")
 @spec.validate(resp=answers(Assessment, 403, 404, 409), tags=TAGS, skip_validation=True)
 def assessment(record: CaseRecord) -> Response:

@@ -54,7 +54,7 @@ def _out(record: CaseRecord, document: Document) -> DocumentOut:
     )
 
 
-@bp.get("/cases/<int:case_id>/documents")
+@bp.get("/cases/<int(max=2147483647):case_id>/documents")
 @case_action(Permission.CASE_READ, action="documents.list")
 @spec.validate(resp=answers(list[DocumentOut], 403, 404), tags=TAGS, skip_validation=True)
 def list_documents(record: CaseRecord) -> Response:
@@ -62,7 +62,7 @@ def list_documents(record: CaseRecord) -> Response:
     return jsonify([_out(record, d).model_dump(mode="json") for d in reversed(record.documents)])
 
 
-@bp.post("/cases/<int:case_id>/documents")
+@bp.post("/cases/<int(max=2147483647):case_id>/documents")
 @case_action(Permission.LETTER_RENDER, action="document.create")
 @spec.validate(
     json=RenderRequest,
@@ -104,7 +104,7 @@ def render(record: CaseRecord) -> Response:
     return response
 
 
-@bp.get("/cases/<int:case_id>/documents/<int:document_id>")
+@bp.get("/cases/<int(max=2147483647):case_id>/documents/<int(max=2147483647):document_id>")
 @case_action(Permission.CASE_READ, action="document.download")
 @spec.validate(resp=answers(None, 403, 404), tags=TAGS, skip_validation=True)
 def download(record: CaseRecord, document_id: int) -> Response:

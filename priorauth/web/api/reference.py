@@ -113,7 +113,7 @@ def list_drafts() -> Response:
     return jsonify([_draft_summary(d).model_dump(mode="json") for d in found])
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get("/drafts/<int(max=2147483647):draft_id>")
 @draft_action(Permission.CASE_CREATE, action="draft.view")
 @spec.validate(resp=answers(DraftOut, 403, 404), tags=["drafts"], skip_validation=True)
 def read_draft(draft: IntakeDraft) -> Response:
