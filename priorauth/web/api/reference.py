@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 from werkzeug.wrappers import Response
 
 from priorauth.rules.schema import IndicationDefinition
@@ -10,17 +10,20 @@ from priorauth.store import drafts
 from priorauth.store.models import IntakeDraft
 
 from .. import context
+from ..intake import formdata_for_case
 from ..permissions import Permission, draft_action, requires
 from . import errors
-from .errors import fail
+from .errors import FieldError, fail
 from .schemas import (
     API_PREFIX,
+    DraftIn,
     DraftOut,
     DraftSummary,
     IndicationSummary,
     PayerSummary,
     ProductSummary,
     answers,
+    read_body,
     spec,
 )
 
@@ -118,5 +121,51 @@ def list_drafts() -> Response:
 @spec.validate(resp=answers(DraftOut, 403, 404), tags=["drafts"], skip_validation=True)
 def read_draft(draft: IntakeDraft) -> Response:
     """An unfinished intake: the form's values as typed (finish it on the web)."""
-    body = DraftOut(**_draft_summary(draft).model_dump(), formdata=draft.formdata)
-    return jsonify(body.model_dump(mode="json"))
+    return jsonify(_draft_out(draft).model_dump(mode="json"))
+
+
+def _draft_out(draft: IntakeDraft) -> DraftOut:
+    return DraftOut(
+        **_draft_summary(draft).model_dump(),
+        formdata=draft.formdata,
+        continue_at=url_for("drafts.step", draft_id=draft.id, step="patient"),
+    )
+
+
+@bp.post("/drafts")
+@requires(Permission.CASE_CREATE, action="draft.create")
+@spec.validate(
+    json=DraftIn,
+    resp=answers(DraftOut, 400, 403, 413, 415, 422, ok_status=201),
+    tags=["drafts"],
+    skip_validation=True,
+)
+def create_draft() -> Response:
+    """Start an intake from what is known of a case; staff finish it on the web."""
+    posted = read_body(DraftIn)
+    indication_id = posted.indication_id or posted.case.get("indication_id")
+    if indication_id is not None and indication_id not in context.library().indications:
+        field = "indication_id" if posted.indication_id else "case.indication_id"
+        fail(422, "", [FieldError(field=field, message=f"unknown indication {indication_id!r}")])
+    try:
+        # The same mapping that fills the edit form from a stored case.
+        pairs = list(formdata_for_case(posted.case).items(multi=True))
+    except (AttributeError, TypeError, ValueError, KeyError):
+        fail(422, "", [FieldError(field="case", message="a part of the case has the wrong shape")])
+    pairs = [(k, v) for k, v in pairs if k not in ("request_type", "form_request_type")]
+    pairs += [("request_type", posted.request_type.value)]
+    who = context.user()
+    db = context.db()
+    draft = drafts.create_draft(
+        db,
+        organization_id=who.organization_id,
+        user_id=who.id,
+        formdata=pairs,
+        indication_id=indication_id,
+        request_type=posted.request_type.value,
+    )
+    context.record("draft.create", "ok", detail=f"draft {draft.id} api")
+    db.commit()
+    response = jsonify(_draft_out(draft).model_dump(mode="json"))
+    response.status_code = 201
+    return response

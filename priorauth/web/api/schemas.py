@@ -14,7 +14,7 @@ from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
-from priorauth.domain.case import Case
+from priorauth.domain.case import Case, RequestType
 
 from .. import context
 from .errors import FieldError, Problem, fail, field_errors
@@ -81,6 +81,19 @@ class RenderRequest(Strict):
     """Which document to render and store with the case."""
 
     kind: Literal["letter"] = "letter"
+
+
+class DraftIn(Strict):
+    """Whatever part of a case is known; staff finish it in the guided intake."""
+
+    case: dict[str, Any] = Field(
+        description="any part of a case, shaped as `priorauth schema` prints it; "
+        "each value is kept as sent and checked when the draft's steps are saved"
+    )
+    indication_id: str | None = Field(
+        None, max_length=60, description="the indication, if not in `case.indication_id`"
+    )
+    request_type: RequestType = RequestType.INITIAL
 
 
 class Pagination(Strict):
@@ -154,6 +167,7 @@ class DraftSummary(BaseModel):
 
 class DraftOut(DraftSummary):
     formdata: list[list[str]] = Field(description="the intake form's (field, value) pairs")
+    continue_at: str = Field(description="the web page where staff go on with it")
 
 
 class IndicationSummary(BaseModel):

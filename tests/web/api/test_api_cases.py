@@ -8,7 +8,7 @@ import re
 from conftest import ApiWorld
 from openapi_spec_validator import validate
 from sqlalchemy import select
-from web_helpers import cidp_case_data
+from web_helpers import cidp_case_data, log_in_demo
 
 from priorauth.store.models import AuditEvent, CaseRecord
 
@@ -164,3 +164,28 @@ def test_the_openapi_document_is_valid_3_1_and_its_page_fetches_nothing(api: Api
     assert "GET /api/v1/cases" in page.text
     # Nothing on the page comes from another site.
     assert not re.search(r'(src|href)="(https?:)?//', page.text)
+
+
+def test_a_draft_is_started_from_part_of_a_case_and_finished_on_the_web(api: ApiWorld) -> None:
+    partial = {key: cidp_case_data()[key] for key in ("indication_id", "patient", "coverage")}
+    made = api.call("billing", "POST", "/api/v1/drafts", json={"case": partial})
+    assert made.status_code == 201
+    draft = made.get_json()
+    assert draft["indication_id"] == "cidp" and draft["request_type"] == "initial"
+    pairs = dict(tuple(pair) for pair in draft["formdata"])
+    assert pairs["patient-last_name"] == partial["patient"]["last_name"]
+    listed = api.call("billing", "GET", "/api/v1/drafts").get_json()
+    assert draft["id"] in [d["id"] for d in listed]
+    # The guided intake opens it with what was sent.
+    browser = api.app.test_client()
+    log_in_demo(browser, "billing")
+    step = browser.get(draft["continue_at"])
+    assert step.status_code == 200
+    assert partial["patient"]["last_name"] in step.text
+
+    unknown = api.call("billing", "POST", "/api/v1/drafts", json={"case": {"indication_id": "x"}})
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"][0]["field"] == "case.indication_id"
+    wrong_shape = api.call("billing", "POST", "/api/v1/drafts", json={"case": {"patient": "Jo"}})
+    assert wrong_shape.status_code == 422
+    assert wrong_shape.get_json()["errors"][0]["field"] == "case"

@@ -94,6 +94,13 @@ TABLE = [
         {NO_CASE: "200 403 403 403"},
     ),
     Row(
+        "api_reference.create_draft",
+        "POST",
+        _fixed("/api/v1/drafts"),
+        {NO_CASE: "201 403 403 403"},
+        body=lambda _r: {"case": {"indication_id": "cidp", "patient": {"first_name": "Jo"}}},
+    ),
+    Row(
         "api_reference.read_draft",
         "GET",
         lambda w, _r: f"/api/v1/drafts/{w.draft('own')}",
