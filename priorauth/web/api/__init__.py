@@ -13,9 +13,9 @@ from typing import Any
 from flask import Flask
 
 from ..sessions import login_manager
-from . import auth, cases, documents, meta, reference, tokens_page
+from . import auth, cases, documents, fhir, meta, reference, tokens_page
 
-API_BLUEPRINTS = (meta.bp, cases.bp, documents.bp, reference.bp)
+API_BLUEPRINTS = (meta.bp, cases.bp, documents.bp, reference.bp, fhir.bp)
 
 
 def init_app(app: Flask, csrf: Any) -> None:

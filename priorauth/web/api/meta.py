@@ -7,7 +7,6 @@ server from the document (no script, nothing fetched from the network).
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response
 from ..permissions import Permission, requires
 from . import errors
 from .errors import fail
-from .schemas import API_PREFIX, answers, spec
+from .schemas import API_PREFIX, spec
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 errors.register(bp)
@@ -71,23 +70,6 @@ def docs() -> str:
         info=doc.get("info", {}),
         operations=_operations(doc),
         schemas=sorted(doc.get("components", {}).get("schemas", {})),
-    )
-
-
-def interop_available() -> bool:
-    return importlib.util.find_spec("priorauth.interop") is not None
-
-
-@bp.post("/cases/fhir")
-@requires(Permission.CASE_CREATE, action="case.create_from_fhir")
-@spec.validate(resp=answers(None, 403, 501, ok_status=201), tags=["cases"], skip_validation=True)
-def create_from_fhir() -> Response:
-    """Create a case from a FHIR R4 Bundle (needs priorauth.interop; 501 until it is installed)."""
-    fail(
-        501,
-        "Creating a case from a FHIR Bundle needs the FHIR import (priorauth.interop), "
-        "which this installation does not have yet. Send the case as JSON to POST "
-        f"{API_PREFIX}/cases instead.",
     )
 
 

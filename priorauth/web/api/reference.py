@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
 from priorauth.rules.schema import IndicationDefinition
@@ -10,10 +10,10 @@ from priorauth.store import drafts
 from priorauth.store.models import IntakeDraft
 
 from .. import context
-from ..intake import formdata_for_case
 from ..permissions import Permission, draft_action, requires
 from . import errors
-from .errors import FieldError, fail
+from .drafting import draft_out, draft_summary, start_draft
+from .errors import fail
 from .schemas import (
     API_PREFIX,
     DraftIn,
@@ -94,18 +94,6 @@ def products() -> Response:
     )
 
 
-def _draft_summary(draft: IntakeDraft) -> DraftSummary:
-    return DraftSummary(
-        id=draft.id,
-        indication_id=draft.indication_id,
-        request_type=draft.request_type,
-        continues_case_id=draft.continues_case_id,
-        steps_saved=list(draft.steps_saved),
-        version=draft.version_id,
-        updated_at=draft.updated_at,
-    )
-
-
 @bp.get("/drafts")
 @requires(Permission.CASE_CREATE, action="draft.list")
 @spec.validate(resp=answers(list[DraftSummary], 403), tags=["drafts"], skip_validation=True)
@@ -113,7 +101,7 @@ def list_drafts() -> Response:
     """The organization's unfinished intakes, most recently changed first."""
     found = drafts.list_drafts(context.db(), context.user().organization_id)
     context.audit("draft.list", "ok", detail=f"{len(found)} drafts")
-    return jsonify([_draft_summary(d).model_dump(mode="json") for d in found])
+    return jsonify([draft_summary(d).model_dump(mode="json") for d in found])
 
 
 @bp.get("/drafts/<int(max=2147483647):draft_id>")
@@ -121,15 +109,7 @@ def list_drafts() -> Response:
 @spec.validate(resp=answers(DraftOut, 403, 404), tags=["drafts"], skip_validation=True)
 def read_draft(draft: IntakeDraft) -> Response:
     """An unfinished intake: the form's values as typed (finish it on the web)."""
-    return jsonify(_draft_out(draft).model_dump(mode="json"))
-
-
-def _draft_out(draft: IntakeDraft) -> DraftOut:
-    return DraftOut(
-        **_draft_summary(draft).model_dump(),
-        formdata=draft.formdata,
-        continue_at=url_for("drafts.step", draft_id=draft.id, step="patient"),
-    )
+    return jsonify(draft_out(draft).model_dump(mode="json"))
 
 
 @bp.post("/drafts")
@@ -143,29 +123,15 @@ def _draft_out(draft: IntakeDraft) -> DraftOut:
 def create_draft() -> Response:
     """Start an intake from what is known of a case; staff finish it on the web."""
     posted = read_body(DraftIn)
-    indication_id = posted.indication_id or posted.case.get("indication_id")
-    if indication_id is not None and indication_id not in context.library().indications:
-        field = "indication_id" if posted.indication_id else "case.indication_id"
-        fail(422, "", [FieldError(field=field, message=f"unknown indication {indication_id!r}")])
-    try:
-        # The same mapping that fills the edit form from a stored case.
-        pairs = list(formdata_for_case(posted.case).items(multi=True))
-    except (AttributeError, TypeError, ValueError, KeyError):
-        fail(422, "", [FieldError(field="case", message="a part of the case has the wrong shape")])
-    pairs = [(k, v) for k, v in pairs if k not in ("request_type", "form_request_type")]
-    pairs += [("request_type", posted.request_type.value)]
-    who = context.user()
-    db = context.db()
-    draft = drafts.create_draft(
-        db,
-        organization_id=who.organization_id,
-        user_id=who.id,
-        formdata=pairs,
-        indication_id=indication_id,
-        request_type=posted.request_type.value,
+    given = posted.indication_id is not None
+    draft = start_draft(
+        posted.case,
+        indication_id=posted.indication_id if given else posted.case.get("indication_id"),
+        indication_field="indication_id" if given else "case.indication_id",
+        request_type=posted.request_type,
+        detail="api",
     )
-    context.record("draft.create", "ok", detail=f"draft {draft.id} api")
-    db.commit()
-    response = jsonify(_draft_out(draft).model_dump(mode="json"))
+    context.db().commit()
+    response = jsonify(draft_out(draft).model_dump(mode="json"))
     response.status_code = 201
     return response

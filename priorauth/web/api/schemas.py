@@ -96,6 +96,12 @@ class DraftIn(Strict):
     request_type: RequestType = RequestType.INITIAL
 
 
+class FhirQuery(Strict):
+    payer_profile: str | None = Field(
+        None, max_length=60, description="the payer profile, when the Coverage does not say"
+    )
+
+
 class Pagination(Strict):
     page: int = Field(1, ge=1, le=100_000)
     per_page: int = Field(25, ge=1, le=100)
@@ -170,6 +176,18 @@ class DraftOut(DraftSummary):
     continue_at: str = Field(description="the web page where staff go on with it")
 
 
+class FhirImportOut(BaseModel):
+    """The draft a FHIR Bundle became, and what the import filled, lacked and ignored."""
+
+    draft: DraftOut
+    from_record: list[dict[str, Any]] = Field(
+        description="each value and the resource it came from"
+    )
+    missing: list[str] = Field(description="parts of a case the record did not give")
+    to_complete: list[str] = Field(description="fields staff still fill inside the given parts")
+    ignored: list[dict[str, str]] = Field(description="each item not used, and why")
+
+
 class IndicationSummary(BaseModel):
     id: str
     name: str
@@ -198,12 +216,12 @@ class ProductSummary(BaseModel):
 # --- reading a request ----------------------------------------------------------------------
 
 
-def read_json() -> Any:
+def read_json(max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The request's JSON body, or a 4xx that says what is wrong with it."""
     if not request.is_json:
         fail(415, "Send a JSON body with Content-Type: application/json.")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        fail(413, f"The body is limited to {MAX_BODY_BYTES // 1024} kB.")
+    if (request.content_length or 0) > max_bytes:
+        fail(413, f"The body is limited to {max_bytes // 1024} kB.")
     data = request.get_json(silent=True)
     if data is None:
         fail(

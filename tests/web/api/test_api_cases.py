@@ -145,12 +145,6 @@ def test_definitions_are_listed(api: ApiWorld) -> None:
     assert cidp_case_data()["regimen"]["product_id"] in {p["id"] for p in products}
 
 
-def test_the_fhir_import_answers_501_until_interop_exists(api: ApiWorld) -> None:
-    response = api.call("billing", "POST", "/api/v1/cases/fhir", json={"resourceType": "Bundle"})
-    assert response.status_code == 501
-    assert "priorauth.interop" in response.get_json()["detail"]
-
-
 def test_the_openapi_document_is_valid_3_1_and_its_page_fetches_nothing(api: ApiWorld) -> None:
     document = api.client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from web_helpers import cidp_case_data
 
 from priorauth.store.models import AuditEvent, CaseRecord
+from priorauth.web.api.fhir import interop_available
 
 READ = {"own": "200 200 200 403", "unassigned": "200 403 403 403", "other": "404 404 404 403"}
 NO_CASE = "(none)"
@@ -132,11 +133,12 @@ TABLE = [
     ),
     Row("api_reference.products", "GET", _fixed("/api/v1/products"), {NO_CASE: "200 200 200 200"}),
     Row(
-        "api.create_from_fhir",
+        "api_fhir.import_bundle",
         "POST",
-        _fixed("/api/v1/cases/fhir"),
-        {NO_CASE: "501 403 403 403"},
-        body=lambda _r: {"resourceType": "Bundle"},
+        _fixed("/api/v1/drafts/fhir"),
+        # 201 once priorauth.interop is installed (a Bundle with no entries: an empty draft).
+        {NO_CASE: f"{201 if interop_available() else 501} 403 403 403"},
+        body=lambda _r: {"resourceType": "Bundle", "type": "collection"},
     ),
     Row("api.unknown", "GET", _fixed("/api/v1/no-such-thing"), {NO_CASE: "404 404 404 404"}),
     Row("api.openapi", "GET", _fixed("/api/v1/openapi.json"), {NO_CASE: "200 200 200 200"}),
