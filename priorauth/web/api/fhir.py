@@ -23,7 +23,16 @@ from ..permissions import Permission, requires
 from . import errors
 from .drafting import draft_out, start_draft
 from .errors import FieldError, fail
-from .schemas import API_PREFIX, FhirImportOut, FhirQuery, answers, read_json, read_query, spec
+from .schemas import (
+    API_PREFIX,
+    FhirBundle,
+    FhirImportOut,
+    FhirQuery,
+    answers,
+    read_json,
+    read_query,
+    spec,
+)
 
 bp = Blueprint("api_fhir", __name__, url_prefix=API_PREFIX)
 errors.register(bp)
@@ -51,6 +60,7 @@ def _interop() -> Any:
 @requires(Permission.CASE_CREATE, action="draft.create_from_fhir")
 @spec.validate(
     query=FhirQuery,
+    json=FhirBundle,
     resp=answers(FhirImportOut, 400, 403, 413, 415, 422, 501, ok_status=201),
     tags=["drafts", "cases"],
     skip_validation=True,

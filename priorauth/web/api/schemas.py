@@ -96,6 +96,19 @@ class DraftIn(Strict):
     request_type: RequestType = RequestType.INITIAL
 
 
+class FhirBundle(BaseModel):
+    """A FHIR R4 Bundle (transaction, collection or searchset), as an EHR exports it.
+
+    Documented loosely here; the FHIR import parses it with the fhir.resources models.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Bundle"]
+    type: str
+    entry: list[dict[str, Any]] = []
+
+
 class FhirQuery(Strict):
     payer_profile: str | None = Field(
         None, max_length=60, description="the payer profile, when the Coverage does not say"
