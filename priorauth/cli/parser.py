@@ -33,6 +33,7 @@ from .server import (
     cmd_serve,
     cmd_users_create,
 )
+from .tokens import add_token_commands
 
 
 def _iso_date(text: str) -> dt.date:
@@ -211,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     account_commands = _add_account_commands(add, database_url_help)
     add_fhir_commands(add, _iso_date)
-    for sub in (upgrade, demo, *account_commands):
+    token_commands = add_token_commands(add)
+    for sub in (upgrade, demo, *account_commands, *token_commands):
         sub.add_argument("--database-url", metavar="URL", help=database_url_help)
     return parser
 

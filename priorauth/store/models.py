@@ -571,6 +571,34 @@ class UserSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
+class ApiToken(Base):
+    """A personal API token: its public prefix and the SHA-256 of its secret, never the secret.
+
+    The token acts as its user, with the user's organization and role (looked up on
+    every request, so a changed role or a switched-off account takes effect at
+    once). ``window_started_at`` and ``window_requests`` count requests for the
+    rate limit, in the database so that every worker sees the same count.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Public: shown in lists and logs to tell tokens apart; finds the row.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    window_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    window_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 # --- append-only, enforced in the ORM (the migration adds database triggers) ----------------
 
 

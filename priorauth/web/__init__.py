@@ -25,6 +25,7 @@ from priorauth.store.models import ROLE_LABELS
 
 from . import (
     admin,
+    api,
     appeals,
     attachments,
     auth,
@@ -308,6 +309,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    api.init_app(app, csrf)  # the JSON API (/api/v1) and the API tokens page
     errors.register(app)
     app.register_error_handler(413, attachments.too_large)
     permissions.check_every_endpoint_declares(app)

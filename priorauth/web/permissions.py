@@ -120,7 +120,8 @@ ROLE_CASE_SCOPE: dict[Role, CaseScope] = {
 }
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.check"})
+# The API's OpenAPI document and its readable page hold no patient data.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.check", "api.openapi", "api.docs"})
 PERMISSION_ATTRIBUTE = "priorauth_permission"
 CASE_ATTRIBUTE = "priorauth_case_route"
 

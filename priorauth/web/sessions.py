@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,9 @@ SESSION_ENDED = (
 LAST_SEEN_KEY = "_last_seen"
 # The session's random token; the server keeps its hash (store.accounts.UserSession).
 TOKEN_KEY = "_sid"
+# Set on ``g`` when the request was authenticated by a personal API token (web/api):
+# such a request has no session, so there is no idle time to check.
+API_TOKEN_KEY = "priorauth_api_token_id"
 
 
 class Check(Enum):
@@ -166,6 +169,8 @@ def enforce_session() -> Any:
     absolute limit (PRIORAUTH_SESSION_MAX_HOURS) are kept on that row.
     """
     if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return None
+    if g.get(API_TOKEN_KEY) is not None:
         return None
     limits = session_limits()
     now = int(time.time())
