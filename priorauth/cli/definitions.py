@@ -9,6 +9,8 @@ from pathlib import Path
 
 from priorauth.domain.case import Case
 from priorauth.domain.facts import FACTS
+from priorauth.rules.codesets import icd10cm_source
+from priorauth.rules.hcpcs import HCPCS_FILE
 from priorauth.rules.library import load_library
 from priorauth.rules.loader import DefinitionError
 from priorauth.rules.prices import (
@@ -44,6 +46,13 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
         f"({criteria} criteria), {len(library.payers)} payer profiles, "
         f"{len(library.products)} products, {len(tables)} price tables"
     )
+    codes = sum(len(d.codes) for d in library.indications.values())
+    print(f"    {codes} ICD-10-CM codes exist and are billable in the {icd10cm_source()}")
+    if library.hcpcs is not None:
+        print(
+            f"    {len(library.products)} products' HCPCS codes are in {HCPCS_FILE} "
+            f"({len(library.hcpcs.codes)} codes, as of {library.hcpcs.as_of})"
+        )
     return EXIT_OK
 
 
