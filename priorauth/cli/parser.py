@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     price_import.add_argument("--name", help="contracted: a name people will read")
     price_import.add_argument("--payer-profile", help="contracted: the payer profile it applies to")
     price_import.add_argument("--effective-from", type=_iso_date, metavar="DATE")
+    price_import.add_argument(
+        "--asp-table",
+        help="contracted: the imported CMS ASP table 'ASP+N%%' rates use "
+        "(default: the newest in effect on --effective-from)",
+    )
     price_import.add_argument("--source", help="where the prices come from")
     price_import.add_argument("--source-date", metavar="DATE", help="when it was published")
     price_import.add_argument("-o", "--output", type=Path, help="write here instead")
