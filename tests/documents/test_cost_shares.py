@@ -127,6 +127,7 @@ def test_example_cost_summaries_show_the_share_per_infusion_and_per_year(
     per_infusion, per_course, _, per_year = context.horizons
     assert per_infusion.patient_share == f"${shares[0].patient_pays:,.2f}"
     assert per_infusion.share_detail.startswith("first; then $")
+    assert per_course.patient_share == f"${course.patient_pays:,.2f}"
     assert per_year.patient_share == f"${year.patient_pays:,.2f}"
     rendered = render_cost_summary(case, assessment, library, prepared_on=TODAY)
     assert rendered.page_count == 1
