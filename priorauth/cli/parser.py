@@ -23,6 +23,7 @@ from .definitions import (
     cmd_prices_import,
     cmd_schema,
 )
+from .payers import cmd_payers_compare
 from .records import cmd_audit_verify, cmd_verify
 from .server import (
     DEFAULT_HOST,
@@ -162,6 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("directory", type=Path, nargs="?", metavar="DIR")
     check.set_defaults(handler=cmd_forms_check)
+
+    payers = add("payers", lambda _args: EXIT_BAD_INPUT, "Work with the payer profiles.")
+    payers_commands = payers.add_subparsers(dest="payers_command", metavar="COMMAND", required=True)
+    compare = payers_commands.add_parser(
+        "compare",
+        help="Show how every payer profile differs from the reference for an indication.",
+        description="For one indication, every payer profile's differences from the reference "
+        "profile: dosing weight and rounding, authorization periods, preferred and excluded "
+        "products, site-of-care rules and changed criteria, each with its source and date.",
+    )
+    compare.add_argument("indication", metavar="INDICATION", help="an indication id, e.g. cidp")
+    compare.add_argument("--json", action="store_true", help="print JSON instead of text")
+    compare.set_defaults(handler=cmd_payers_compare)
 
     indications = add("indications", cmd_indications, "List every indication and its codes.")
     indications.add_argument("--json", action="store_true", help="print JSON instead of text")
