@@ -8,14 +8,19 @@ import sys
 from pathlib import Path
 
 from priorauth.domain.case import Case
+from priorauth.domain.costs import PriceKind, PriceTable
 from priorauth.domain.facts import FACTS
+from priorauth.rules.codesets import icd10cm_source
+from priorauth.rules.hcpcs import HCPCS_FILE
 from priorauth.rules.library import load_library
 from priorauth.rules.loader import DefinitionError
 from priorauth.rules.prices import (
     PriceImportError,
     import_cms_asp_csv,
     import_contracted_csv,
+    load_price_tables,
     price_table_to_toml,
+    tables_in_effect,
 )
 
 from .casefile import load_definitions
@@ -44,6 +49,13 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
         f"({criteria} criteria), {len(library.payers)} payer profiles, "
         f"{len(library.products)} products, {len(tables)} price tables"
     )
+    codes = sum(len(d.codes) for d in library.indications.values())
+    print(f"    {codes} ICD-10-CM codes exist and are billable in the {icd10cm_source()}")
+    if library.hcpcs is not None:
+        print(
+            f"    {len(library.products)} products' HCPCS codes are in {HCPCS_FILE} "
+            f"({len(library.hcpcs.codes)} codes, as of {library.hcpcs.as_of})"
+        )
     return EXIT_OK
 
 
@@ -97,6 +109,36 @@ def cmd_facts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _asp_table(args: argparse.Namespace) -> PriceTable | None:
+    """The imported CMS ASP table an "ASP + N %" rate is worked out from.
+
+    The one named with --asp-table, else the newest ASP table in forms/prices/
+    in effect on the contract's first day (a contract may start before the
+    quarter the clinic imported: then the newest ASP table of all).
+    """
+    root = args.forms or load_definitions(None).root
+    try:
+        tables = load_price_tables(root)
+    except DefinitionError as error:
+        raise CommandError(f"{root / 'prices'}: cannot be loaded", error.problems) from None
+    if args.asp_table:
+        table = tables.get(args.asp_table)
+        if table is None or table.kind is not PriceKind.ASP_PAYMENT_LIMIT:
+            known = ", ".join(
+                t.id for t in tables.values() if t.kind is PriceKind.ASP_PAYMENT_LIMIT
+            )
+            raise CommandError(
+                f"--asp-table {args.asp_table}: not an imported ASP table "
+                f"(known: {known or 'none'})"
+            )
+        return table
+    asp = [t for t in tables.values() if t.kind is PriceKind.ASP_PAYMENT_LIMIT]
+    in_effect = tables_in_effect(asp, args.effective_from)
+    newest = sorted(asp, key=lambda t: t.effective_from, reverse=True)
+    chosen = in_effect or newest
+    return chosen[0] if chosen else None
+
+
 def cmd_prices_import(args: argparse.Namespace) -> int:
     try:
         if args.format == "cms-asp":
@@ -119,6 +161,7 @@ def cmd_prices_import(args: argparse.Namespace) -> int:
             ]
             if missing:
                 raise CommandError(f"contracted rates need {', '.join(missing)}")
+            asp = _asp_table(args)
             table = import_contracted_csv(
                 args.file,
                 table_id=args.table_id,
@@ -127,6 +170,7 @@ def cmd_prices_import(args: argparse.Namespace) -> int:
                 effective_from=args.effective_from,
                 source_name=args.source,
                 source_date=args.source_date or dt.date.today().isoformat(),
+                asp=asp,
             )
     except OSError as error:
         raise CommandError(f"{args.file}: cannot be read: {error.strerror}") from None

@@ -24,6 +24,7 @@ from .definitions import (
     cmd_schema,
 )
 from .fhir import add_fhir_commands
+from .payers import cmd_payers_compare
 from .records import cmd_audit_anchor, cmd_audit_verify, cmd_verify
 from .server import (
     DEFAULT_HOST,
@@ -159,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     price_import.add_argument("--name", help="contracted: a name people will read")
     price_import.add_argument("--payer-profile", help="contracted: the payer profile it applies to")
     price_import.add_argument("--effective-from", type=_iso_date, metavar="DATE")
+    price_import.add_argument(
+        "--asp-table",
+        help="contracted: the imported CMS ASP table 'ASP+N%%' rates use "
+        "(default: the newest in effect on --effective-from)",
+    )
     price_import.add_argument("--source", help="where the prices come from")
     price_import.add_argument("--source-date", metavar="DATE", help="when it was published")
     price_import.add_argument("-o", "--output", type=Path, help="write here instead")
@@ -173,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("directory", type=Path, nargs="?", metavar="DIR")
     check.set_defaults(handler=cmd_forms_check)
+
+    payers = add("payers", lambda _args: EXIT_BAD_INPUT, "Work with the payer profiles.")
+    payers_commands = payers.add_subparsers(dest="payers_command", metavar="COMMAND", required=True)
+    compare = payers_commands.add_parser(
+        "compare",
+        help="Show how every payer profile differs from the reference for an indication.",
+        description="For one indication, every payer profile's differences from the reference "
+        "profile: dosing weight and rounding, authorization periods, preferred and excluded "
+        "products, site-of-care rules and changed criteria, each with its source and date.",
+    )
+    compare.add_argument("indication", metavar="INDICATION", help="an indication id, e.g. cidp")
+    compare.add_argument("--json", action="store_true", help="print JSON instead of text")
+    compare.set_defaults(handler=cmd_payers_compare)
 
     indications = add("indications", cmd_indications, "List every indication and its codes.")
     indications.add_argument("--json", action="store_true", help="print JSON instead of text")

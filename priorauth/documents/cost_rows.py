@@ -86,6 +86,8 @@ class HorizonColumn:
     total: str
     patient_share: str
     capped: bool
+    # Under the share: how later infusions differ from the first.
+    share_detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +189,14 @@ def line_row(line: CostLine, table: PriceTable | None, sources: Sources) -> Line
 
 def horizon_columns(summary: CostSummary) -> tuple[HorizonColumn, ...]:
     """Per infusion day on average, per course, per authorization period, per year."""
+    first_share, later_shares = _infusion_share(summary)
     average = HorizonColumn(
         label="Per infusion",
         detail="average day",
         total=_money(summary.per_infusion_average, summary.inpatient),
-        patient_share="—",
+        patient_share=first_share,
         capped=False,
+        share_detail=later_shares,
     )
     return (
         average,
@@ -201,6 +205,20 @@ def horizon_columns(summary: CostSummary) -> tuple[HorizonColumn, ...]:
             for h in (summary.per_course, summary.per_period, summary.per_year)
         ),
     )
+
+
+def _infusion_share(summary: CostSummary) -> tuple[str, str]:
+    """The first infusion's share, and what each later one costs the patient."""
+    shares = [s.patient_pays for s in summary.infusion_shares]
+    if not shares or summary.inpatient:
+        return "—", ""
+    later = shares[1:]
+    if not later:
+        return format_money(shares[0]), ""
+    low, high = min(later), max(later)
+    if low == high:
+        return format_money(shares[0]), f"first; then {format_money(low)}"
+    return format_money(shares[0]), f"first; then {format_money(low)}–{format_money(high)}"
 
 
 def _horizon_column(horizon: Horizon, inpatient: bool = False) -> HorizonColumn:
@@ -289,7 +307,11 @@ def site_row(option: SiteOption) -> SiteRow:
     return SiteRow(
         label=option.label,
         codes=option.codes,
-        administration=_money(option.administration_per_course, inpatient),
+        administration=(
+            "not priced"
+            if option.administration_missing and not inpatient
+            else _money(option.administration_per_course, inpatient)
+        ),
         course=_money(option.course_total, inpatient),
         year=_money(option.year_total, inpatient),
         chosen=option.chosen,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from priorauth.domain.case import PLAN_LABELS, SITE_LABELS, Case, PlanType, SiteOfCare
 from priorauth.domain.catalog import Route
@@ -116,17 +117,19 @@ def _share(plan: PatientPlan | None) -> tuple[tuple[InternalRow, ...], str]:
             "the patient's share."
         )
     oop = plan.out_of_pocket_max_remaining
+    share = (
+        InternalRow("Copay per infusion", format_money(plan.copay_per_infusion))
+        if plan.copay_per_infusion is not None
+        else InternalRow("Coinsurance", f"{plain_number(plan.coinsurance_percent or Decimal(0))}%")
+    )
     rows = (
         InternalRow("Deductible left", format_money(plan.deductible_remaining)),
-        InternalRow("Coinsurance", f"{plain_number(plan.coinsurance_percent)}%"),
+        share,
         InternalRow(
             "Out-of-pocket maximum left", format_money(oop) if oop is not None else "not given"
         ),
     )
-    return rows, (
-        f"Deductible first, then coinsurance, up to the maximum; each column on its own "
-        f"({plan.source})."
-    )
+    return rows, f"Infusion by infusion in one plan year; {plan.source}."
 
 
 def cost_summary_context(

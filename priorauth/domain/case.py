@@ -22,6 +22,7 @@ from pydantic import (
 from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, FactKind
 from .identifiers import is_icd10_cm, is_valid_npi, normalise_icd10
 from .model import EARLIEST_DATE, LongText, Model, RequiredText, Text, validation_today
+from .plan_terms import PlanTerms
 from .quantities import in_to_cm, lb_to_kg
 from .regimen import Regimen
 from .safety_facts import SafetyFacts
@@ -121,6 +122,8 @@ class Coverage(Model):
     plan_type: PlanType
     member_id: RequiredText
     group_number: Text = ""
+    # The patient's cost sharing this plan year; None until staff enter it.
+    plan_terms: PlanTerms | None = None
 
 
 class Prescriber(Model):

@@ -14,6 +14,7 @@ from priorauth.domain.dates import period_end
 from priorauth.domain.dosing import MissingDosingInput, dosing_weight
 
 from .assessment import Assessment, Problem, Status, Verdict
+from .codesets import icd10cm_problem
 from .criteria import evaluate_criteria, unverified_met
 from .dose_check import check_dose
 from .findings import product_findings, safety_findings, safety_reasons, site_findings
@@ -35,7 +36,12 @@ def case_problems(case: Case, library: Library) -> list[Problem]:
             )
         ]
     for index, code in enumerate(case.icd10_codes):
-        if definition.code(code) is None:
+        # The same code-set check as the definitions: a typo or a category is
+        # named as such before "not a code for this indication".
+        not_billable = icd10cm_problem(code)
+        if not_billable is not None:
+            problems.append(Problem(field=f"icd10_codes.{index}", message=not_billable))
+        elif definition.code(code) is None:
             known = ", ".join(c.code for c in definition.codes[:8])
             problems.append(
                 Problem(

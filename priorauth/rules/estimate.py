@@ -24,6 +24,7 @@ from priorauth.domain.costs import (
     allowed_products,
     compare_products,
     compare_sites,
+    plan_from_terms,
     select_price_table,
     summarize_costs,
 )
@@ -93,7 +94,10 @@ def estimate_costs(
     safety: SafetyInputs | None = None,
     price_table_id: str | None = None,
 ) -> CostEstimate:
-    """Price the assessed course for a product and site (the case's own by default)."""
+    """Price the assessed course for a product and site (the case's own by default).
+
+    The patient's share uses the plan terms on the case unless a plan is passed.
+    """
     dose = assessment.dose.dose
     if dose is None:
         findings = assessment.dose.findings
@@ -114,6 +118,8 @@ def estimate_costs(
     table = _price_table(tables, price_table_id, prepared_on, payer.id, case)
     # The safety findings' risks lower the infusion rate; a caller may pass other facts.
     risks = patient_risks(safety) if safety is not None else assessment.safety.risks
+    if patient_plan is None and case.coverage.plan_terms is not None:
+        patient_plan = plan_from_terms(case.coverage.plan_terms)
     route = assessment.dose.route
     if not product.given_by(route, case.indication_id):
         route = product.route
@@ -125,6 +131,7 @@ def estimate_costs(
         start_date=case.regimen.start_date,
         period_months=_period_months(case, assessment),
         courses_in_period=case.regimen.courses_requested,
+        months_requested=case.regimen.months_requested,
         rounding=rounding,
         risks=risks,
         medicare_home_benefit=bool(set(payer.home_infusion_codes) & set(case.icd10_codes)),

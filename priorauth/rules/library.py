@@ -17,6 +17,7 @@ from priorauth.domain.costs import PriceTable
 from priorauth.paths import forms_dir
 
 from .appeals import APPEALS_FILE, AppealRules, load_appeal_rules
+from .hcpcs import HCPCS_FILE, HcpcsTable, check_products, load_hcpcs_table
 from .loader import DefinitionError, load_definitions
 from .prices import load_price_tables
 from .schema import IndicationDefinition, PayerProfile
@@ -36,6 +37,9 @@ class Library:
     prices: Mapping[str, PriceTable] = field(default_factory=dict)
     # None when the folder has no appeals.toml: appeals cannot be written from it.
     appeals: AppealRules | None = None
+    # None when the folder has no hcpcs.toml (a test's minimal folder); the
+    # shipped forms/ has one and every product's code is checked against it.
+    hcpcs: HcpcsTable | None = None
 
     def versions_for(self, indication_id: str, payer_id: str) -> dict[str, str]:
         keys = (f"indication:{indication_id}", f"payer:{payer_id}", "products")
@@ -74,6 +78,11 @@ def load_library(root: Path | None = None) -> Library:
             appeals = load_appeal_rules(root)
         except DefinitionError as error:
             problems += error.problems
+    hcpcs = None
+    if (root / HCPCS_FILE).is_file():
+        hcpcs = load_hcpcs_table(root, problems)
+        if hcpcs is not None and definitions is not None:
+            problems += check_products(root / "products.toml", hcpcs, definitions.products)
     if problems or definitions is None or prices is None:
         raise DefinitionError(problems)
     return Library(
@@ -85,4 +94,5 @@ def load_library(root: Path | None = None) -> Library:
         file_versions=definitions.file_versions,
         prices=prices,
         appeals=appeals,
+        hcpcs=hcpcs,
     )

@@ -28,6 +28,7 @@ from priorauth.domain.dosing import DosingWeightPolicy
 from priorauth.domain.facts import FACTS
 
 from . import schema
+from .codesets import icd10cm_entry, icd10cm_problem, icd10cm_source
 from .schema import IndicationDefinition, PayerProfile, ProductCatalog
 
 
@@ -160,6 +161,7 @@ def load_definitions(root: Path) -> Definitions:
         definition = validate_model(IndicationDefinition, path, label, data, problems)
         if definition is None:
             continue
+        definition = _confirm_codes(path, label, definition, problems)
         if definition.id != path.parent.name:
             problems.append(
                 f"{path} → {label} → id: must match its folder name {path.parent.name!r}"
@@ -220,6 +222,31 @@ def load_definitions(root: Path) -> Definitions:
         catalog_as_of=catalog_as_of,
         file_versions=versions,
     )
+
+
+def _confirm_codes(
+    path: Path, label: str, definition: IndicationDefinition, problems: list[str]
+) -> IndicationDefinition:
+    """Every code must exist in the ICD-10-CM code set and be billable.
+
+    A confirmed code takes its description from the code set and loses its
+    "unverified" mark, whatever the file says: the code set is the authority.
+    """
+    confirmed = []
+    for index, code in enumerate(definition.codes):
+        problem = icd10cm_problem(code.code)
+        entry = icd10cm_entry(code.code)
+        if problem is not None or entry is None:
+            problems.append(f"{path} → {label} → codes[{index}] ({code.code}) → code: {problem}")
+            confirmed.append(code)
+            continue
+        note = code.note if code.verified and code.note else icd10cm_source()
+        confirmed.append(
+            code.model_copy(
+                update={"description": entry.description, "verified": True, "note": note}
+            )
+        )
+    return definition.model_copy(update={"codes": tuple(confirmed)})
 
 
 def _check_payer(

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template
 
 from priorauth.domain.case import RequestType
 from priorauth.domain.facts import FACTS
+from priorauth.rules.payer_compare import compare_payers
 from priorauth.rules.schema import AnyOfCriterion, CoverageStatus, CriterionBase
 
 from . import context
@@ -106,4 +107,83 @@ def show(indication_id: str) -> str:
             {"title": e.title, "required": e.required, "applies": _applies(e.applies_to)}
             for e in definition.enclosures
         ],
+    )
+
+
+# --- payers side by side, payer pages, product pages (issue 14) ------------------------------
+
+
+@bp.get("/reference/<indication_id>/payers")
+@requires(Permission.REFERENCE_READ)
+def compare(indication_id: str) -> str:
+    library = context.library()
+    if indication_id not in library.indications:
+        abort(404)
+    return render_template(
+        "pages/reference_compare.html",
+        definition=library.indications[indication_id],
+        comparison=compare_payers(library, indication_id),
+    )
+
+
+@bp.get("/reference/payers/<payer_id>")
+@requires(Permission.REFERENCE_READ)
+def payer(payer_id: str) -> str:
+    library = context.library()
+    profile = library.payers.get(payer_id)
+    if profile is None:
+        abort(404)
+    overrides = [
+        {
+            "override": o,
+            "indication": library.indications[o.indication].name,
+            "criterion": next(
+                (c.title for c in library.indications[o.indication].all_criteria()
+                 if c.id == o.criterion),
+                o.criterion,
+            ),
+        }
+        for o in profile.overrides
+        if o.indication in library.indications
+    ]  # fmt: skip
+    return render_template(
+        "pages/reference_payer.html",
+        profile=profile,
+        overrides=overrides,
+        products=library.products,
+        payers=sorted(library.payers.values(), key=lambda p: p.name.lower()),
+    )
+
+
+@bp.get("/reference/products")
+@requires(Permission.REFERENCE_READ)
+def products() -> str:
+    library = context.library()
+    return render_template(
+        "pages/reference_products.html",
+        products=sorted(library.products.values(), key=lambda p: p.name.lower()),
+        payers=sorted(library.payers.values(), key=lambda p: p.name.lower()),
+        catalog_as_of=library.catalog_as_of,
+    )
+
+
+@bp.get("/reference/products/<product_id>")
+@requires(Permission.REFERENCE_READ)
+def product(product_id: str) -> str:
+    library = context.library()
+    item = library.products.get(product_id)
+    if item is None:
+        abort(404)
+    hcpcs = library.hcpcs.get(item.hcpcs) if library.hcpcs is not None else None
+    labelled = [
+        library.indications[i].name if i in library.indications else i
+        for i in item.labeled_indications
+    ]
+    return render_template(
+        "pages/reference_product.html",
+        product=item,
+        hcpcs=hcpcs,
+        hcpcs_source=library.hcpcs.source_of(hcpcs) if library.hcpcs and hcpcs else "",
+        labelled=labelled,
+        catalog_as_of=library.catalog_as_of,
     )

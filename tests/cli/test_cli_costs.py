@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from price_samples import CMS_CSV, CONTRACT_CSV
 from pypdf import PdfReader
 
 from priorauth.cli import main
 from priorauth.paths import forms_dir
-from tests.rules.test_prices import CMS_CSV
+from priorauth.rules.prices import load_price_tables
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "cidp-initial-qualifies.json"
 
@@ -77,3 +80,31 @@ def test_prices_import_of_a_bad_file_exits_2(tmp_path: Path, capsys) -> None:  #
     assert main(["prices", "import", str(csv), "-o", str(tmp_path / "t.toml")]) == 2
     err = capsys.readouterr().err
     assert "cannot be imported" in err and "Traceback" not in err
+
+
+def test_asp_plus_n_percent_contract_works_after_the_cms_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14: "ASP + 8 %" failed with "import the CMS file first" even after importing it.
+    forms = tmp_path / "forms"
+    shutil.copytree(forms_dir(), forms)
+    asp_csv = tmp_path / "asp.csv"
+    asp_csv.write_text(CMS_CSV, encoding="utf-8")
+    contract_csv = tmp_path / "contract.csv"
+    contract_csv.write_text(CONTRACT_CSV, encoding="utf-8")
+    contract = [
+        "--forms", str(forms), "prices", "import", str(contract_csv), "--format", "contracted",
+        "--table-id", "acme_2026", "--name", "Acme contract", "--payer-profile", "aetna",
+        "--effective-from", "2026-01-01", "--source", "Acme fee schedule 2026",
+    ]  # fmt: skip
+    # Before the CMS import the relative rate cannot be worked out: said, nothing written.
+    assert main(contract) == 2
+    assert "import the CMS file first" in capsys.readouterr().err
+    assert main(["--forms", str(forms), "prices", "import", str(asp_csv)]) == 0
+    assert main(contract) == 0
+    capsys.readouterr()
+    tables = load_price_tables(forms)
+    # ASP = 58.10 / 1.06 = 54.811…; + 8 % = 59.196 per 500 mg unit.
+    price = tables["acme_2026"].drug("J1561")
+    assert price is not None and price.price_per_unit == Decimal("59.196")
+    assert main(["forms", "check", str(forms)]) == 0

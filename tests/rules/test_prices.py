@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from price_samples import CMS_CSV, CONTRACT_CSV
 
 from priorauth.domain.case import SiteOfCare
 from priorauth.domain.costs import DrugPrice, PriceKind, PriceTable, ServicePrice
@@ -23,35 +24,6 @@ from priorauth.rules.prices import (
     load_price_tables,
     price_table_to_toml,
 )
-
-# A synthetic file in the layout of the CMS section 508 ASP CSV: title lines, then the
-# table. The amounts are made up for the test.
-CMS_HEADER = ",".join(
-    f'"{name}"'
-    for name in (
-        "HCPCS Code",
-        "Short Description",
-        "HCPCS Code Dosage",
-        "Payment Limit",
-        "Vaccine AWP%",
-        "Vaccine Limit",
-        "Blood AWP%",
-        "Blood Limit",
-        "Clotting Factor",
-        "Notes",
-    )
-)
-CMS_CSV = f"""\
-"Section 508 version of the January 2026 ASP Pricing File"
-"Payment allowance limits for Medicare Part B drugs"
-""
-{CMS_HEADER}
-"J1459","Inj privigen 500 mg","500 MG","61.234","","","","","",""
-"J1559","Hizentra injection","100 MG","12.5","","","","","",""
-"J1561","Gamunex-c/gammaked","500 MG","$58.10","","","","","",""
-"J9999","Some other drug","1 ML","3.000","","","","","",""
-"J1568","Octagam injection","500 MG","","","","","","","N/A"
-"""
 
 
 def _drug(table: PriceTable, code: str) -> DrugPrice:
@@ -123,15 +95,6 @@ def test_detect_quarter() -> None:
     assert detect_quarter("October 2025 ASP Pricing File") == "2025Q4"
     assert detect_quarter("july 2024") == "2024Q3"
     assert detect_quarter("March 2024") is None
-
-
-CONTRACT_CSV = """\
-code,description,billing_unit_mg,rate,site
-J1459,Privigen,500,52.10,
-J1561,Gamunex-C,500,ASP+8%,
-96365,IV infusion first hour,,180.00,infusion_center
-96365,IV infusion first hour,,310.00,hospital_outpatient
-"""
 
 
 def test_contracted_rates_with_a_rate_relative_to_asp() -> None:

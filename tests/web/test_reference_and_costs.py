@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pypdf
 import pytest
 from flask.testing import FlaskClient
-from web_helpers import create_case, log_in, page_text
+from web_helpers import cidp_formdata, create_case, field_error, input_value, log_in, page_text
 
 from priorauth.documents import cost_summary
 from priorauth.paths import forms_dir
@@ -143,3 +143,44 @@ def test_cost_summary_without_a_dose_says_so(
     assert response.status_code == 200
     assert "No cost summary for this case" in page_text(response.text)
     assert logged_in.get(f"/cases/{case_id}/cost-summary.pdf").status_code == 409
+
+
+# --- plan terms on the case (issue 14) ---------------------------------------------------------
+
+
+def test_plan_terms_entered_in_the_intake_give_the_patients_share(
+    logged_in: FlaskClient,
+) -> None:
+    form = cidp_formdata()
+    form["coverage-plan_terms-deductible_usd"] = "1500"
+    form["coverage-plan_terms-deductible_met_usd"] = "500"
+    form["coverage-plan_terms-coinsurance_percent"] = "20"
+    form["coverage-plan_terms-out_of_pocket_max_usd"] = "5000"
+    form["coverage-plan_terms-source"] = "synthetic plan summary"
+    case_id = create_case(logged_in, form)
+    edit = logged_in.get(f"/cases/{case_id}/edit").text
+    assert input_value(edit, "coverage-plan_terms-coinsurance_percent") == "20"
+    text = page_text(logged_in.get(f"/cases/{case_id}/cost-summary/preview").text)
+    assert "Deductible left: $1,000.00" in text
+    assert "Enter the plan's deductible" not in text
+    # 2 g/kg over 4 days: the first day pays the $1,000 deductible and 20 % of the rest.
+    assert "first; then $" in text
+
+
+def test_plan_terms_with_both_coinsurance_and_copay_are_refused_beside_the_field(
+    logged_in: FlaskClient,
+) -> None:
+    form = cidp_formdata()
+    form["coverage-plan_terms-coinsurance_percent"] = "20"
+    form["coverage-plan_terms-copay_per_infusion_usd"] = "50"
+    response = logged_in.post("/cases/new/cidp", data=form)
+    assert response.status_code == 422
+    assert "coinsurance" in field_error(response.text, "coverage-plan_terms-coinsurance_percent")
+    assert input_value(response.text, "coverage-plan_terms-copay_per_infusion_usd") == "50"
+    form["coverage-plan_terms-copay_per_infusion_usd"] = ""
+    form["coverage-plan_terms-deductible_usd"] = "12x"
+    response = logged_in.post("/cases/new/cidp", data=form)
+    assert response.status_code == 422
+    assert field_error(response.text, "coverage-plan_terms-deductible_usd")
+    # What was typed is kept.
+    assert input_value(response.text, "coverage-plan_terms-deductible_usd") == "12x"

@@ -42,6 +42,8 @@ class SiteOption(Frozen):
     chosen: bool
     codes: str
     administration_per_course: Decimal
+    # An administration or per-diem code has no price: the figure is not $0.00.
+    administration_missing: bool = False
     course_total: Decimal
     year_total: Decimal
     missing_prices: tuple[str, ...]
@@ -155,6 +157,7 @@ def compare_sites(
                 chosen=site is chosen_site,
                 codes=", ".join(f"{line.code} × {line.units}" for line in admin) or "none",
                 administration_per_course=summary.administration_total,
+                administration_missing=any(line.amount is None for line in admin),
                 course_total=summary.per_course.total,
                 year_total=summary.per_year.total,
                 missing_prices=summary.missing_prices,

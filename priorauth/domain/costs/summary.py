@@ -17,7 +17,7 @@ from ..vials import NO_ROUNDING, VialPlan, VialRounding, plan_vials
 from .codes import LineKind, administration_codes
 from .lines import CostLine, drug_cost_lines, merge_lines, service_cost_line, sum_amounts
 from .prices import PriceTable
-from .share import OutOfPocket, PatientPlan, estimate_out_of_pocket
+from .share import OutOfPocket, PatientPlan, add_shares, shares_in_order
 
 
 def courses_between(start: dt.date, months: int, interval_weeks: Decimal | None) -> int:
@@ -72,6 +72,8 @@ class CostSummary(Frozen):
     missing_prices: tuple[str, ...]
     notes: tuple[str, ...]
     loading_days: tuple[DayCost, ...] = ()
+    # The patient's share of each infusion day of the year, in order (with a plan).
+    infusion_shares: tuple[OutOfPocket, ...] = ()
 
     @property
     def inpatient(self) -> bool:
@@ -111,6 +113,8 @@ class CostInputs(Frozen):
     start_date: dt.date
     period_months: int | None = Field(default=None, ge=1, le=24)
     courses_in_period: int | None = Field(default=None, ge=1)
+    # What the request asks for, which the yearly figure follows (None: not said).
+    months_requested: int | None = Field(default=None, ge=1, le=24)
     rounding: VialRounding = NO_ROUNDING
     risks: tuple[RiskKind, ...] = ()
     medicare_home_benefit: bool = False
@@ -187,18 +191,18 @@ def summarize_costs(
         )
     loading_total = sum_amounts(line for day in loading_days for line in day.lines)
 
+    def infusions_in(courses: int) -> int:
+        if loading_days:
+            return len(loading_days) + (courses - 1) * per_infusion_day
+        return courses * per_infusion_day
+
     def horizon(label: str, months: int | None, courses: int) -> Horizon:
         if loading_days:
             total = loading_total + course_total * (courses - 1)
-            infusions = len(loading_days) + (courses - 1) * per_infusion_day
         else:
             total = course_total * courses
-            infusions = courses * per_infusion_day
-        share = (
-            estimate_out_of_pocket(total, inputs.patient_plan)
-            if inputs.patient_plan is not None
-            else None
-        )
+        infusions = infusions_in(courses)
+        share = add_shares(shares[:infusions]) if shares else None
         return Horizon(
             label=label,
             months=months,
@@ -215,7 +219,15 @@ def summarize_costs(
         period_courses = courses_between(inputs.start_date, inputs.period_months, interval)
     else:
         period_courses = 1
-    year_courses = courses_between(inputs.start_date, 12, interval)
+    year_courses, year_months = _year_courses(inputs)
+
+    # The share of each infusion day in order: the deductible and the maximum are
+    # used up by the first days, so a later day costs the patient less.
+    shares: tuple[OutOfPocket, ...] = ()
+    if inputs.patient_plan is not None:
+        in_order = [day.total for day in (loading_days or days)]
+        in_order += [day.total for day in days] * (max(period_courses, year_courses) - 1)
+        shares = shares_in_order(in_order, inputs.patient_plan)
 
     notes: list[str] = []
     for day in (*days, *loading_days):
@@ -224,11 +236,18 @@ def summarize_costs(
                 notes.append(note)
     if interval is None:
         notes.append("One course: no repeat course is counted in the period or the year.")
+    elif inputs.courses_in_period is not None and year_months is None:
+        notes.append(
+            f"Per year counts the {plural_courses(year_courses)} requested, not a repeat "
+            "of the course for 12 months."
+        )
     else:
         every = "every week" if interval == 1 else f"every {plain_number(interval)} weeks"
+        span = f"{year_months} months" if year_months != 12 else "12 months"
         notes.append(
-            f"Per year assumes the same dose {every} for 12 months "
-            f"from {inputs.start_date.isoformat()}."
+            f"Per year assumes the same dose {every} for the {span} requested "
+            f"from {inputs.start_date.isoformat()}"
+            + ("; a renewal would add to it." if year_months and year_months < 12 else ".")
         )
     if inputs.premedication:
         notes.append(f"Premedication as ordered: {inputs.premedication}.")
@@ -264,9 +283,31 @@ def summarize_costs(
             None if inputs.courses_in_period is not None else inputs.period_months,
             period_courses,
         ),
-        per_year=horizon("Per year", 12, year_courses),
+        per_year=horizon("Per year", year_months, year_courses),
         patient_plan=inputs.patient_plan,
         missing_prices=missing,
         notes=tuple(notes),
         loading_days=loading_days,
+        infusion_shares=shares[: infusions_in(year_courses)],
     )
+
+
+def plural_courses(count: int) -> str:
+    return f"{count} course{'s' if count != 1 else ''}"
+
+
+def _year_courses(inputs: CostInputs) -> tuple[int, int | None]:
+    """Courses in the yearly figure, and the months it spans (None: counted in courses).
+
+    The year follows what was requested: a number of courses is given once (never
+    more than fit in 12 months), a number of months up to 12; a one-off course is
+    one course. It is never the induction repeated for a year.
+    """
+    interval = inputs.dose.interval_weeks
+    if interval is None:
+        return 1, None
+    in_a_year = courses_between(inputs.start_date, 12, interval)
+    if inputs.courses_in_period is not None and inputs.months_requested is None:
+        return min(inputs.courses_in_period, in_a_year), None
+    months = min(inputs.months_requested or 12, 12)
+    return courses_between(inputs.start_date, months, interval), months

@@ -40,7 +40,7 @@ from ..fields import (
 from ..fields import has_errors as _form_has_errors
 from .building import MAX_CODES, IntakeForm
 from .safety import read_never_tried, read_safety
-from .sections import FEET_AND_INCHES, MAX_FEET
+from .sections import FEET_AND_INCHES, MAX_FEET, PLAN_TERMS_FIELDS
 
 FLAG_VALUES = {"yes": True, "no": False}
 _PATIENT = ("first_name", "last_name", "date_of_birth", "sex")
@@ -96,6 +96,20 @@ def _value(item: Field) -> Any:
 
 def _section(form: Form, names: Sequence[str]) -> dict[str, Any]:
     return {name: value for name in names if (value := _value(form[name])) is not None}
+
+
+def _coverage(form: Form, reading: _Reading | None = None) -> dict[str, Any]:
+    """The coverage section, with the plan terms when any of them was given."""
+    coverage = _section(form, _COVERAGE)
+    terms = _section(form["plan_terms"].form, PLAN_TERMS_FIELDS)
+    if terms:
+        coverage["plan_terms"] = terms
+        if reading is not None:
+            # A rule across the terms (coinsurance or copay) goes beside the coinsurance.
+            reading.redirects[("coverage", "plan_terms")] = form["plan_terms"].form[
+                "coinsurance_percent"
+            ]
+    return coverage
 
 
 @dataclass
@@ -240,7 +254,7 @@ def _read(form: IntakeForm) -> _Reading:
     codes = [c.strip() for c in (form.icd10_codes.data or []) if c and c.strip()]
     data = {
         "patient": _section(form.patient.form, _PATIENT),
-        "coverage": _section(form.coverage.form, _COVERAGE),
+        "coverage": _coverage(form.coverage.form, reading),
         "prescriber": _section(form.prescriber.form, _PRESCRIBER),
         "site_of_care": _value(form.site_of_care),
         "request_type": form.built_for.value,
@@ -337,17 +351,19 @@ def read_case(form: IntakeForm, library: Library, today: dt.date) -> Case | None
 def read_patient_step(form: IntakeForm, today: dt.date) -> bool:
     """Check the first step with the domain's own models; errors go beside their fields."""
     shape_ok = form.validate()
+    reading = _Reading()
     for section, names, model in (
         ("patient", _PATIENT, Patient),
         ("coverage", _COVERAGE, Coverage),
         ("prescriber", _PRESCRIBER, Prescriber),
     ):
-        data = _section(form[section].form, names)
+        sub = form[section].form
+        data = _coverage(sub, reading) if section == "coverage" else _section(sub, names)
         try:
             model.model_validate(data, context={"today": today})
         except ValidationError as error:
             for detail in error.errors():
-                target = field_at(form, (section, *detail["loc"]), ())
+                target = _target(form, (section, *detail["loc"]), reading)
                 _place(form, target, message_for(detail, target))
     return shape_ok and not has_errors(form)
 

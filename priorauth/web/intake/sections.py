@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, Form
+from wtforms import BooleanField, Form, FormField
 
 from priorauth.domain.case import PLAN_LABELS, HeightUnit, RequestType, Sex, WeightUnit
 from priorauth.domain.facts import SPECIALTIES, THERAPY_CLASSES
@@ -96,6 +96,25 @@ class TherapyForm(Form):
     note = long_text_field("Note", description="What happened, in a sentence or two.")
 
 
+class PlanTermsForm(Form):
+    """The patient's cost sharing this plan year, for the share in the cost estimate."""
+
+    deductible_usd = number_field("Deductible ($)", description="For the plan year.")
+    deductible_met_usd = number_field("Deductible met so far ($)")
+    coinsurance_percent = number_field(
+        "Coinsurance (%)", description="Or a copay per infusion: give one of the two."
+    )
+    copay_per_infusion_usd = number_field("Copay per infusion ($)")
+    out_of_pocket_max_usd = number_field("Out-of-pocket maximum ($)")
+    out_of_pocket_met_usd = number_field("Out-of-pocket met so far ($)")
+    source = text_field(
+        "Where the terms come from", description="For example the plan's summary of benefits."
+    )
+
+
+PLAN_TERMS_FIELDS = tuple(PlanTermsForm().data)
+
+
 def coverage_form_class(library: Library) -> type[Form]:
     """The coverage section: its payer rules are the library's payer profiles."""
 
@@ -113,5 +132,6 @@ def coverage_form_class(library: Library) -> type[Form]:
         )
         member_id = text_field("Member ID", render_kw={"autocomplete": "off"})
         group_number = text_field("Group number")
+        plan_terms = FormField(PlanTermsForm, label="The patient's plan terms")
 
     return CoverageForm
