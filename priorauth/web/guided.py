@@ -212,12 +212,26 @@ def _after_save(
     return redirect(step_url(draft.id, key=(following or step).key), code=303)
 
 
+def _closed(draft: IntakeDraft) -> Response | None:
+    """Where a page of a finished or discarded draft leads (Back after saving lands here)."""
+    if draft.closed_at is None:
+        return None
+    if draft.finished_case_id is not None:
+        flash(f"This intake was saved as case {draft.finished_case_id}: here it is.", "info")
+        return redirect(url_for("cases.assessment", case_id=draft.finished_case_id), code=303)
+    flash("This draft was discarded. Start a new case from here.", "info")
+    return redirect(url_for("dashboard.index"), code=303)
+
+
 @bp.get("/drafts/<int:draft_id>/<step>")
 @draft_action(Permission.CASE_CREATE, action="draft.view")
 def step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     if found.key == "indication":
         return _indication_page(draft)
     if found.key != "patient" and definition_of(draft) is None:
@@ -235,6 +249,9 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     if found.key == "indication":
         return _choose_indication(draft)
     if found.key != "patient" and definition_of(draft) is None:
@@ -291,6 +308,9 @@ def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
 @bp.post("/drafts/<int:draft_id>/discard")
 @draft_action(Permission.CASE_CREATE, action="draft.discard")
 def discard(draft: IntakeDraft) -> View:
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     db = context.db()
     draft_id = draft.id
     drafts.delete_draft(db, draft)

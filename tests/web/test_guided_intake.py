@@ -152,6 +152,9 @@ def test_a_cidp_case_step_by_step_in_pounds_and_feet(
     )
     assert saved.status_code == 303
     case_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    # Back after saving: the draft's pages lead to the saved case, not to a 404.
+    back = logged_in.get(f"/drafts/{draft_id}/review")
+    assert back.status_code == 303 and back.headers["Location"] == f"/cases/{case_id}"
     with sessions() as session:
         record = session.get(CaseRecord, case_id)
         assert record is not None
@@ -163,8 +166,11 @@ def test_a_cidp_case_step_by_step_in_pounds_and_feet(
             "Prednisone",
             "Plasma exchange",
         ]
-        # The draft is gone once it is a case; the trail says where the case came from.
-        assert session.get(IntakeDraft, draft_id) is None
+        # The draft is closed once it is a case: its values gone, its number kept (never
+        # reused) and leading to the case; the trail says where the case came from.
+        closed = session.get(IntakeDraft, draft_id)
+        assert closed is not None and closed.formdata == [] and closed.closed_at is not None
+        assert closed.finished_case_id == case_id
         created = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.case_id == case_id, AuditEvent.action == "case.create"
@@ -293,8 +299,13 @@ def test_discard_a_draft(logged_in: FlaskClient, sessions: Sessions) -> None:
     response = logged_in.post(f"/drafts/{draft_id}/discard")
     assert response.status_code == 303
     with sessions() as session:
-        assert session.get(IntakeDraft, draft_id) is None
-    assert logged_in.get(f"/drafts/{draft_id}/patient").status_code == 404
+        closed = session.get(IntakeDraft, draft_id)
+        assert closed is not None and closed.formdata == [] and closed.closed_at is not None
+    # Its pages say it was discarded; the next draft gets a new number.
+    back = logged_in.get(f"/drafts/{draft_id}/patient")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/")
+    assert _start(logged_in) != draft_id
+
 
 
 def test_another_organizations_draft_is_not_found(
