@@ -45,7 +45,9 @@ def letterhead(session: Session, organization_id: int) -> Letterhead | None:
     return session.scalar(select(Letterhead).where(Letterhead.organization_id == organization_id))
 
 
-def save_letterhead(session: Session, organization_id: int, values: Mapping[str, str]) -> Letterhead:
+def save_letterhead(
+    session: Session, organization_id: int, values: Mapping[str, str]
+) -> Letterhead:
     row = letterhead(session, organization_id)
     if row is None:
         row = Letterhead(organization_id=organization_id)

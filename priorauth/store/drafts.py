@@ -68,9 +68,7 @@ def list_drafts(session: Session, organization_id: int) -> list[IntakeDraft]:
     return list(
         session.scalars(
             select(IntakeDraft)
-            .where(
-                IntakeDraft.organization_id == organization_id, IntakeDraft.closed_at.is_(None)
-            )
+            .where(IntakeDraft.organization_id == organization_id, IntakeDraft.closed_at.is_(None))
             .order_by(IntakeDraft.updated_at.desc(), IntakeDraft.id.desc())
         )
     )

@@ -307,7 +307,6 @@ def test_discard_a_draft(logged_in: FlaskClient, sessions: Sessions) -> None:
     assert _start(logged_in) != draft_id
 
 
-
 def test_another_organizations_draft_is_not_found(
     app: Flask, logged_in: FlaskClient, other_clinic: Any
 ) -> None:

@@ -90,9 +90,7 @@ def upgrade() -> None:
         _organization("payer_entries"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payer_entries")),
     )
-    op.create_index(
-        op.f("ix_payer_entries_organization_id"), "payer_entries", ["organization_id"]
-    )
+    op.create_index(op.f("ix_payer_entries_organization_id"), "payer_entries", ["organization_id"])
     op.create_table(
         "patients",
         sa.Column("id", sa.Integer(), nullable=False),
