@@ -37,6 +37,7 @@ from .draft_form import (
     step_url,
 )
 from .fields import ErrorLink
+from .intake import prefill
 from .permissions import Permission, draft_action, requires
 
 bp = Blueprint("drafts", __name__)
@@ -149,9 +150,23 @@ def _render_step(
             if draft is not None and step.key == "measurements"
             else "",
             review=review_sections(form) if step.key == "review" and definition else [],
+            directory=_directory(form) if step.key == "patient" else None,
         ),
         status,
     )
+
+
+def _directory(form: intake.IntakeForm) -> dict[str, Any]:
+    values = dict(intake.form_pairs(form))
+    return prefill.choices(context.db(), context.user().organization_id, values)
+
+
+def _posted(step_key: str) -> MultiDict[str, str]:
+    """The posted form; on the first step, with what the directory choices fill in."""
+    posted = MultiDict(list(request.form.items(multi=True)))
+    if step_key != "patient":
+        return posted
+    return prefill.apply_choices(posted, context.db(), context.user().organization_id)
 
 
 @bp.get("/cases/start")
@@ -168,7 +183,7 @@ def start() -> View:
 @requires(Permission.CASE_CREATE, action="draft.create")
 def begin() -> View:
     """Save the first step as a new draft, then go on to choosing the indication."""
-    form = intake.patient_step_form(context.library(), MultiDict(request.form))
+    form = intake.patient_step_form(context.library(), _posted("patient"))
     who = context.user()
     db = context.db()
     draft = drafts.create_draft(
@@ -179,6 +194,7 @@ def begin() -> View:
         steps_saved=["patient"],
     )
     context.record("draft.create", "ok", detail=f"draft {draft.id}")
+    _remember_patient(form)
     db.commit()
     return _after_save(draft, steps.BY_KEY["patient"], form, request.form.get("action", ""))
 
@@ -257,7 +273,7 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
     action = request.form.get("action", "continue")
-    form = build(draft, formdata_of(list(request.form.items(multi=True))))
+    form = build(draft, formdata_of(list(_posted(found.key).items(multi=True))))
     row_action = definition_of(draft) is not None and intake.apply_row_action(form, action)
     db = context.db()
     try:
@@ -280,12 +296,22 @@ def save_step(draft: IntakeDraft, step: str) -> View:
             fresh, found, form, show_errors=False, status=409, notices=[CONFLICT_MESSAGE]
         )
     context.record("draft.save", "ok", detail=f"draft {draft.id}")
+    if found.key == "patient":
+        _remember_patient(form)
     db.commit()
     if row_action:
         return redirect(step_url(draft.id, key=found.key), code=303)
     if found.key == "review" and action == "finish":
         return _finish(draft, form)
     return _after_save(draft, found, form, action)
+
+
+def _remember_patient(form: intake.IntakeForm) -> None:
+    """A new patient goes on file with their first case's first step (audited, no name)."""
+    pairs = intake.form_pairs(form)
+    made = prefill.remember_patient(context.db(), context.user().organization_id, pairs)
+    if made is not None:
+        context.record("directory.patient.create", "ok", detail=f"patient {made.id}")
 
 
 def _posted_version() -> int | None:
@@ -295,7 +321,7 @@ def _posted_version() -> int | None:
 
 def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
     """Turn the reviewed draft into a case; on a problem, back to the review that lists it."""
-    case = intake.read_case(form, context.library(), context.today())
+    case = intake.read_case(form, context.library(), context.today(), new_request=True)
     if case is None:
         flash(
             "Not saved as a case yet: the review lists what to fix. The draft keeps everything.",
