@@ -21,11 +21,11 @@ from wtforms.validators import InputRequired, Length
 
 from priorauth.domain.case import PLAN_LABELS
 from priorauth.domain.facts import SPECIALTIES
+from priorauth.domain.identifiers import is_valid_npi
 from priorauth.store import directory, repository
 from priorauth.store.models import PatientRecord, PayerEntry, Prescriber, Role
 
 from . import context
-from .admin import npi_problem
 from .context import View
 from .fields import (
     date_field,
@@ -126,6 +126,15 @@ def patient_form_class(payers: list[PayerEntry]) -> type[Form]:
 PLAN_LABELS_BY_VALUE = {p.value: label for p, label in PLAN_LABELS.items()}
 
 
+def npi_problem(npi: str) -> str:
+    """What is wrong with a typed NPI, or ''."""
+    if len(npi) != 10 or not npi.isdigit():
+        return "An NPI is exactly 10 digits."
+    if not is_valid_npi(npi):
+        return "This NPI's check digit is wrong; check for a typing slip."
+    return ""
+
+
 def _required_choice(form: Form, *names: str) -> bool:
     ok = True
     for name in names:
@@ -208,7 +217,7 @@ def prescriber(row_id: int | None) -> View:
         return _page("prescriber", form, row)
     valid = form.validate()
     npi = (form.npi.data or "").strip().replace(" ", "").replace("-", "")
-    problem = npi_problem(npi)
+    problem = npi_problem(npi) if npi else ""
     if problem:
         form.npi.errors = [*form.npi.errors, problem]
         valid = False
