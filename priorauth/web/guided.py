@@ -211,21 +211,27 @@ def _after_save(
     if action == "back":
         previous = steps.previous_step(step.key)
         return redirect(step_url(draft.id, key=(previous or step).key), code=303)
+    # "Save and continue" always continues: a step's problems stay marked on the step
+    # indicator and listed on the review, to fix in any order.
     check(form, draft)
     mine = [
         e
         for e in intake.error_summary(form)
         if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
     ]
-    following = steps.next_step(step.key)
+    following = steps.next_step(step.key) or step
     if mine:
-        flash(
-            f"Saved as a draft. {len(mine)} thing{'s' if len(mine) != 1 else ''} on this step "
-            "still need attention: fix them now, or go on and come back later.",
-            "info",
-        )
-        return redirect(step_url(draft.id, key=step.key), code=303)
-    return redirect(step_url(draft.id, key=(following or step).key), code=303)
+        flash(problems_message(len(mine), step.title), "info")
+    return redirect(step_url(draft.id, key=following.key), code=303)
+
+
+def problems_message(count: int, title: str) -> str:
+    """The one message for a saved step that still has problems."""
+    things = f"{count} thing{'s' if count != 1 else ''}"
+    return (
+        f"Saved. {things} on “{title}” still to fix before the case can be saved: "
+        "the step is marked in the steps above."
+    )
 
 
 def _closed(draft: IntakeDraft) -> Response | None:

@@ -219,10 +219,15 @@ def test_a_step_with_problems_is_saved_and_says_what_to_fix(logged_in: FlaskClie
             "measurements-height_inches": "14",
         },
     )
-    # Saved, and back on the same step with the errors beside their fields.
-    assert bad.headers["Location"] == f"/drafts/{draft_id}/measurements"
-    page = logged_in.get(bad.headers["Location"])
-    assert "Saved as a draft" in page_text(page.text)
+    # Saved, and on to the next step: one message says what is left, the indicator marks it.
+    assert bad.headers["Location"] == f"/drafts/{draft_id}/review"
+    review = logged_in.get(bad.headers["Location"])
+    text = page_text(review.text)
+    assert "things on “Measurements, safety and regimen” still to fix" in text
+    assert re.search(r"Measurements, safety and regimen \(\d+ to fix\)", text)
+    # Back on the step, the errors stand beside their fields.
+    page = logged_in.get(f"/drafts/{draft_id}/measurements")
+    assert "on this step to fix before the case can be saved" in page_text(page.text)
     assert "more than zero" in field_error(page.text, "measurements-weight")
     assert "Inches go from 0 to 11.9" in field_error(page.text, "measurements-height_inches")
     assert input_value(page.text, "measurements-weight") == "0"  # kept as typed
@@ -252,7 +257,10 @@ def test_the_first_step_checks_the_npi_before_an_indication_is_chosen(
     values["prescriber-npi"] = "1234567890"
     response = logged_in.post("/cases/start", data={**values, "action": "continue"})
     assert response.status_code == 303
-    page = logged_in.get(response.headers["Location"])
+    # On to choosing the indication, with the one message; the NPI waits on step 1.
+    onward = logged_in.get(response.headers["Location"])
+    assert "1 thing on “Patient and coverage” still to fix" in page_text(onward.text)
+    page = logged_in.get(response.headers["Location"].replace("/indication", "/patient"))
     assert "check digit" in field_error(page.text, "prescriber-npi")
 
 
