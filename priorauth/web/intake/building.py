@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, Form, FormField, HiddenField
 
@@ -242,7 +243,7 @@ def build_form_class(
 
 
 # The sections whose fields the domain requires: marked "(needed)" on the page.
-_REQUIRED_BY = {
+_REQUIRED_BY: dict[str, type[BaseModel]] = {
     "patient": Patient,
     "coverage": Coverage,
     "prescriber": Prescriber,
