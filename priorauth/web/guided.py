@@ -120,11 +120,17 @@ def _render_step(
                 whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
             )
     errors: list[ErrorLink] = []
-    if show_errors:
+    if show_errors and step.key == "review" and draft is not None:
+        # The review lists every problem left, each linking to the field on its step.
+        errors = [
+            ErrorLink(step_url(draft.id, e.anchor) if e.anchor else "", e.label, e.message)
+            for e in intake.error_summary(form)
+        ]
+    elif show_errors:
         errors = [
             e
             for e in intake.error_summary(form)
-            if (steps.step_of(e.anchor).key == step.key if e.anchor else step.key == "review")
+            if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
         ]
     return (
         render_template(
@@ -151,6 +157,9 @@ def _render_step(
             else "",
             review=review_sections(form) if step.key == "review" and definition else [],
             directory=_directory(form) if step.key == "patient" else None,
+            phases=prefill.phase_json(definition)
+            if definition is not None and step.key == "measurements"
+            else "",
         ),
         status,
     )
@@ -161,9 +170,11 @@ def _directory(form: intake.IntakeForm) -> dict[str, Any]:
     return prefill.choices(context.db(), context.user().organization_id, values)
 
 
-def _posted(step_key: str) -> MultiDict[str, str]:
-    """The posted form; on the first step, with what the directory choices fill in."""
+def _posted(step_key: str, draft: IntakeDraft | None = None) -> MultiDict[str, str]:
+    """The posted form, with what the directory choices or the dosing phase chosen fill in."""
     posted = MultiDict(list(request.form.items(multi=True)))
+    if step_key == "measurements" and draft is not None:
+        return prefill.apply_phase(posted, definition_of(draft))
     if step_key != "patient":
         return posted
     return prefill.apply_choices(posted, context.db(), context.user().organization_id)
@@ -279,7 +290,7 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
     action = request.form.get("action", "continue")
-    form = build(draft, formdata_of(list(_posted(found.key).items(multi=True))))
+    form = build(draft, formdata_of(list(_posted(found.key, draft).items(multi=True))))
     row_action = definition_of(draft) is not None and intake.apply_row_action(form, action)
     db = context.db()
     try:
@@ -364,6 +375,8 @@ def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> 
             "summary": d.summary.strip(),
             "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
             "coverage": d.coverage.value,
+            # What filtering as you type matches (the page's script; the Search button without).
+            "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
         }
         for d in intake.matching_indications(context.library(), query)
     ]

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from priorauth.domain.case import PLAN_LABELS
+from priorauth.domain.quantities import plain_number
+from priorauth.rules.schema import DosingLimit, IndicationDefinition
 from priorauth.store import directory
 from priorauth.store.models import PatientRecord, PayerEntry, Prescriber
 
@@ -148,12 +152,14 @@ def choices(session: Session, organization_id: int, values: Mapping[str, str]) -
             )
             for p in patients
         ],
-        # Read by the page's script from a data block: no "<" may close the block early.
-        "json": json.dumps(fills, separators=(",", ":"))
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026"),
+        "json": _safe_json(fills),
     }
+
+
+def _safe_json(value: Any) -> str:
+    """JSON for a data block the page's script reads: no "<" may close the block early."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def remember_patient(
@@ -193,3 +199,72 @@ def remember_patient(
             "payer_entry_id": payer.id if payer is not None else None,
         },
     )
+
+
+# --- the regimen from the indication's dosing phase ------------------------------------------
+
+PHASE_FIELDS = ("regimen-dose_g_per_kg", "regimen-days_per_course", "regimen-interval_weeks")
+
+
+def _fixed(low: Decimal | None, high: Decimal | None) -> Decimal | None:
+    """A range's value when it allows one only."""
+    return low if low is not None and low == high else None
+
+
+def phase_values(phase: DosingLimit) -> dict[str, str]:
+    """What choosing a phase fills: the source's usual dose and interval, or the one value
+    the phase allows, and the fewest infusion days that keep each day within its limit.
+
+    A value the phase leaves open is not filled: the prescriber gives it.
+    """
+    usual = phase.usual
+    if phase.g_per_kg_per_week is not None:  # subcutaneous: the dose is stated per week
+        interval = (usual.interval_weeks if usual else None) or _fixed(
+            phase.interval_weeks.min, phase.interval_weeks.max
+        )
+        weekly = _fixed(phase.g_per_kg_per_week.min, phase.g_per_kg_per_week.max)
+        dose = usual.g_per_kg_per_course if usual else None
+        if dose is None and weekly is not None and interval is not None:
+            dose = weekly * interval
+    else:
+        dose = (usual.g_per_kg_per_course if usual else None) or _fixed(
+            phase.g_per_kg_per_course.min, phase.g_per_kg_per_course.max
+        )
+        interval = (usual.interval_weeks if usual else None) or _fixed(
+            phase.interval_weeks.min, phase.interval_weeks.max
+        )
+    days = _fixed(phase.days_per_course.min, phase.days_per_course.max)
+    if days is None and dose is not None and phase.max_g_per_kg_per_day:
+        fewest = max(1, math.ceil(dose / phase.max_g_per_kg_per_day))
+        low, high = phase.days_per_course.min, phase.days_per_course.max
+        days = Decimal(max(fewest, int(low or 1)))
+        if high is not None and days > high:
+            days = None
+    values = {}
+    for name, value in zip(PHASE_FIELDS, (dose, days, interval), strict=True):
+        if value is not None:
+            values[name] = plain_number(value)
+    if phase.loading and interval is None:
+        values["regimen-courses_requested"] = "1"  # a loading phase is given once
+    return values
+
+
+def phase_table(definition: IndicationDefinition) -> dict[str, dict[str, str]]:
+    return {phase.id: phase_values(phase) for phase in definition.dosing}
+
+
+def phase_json(definition: IndicationDefinition) -> str:
+    return _safe_json(phase_table(definition))
+
+
+def apply_phase(
+    formdata: MultiDict[str, str], definition: IndicationDefinition | None
+) -> MultiDict[str, str]:
+    """Without the page's script: the chosen phase fills its empty regimen fields."""
+    if definition is None:
+        return formdata
+    values = phase_table(definition).get(str(formdata.get("regimen-phase", "")), {})
+    for name, value in values.items():
+        if not (formdata.get(name) or "").strip():
+            formdata.setlist(name, [value])
+    return formdata
