@@ -244,3 +244,69 @@ def test_a_primary_immunodeficiency_request(
     assert not page.script_problems, page.script_problems
     assert not auditor.problems, "\n".join(auditor.problems)
     assert run.count <= PI_MEASURED, f"{run.count} interactions (was {PI_MEASURED})"
+
+
+def test_questions_that_apply_and_dates_and_limits(
+    live_server: str, page: Any, auditor: Auditor, tmp_path: Path
+) -> None:
+    """Male: no pregnancy fields; maintenance fills the regimen; year 3000 refused; a long
+    paste stops at the limit; Back after saving lands on the case."""
+    run = Counted(page, live_server, auditor)
+    run.login("billing")
+    _start_with_directory(run, "Sam", "male")
+    run.page.locator("#rt-cidp").select_option("continuation")
+    run.click(page.locator('form[aria-labelledby="ind-cidp"] button[type="submit"]'), "choose CIDP")
+    run.click(run.button("Save and continue"), "questions")
+    run.click(run.button("Save and continue"), "therapies")
+    assert page.url.endswith("/measurements"), page.url
+    # A male patient never sees the pregnancy fields.
+    assert page.locator("[data-pregnancy-fields]").is_hidden()
+    assert not page.get_by_label("Pregnant").is_visible()
+    assert not page.get_by_label("Pre-pregnancy weight").is_visible()
+    # Choosing maintenance fills the dose per kg, the days and the interval (editable).
+    run.choose("regimen-phase", "maintenance")
+    assert run.named("regimen-dose_g_per_kg").input_value() == "1"
+    assert run.named("regimen-days_per_course").input_value() == "1"
+    assert run.named("regimen-interval_weeks").input_value() == "3"
+    run.fill("regimen-days_per_course", "2")  # still editable
+    # A start in the year 3000 is refused beside its field; an old weight is pointed out.
+    run.fill("measurements-weight", "80")
+    run.fill("measurements-height", "175")
+    run.fill("measurements-measured_on", "2026-01-15")
+    run.fill("regimen-start_date", "3000-01-01")
+    run.fill("regimen-months_requested", "6")
+    run.choose("site_of_care", "infusion_center")
+    run.choose("regimen-product_id", "privigen")
+    run.click(run.button("Save and continue"), "save with a start in 3000")
+    assert page.url.endswith("/review"), page.url  # saved, and on: the step is marked
+    assert "still to fix" in page.locator(".flashes").inner_text()
+    marked = page.locator(".steps__item--problems").inner_text()
+    assert "Measurements, safety and regimen" in marked, marked
+    summary = page.locator(".error-summary").inner_text()
+    assert "Start date" in summary and "check the year" in summary, summary
+    page.locator(".error-summary a", has_text="Start date").click()
+    page.wait_for_load_state("load")
+    assert "/measurements" in page.url, page.url
+    message = page.locator("#regimen-start_date-error").inner_text()
+    assert "more than 12 months ahead" in message, message
+    assert run.named("regimen-start_date").input_value() == "3000-01-01"  # kept as typed
+    assert "weigh the patient again" in page.locator("main").inner_text()
+    auditor(page, "start date refused")
+    run.fill("regimen-start_date", "2026-12-01")
+    run.click(run.button("Save and continue"), "save a real start date")
+    # A 5,000-character paste stops at the summary's 4,000 (the limit is shown).
+    summary_box = page.get_by_role("textbox", name="Clinical summary")
+    assert "At most 4,000 characters" in page.locator("main").inner_text()
+    summary_box.fill("x" * 5000)
+    assert len(summary_box.input_value()) == 4000
+    summary_box.fill("Stable on maintenance.")
+    run.click(run.button("Save the case"), "save the case")
+    case_url = page.url
+    assert re.search(r"/cases/\d+$", case_url), page.locator("main").inner_text()[:2000]
+    # Back after saving: the draft's page now leads to the saved case.
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.url == case_url, page.url
+    assert "another organization" not in page.locator("main").inner_text()
+    assert not page.script_problems, page.script_problems
+    assert not auditor.problems, "\n".join(auditor.problems)
