@@ -129,8 +129,17 @@ def number_field(label: str, inputmode: str = "decimal", **kwargs: Any) -> Strin
 
 
 def date_field(label: str, **kwargs: Any) -> StringField:
-    """A date typed as text: the domain's message explains a wrong one."""
-    return text_field(label, DATE_MAX_CHARS, widget=DateInput(), **kwargs)
+    """A date typed as text: the domain's message explains a wrong one.
+
+    No maxlength: the browser's date picker sends a date of its own length.
+    """
+    message = f"Too long: at most {DATE_MAX_CHARS} characters."
+    return StringField(
+        label,
+        [Length(max=DATE_MAX_CHARS, message=message), no_control_characters()],
+        widget=DateInput(),
+        **kwargs,
+    )
 
 
 def options(pairs: Sequence[tuple[str, str]]) -> list[Any]:
