@@ -21,6 +21,7 @@ from .models import (
     Decision,
     DecisionOutcome,
     DenialRecord,
+    Role,
     Submission,
     UnitUsage,
     User,
@@ -158,6 +159,29 @@ def assign(
     record.assignments.append(assignment)
     session.flush()
     return assignment
+
+
+def assign_advocates_on_denial(
+    session: Session, record: CaseRecord, *, assigned_by_id: int
+) -> list[CaseAssignment]:
+    """A denied case with no advocate goes to the organization's active advocates.
+
+    The rule that puts a denial in the advocates' queue without anyone assigning it;
+    a case that has an advocate already keeps the one it has.
+    """
+    advocates = list(
+        session.scalars(
+            select(User).where(
+                User.organization_id == record.organization_id,
+                User.role == Role.ADVOCATE.value,
+                User.active.is_(True),
+            )
+        )
+    )
+    if any(a.user_id in {u.id for u in advocates} for a in record.assignments):
+        return []
+    made = [assign(session, record, user, assigned_by_id=assigned_by_id) for user in advocates]
+    return [assignment for assignment in made if assignment is not None]
 
 
 def unassign(session: Session, record: CaseRecord, user_id: int) -> bool:

@@ -242,6 +242,11 @@ def _apply(record: CaseRecord, found: table.Transition, form: Form | None) -> No
             ),
             user_id=user_id,
         )
+        if outcome is DecisionOutcome.DENIED:  # to the advocates' queue, by rule
+            for made in casework.assign_advocates_on_denial(db, record, assigned_by_id=user_id):
+                context.record(
+                    "case.assign", "ok", case_id=record.id, detail=f"user {made.user_id} (denial)"
+                )
     else:
         repository.change_state(db, record, found.target, user_id=user_id)
 

@@ -1,0 +1,78 @@
+"""Queues that move the work: a denial reaches the advocates; a letter to sign opens signing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from web_helpers import build_case, demo_account, log_in_demo
+
+from priorauth.store.models import AuditEvent, CaseAssignment, User
+
+Sessions = Any
+
+
+def _people(session: Any) -> dict[str, User]:
+    return {
+        role: session.scalars(select(User).where(User.email == demo_account(role).email)).one()
+        for role in ("billing", "physician", "advocate")
+    }
+
+
+def test_a_recorded_denial_lands_in_the_advocates_queue(
+    client: FlaskClient, sessions: Sessions
+) -> None:
+    with sessions() as session:
+        people = _people(session)
+        record = build_case(
+            session,
+            organization_id=people["billing"].organization_id,
+            creator_id=people["billing"].id,
+            signer=people["physician"],
+            setup="submitted",
+        )
+        case_id, version = record.id, record.version_id
+    log_in_demo(client, "billing")
+    denied = client.post(
+        f"/cases/{case_id}/state/deny",
+        data={
+            "version": str(version),
+            "decided_on": "2026-11-20",
+            "reason": "Synthetic denial reason.",
+            "respond_by": "2027-01-19",
+        },
+    )
+    assert denied.status_code == 303, denied.text[:500]
+    with sessions() as session:
+        assigned = session.scalars(
+            select(CaseAssignment.user_id).where(CaseAssignment.case_id == case_id)
+        ).all()
+        assert people["advocate"].id in assigned
+        events = session.scalars(
+            select(AuditEvent.detail).where(
+                AuditEvent.case_id == case_id, AuditEvent.action == "case.assign"
+            )
+        ).all()
+        assert any("(denial)" in detail for detail in events)
+    advocate = client.application.test_client()
+    log_in_demo(advocate, "advocate")
+    queue = advocate.get("/").text
+    assert f'href="/cases/{case_id}"' in queue and "appeal by 2027-01-19" in queue
+
+
+def test_the_physicians_queue_opens_the_signing_page(
+    client: FlaskClient, sessions: Sessions
+) -> None:
+    with sessions() as session:
+        people = _people(session)
+        record = build_case(
+            session,
+            organization_id=people["billing"].organization_id,
+            creator_id=people["billing"].id,
+            signer=people["physician"],
+            setup="ready",
+        )
+        case_id = record.id
+    log_in_demo(client, "physician")
+    assert f'href="/cases/{case_id}/sign"' in client.get("/").text
