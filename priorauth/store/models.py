@@ -397,8 +397,13 @@ class UnitUsage(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     used_on: Mapped[dt.date] = mapped_column(Date)
     units: Mapped[int] = mapped_column(Integer)
+    # Why units past the approved total were given (required then; None otherwise).
+    over_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # One entry per day of administration: a double post cannot count twice.
+    __table_args__ = (Index("ix_unit_usage_decision_day", "decision_id", "used_on", unique=True),)
 
 
 class IntakeDraft(Base):

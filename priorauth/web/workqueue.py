@@ -177,7 +177,9 @@ def build(
                         record.id,
                         name,
                         f"{used} of {approval.approved_units} units used",
-                        f"{approval.approved_units - used} left",
+                        f"{approval.approved_units - used} left"
+                        if used <= approval.approved_units
+                        else f"{used - approval.approved_units} past the approved total",
                         urgent=used >= approval.approved_units * 0.9,
                     )
                 )

@@ -453,6 +453,9 @@ TABLE: list[Row] = [
         other="404 403 403 403",
     ),
     Row("workflow.usage", "POST", setup="approved", data=_usage, **BILLING_POST),
+    Row(
+        "workflow.usage_remove", "POST", setup="approved+usage", data=lambda _w: {}, **BILLING_POST
+    ),
     # --- the workflow: each transition, its state, and the roles it belongs to ---
     *_transition(
         "send_for_signature", "draft", BILLING_TRANSITION_GET, BILLING_TRANSITION_POST, _version
@@ -618,6 +621,7 @@ class _Fixture:
             )
             list(record.documents)
             list(record.attachments)
+            list(record.usage)
             number = next(self.counter)
             target = User(
                 organization_id=self.other_org if kind == "other" else self.demo_org,
@@ -654,6 +658,8 @@ class _Fixture:
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}
+            if row.endpoint == "workflow.usage_remove":
+                values["usage_id"] = world.record.usage[-1].id
             if row.endpoint in ("attachments.download", "attachments.remove"):
                 values["attachment_id"] = world.record.attachments[-1].id
             if row.about_draft:

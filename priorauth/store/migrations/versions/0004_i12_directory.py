@@ -1,4 +1,5 @@
-"""The clinic's directory (letterhead, prescribers, payers, patients); drafts kept when closed.
+"""The clinic's directory (letterhead, prescribers, payers, patients); drafts kept when closed;
+units given once per day, with a reason past the approved total.
 
 New tables and nullable columns only. A finished or discarded intake draft now
 keeps its row (its values cleared) so its number is never given to another
@@ -37,6 +38,12 @@ def _text(name: str, length: int = 200) -> sa.Column[str]:
 def upgrade() -> None:
     op.add_column("intake_drafts", sa.Column("closed_at", UTC_DATETIME, nullable=True))
     op.add_column("intake_drafts", sa.Column("finished_case_id", sa.Integer(), nullable=True))
+    # Units given: one entry per day (a double post cannot count twice), and the reason
+    # for units past the approved total.
+    op.add_column("unit_usage", sa.Column("over_reason", sa.String(length=500), nullable=True))
+    op.create_index(
+        "ix_unit_usage_decision_day", "unit_usage", ["decision_id", "used_on"], unique=True
+    )
 
     op.create_table(
         "letterheads",
@@ -119,6 +126,9 @@ def downgrade() -> None:
         op.drop_index(op.f(f"ix_{table}_organization_id"), table_name=table)
     for table in ("patients", "payer_entries", "prescribers", "letterheads"):
         op.drop_table(table)
+    op.drop_index("ix_unit_usage_decision_day", table_name="unit_usage")
+    with op.batch_alter_table("unit_usage") as batch:
+        batch.drop_column("over_reason")
     with op.batch_alter_table("intake_drafts") as batch:
         batch.drop_column("finished_case_id")
         batch.drop_column("closed_at")
