@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from web_helpers import build_case, demo_account, log_in_demo
 
-from priorauth.store.models import AuditEvent, CaseAssignment, User
+from priorauth.store.models import AuditEvent, CaseAssignment, UnitUsage, User
 
 Sessions = Any
 
@@ -109,8 +109,6 @@ def test_units_are_dated_administrations_once_a_day_with_a_reason_past_the_total
     assert "10 past the approved total" in client.get("/").text  # in billing's queue
     # Listed by day, and correctable.
     with sessions() as session:
-        from priorauth.store.models import UnitUsage
-
         entry = session.scalars(
             select(UnitUsage).where(UnitUsage.case_id == case_id, UnitUsage.units == 70)
         ).one()
