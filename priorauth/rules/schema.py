@@ -295,6 +295,15 @@ class Range(Frozen):
         return "any"
 
 
+class UsualDose(Frozen):
+    """The dose a source gives as the usual one within a phase's limits (a starting point the
+    intake fills in when the phase is chosen; the prescriber changes it). Cited by the phase."""
+
+    g_per_kg_per_course: Decimal | None = Field(default=None, gt=0)
+    interval_weeks: Decimal | None = Field(default=None, gt=0)
+    source: str
+
+
 class DosingLimit(Frozen):
     """One dosing phase of an indication: its route, dose, days and interval.
 
@@ -314,6 +323,7 @@ class DosingLimit(Frozen):
     days_per_course: Range = Range()
     interval_weeks: Range = Range()
     max_g_per_kg_per_day: Decimal | None = None
+    usual: UsualDose | None = None
     citations: tuple[Id, ...] = ()
     unverified: bool = False
     note: str = ""

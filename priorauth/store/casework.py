@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     Decision,
     DecisionOutcome,
     DenialRecord,
+    Role,
     Submission,
     UnitUsage,
     User,
@@ -123,22 +125,67 @@ def units_used(session: Session, decision_id: int) -> int:
     return int(total or 0)
 
 
+class UsageConflict(Exception):
+    """Units for that day are recorded already under this approval."""
+
+
 def record_usage(
-    session: Session, record: CaseRecord, *, used_on: dt.date, units: int, user_id: int
+    session: Session,
+    record: CaseRecord,
+    *,
+    used_on: dt.date,
+    units: int,
+    user_id: int,
+    over_reason: str | None = None,
 ) -> UnitUsage:
+    """Record one day's administration; UsageConflict when that day has its entry already."""
     approval = current_approval(record)
     if approval is None:
         raise ValueError("the case has no approval to count units against")
+    same_day = session.scalar(
+        select(UnitUsage.id).where(
+            UnitUsage.decision_id == approval.id, UnitUsage.used_on == used_on
+        )
+    )
+    if same_day is not None:
+        raise UsageConflict(used_on)
     usage = UnitUsage(
         case_id=record.id,
         decision_id=approval.id,
         used_on=used_on,
         units=units,
+        over_reason=over_reason,
         created_by_id=user_id,
         created_at=utcnow(),
     )
     session.add(usage)
     record.usage.append(usage)
+    try:
+        session.flush()
+    except IntegrityError as error:  # the same day posted twice at once: one wins
+        raise UsageConflict(used_on) from error
+    return usage
+
+
+def usage_entries(session: Session, decision_id: int) -> list[UnitUsage]:
+    """The days of administration recorded under an approval, in date order."""
+    return list(
+        session.scalars(
+            select(UnitUsage)
+            .where(UnitUsage.decision_id == decision_id)
+            .order_by(UnitUsage.used_on, UnitUsage.id)
+        )
+    )
+
+
+def remove_usage(session: Session, record: CaseRecord, usage_id: int) -> UnitUsage | None:
+    """Remove one entry of the case's (to correct it); None when it is not the case's."""
+    usage = session.get(UnitUsage, usage_id)
+    if usage is None or usage.case_id != record.id:
+        return None
+    if usage in record.usage:
+        record.usage.remove(usage)
+    session.delete(usage)
     session.flush()
     return usage
 
@@ -158,6 +205,29 @@ def assign(
     record.assignments.append(assignment)
     session.flush()
     return assignment
+
+
+def assign_advocates_on_denial(
+    session: Session, record: CaseRecord, *, assigned_by_id: int
+) -> list[CaseAssignment]:
+    """A denied case with no advocate goes to the organization's active advocates.
+
+    The rule that puts a denial in the advocates' queue without anyone assigning it;
+    a case that has an advocate already keeps the one it has.
+    """
+    advocates = list(
+        session.scalars(
+            select(User).where(
+                User.organization_id == record.organization_id,
+                User.role == Role.ADVOCATE.value,
+                User.active.is_(True),
+            )
+        )
+    )
+    if any(a.user_id in {u.id for u in advocates} for a in record.assignments):
+        return []
+    made = [assign(session, record, user, assigned_by_id=assigned_by_id) for user in advocates]
+    return [assignment for assignment in made if assignment is not None]
 
 
 def unassign(session: Session, record: CaseRecord, user_id: int) -> bool:

@@ -52,7 +52,10 @@ def create_draft(
 
 
 def get_draft(session: Session, organization_id: int, draft_id: int) -> IntakeDraft | None:
-    """One draft, only if it belongs to the organization (None otherwise, same as absent)."""
+    """One draft, only if it belongs to the organization (None otherwise, same as absent).
+
+    A closed draft is returned too: the caller sends Back to it to the case it became.
+    """
     return session.scalar(
         select(IntakeDraft).where(
             IntakeDraft.id == draft_id, IntakeDraft.organization_id == organization_id
@@ -65,7 +68,7 @@ def list_drafts(session: Session, organization_id: int) -> list[IntakeDraft]:
     return list(
         session.scalars(
             select(IntakeDraft)
-            .where(IntakeDraft.organization_id == organization_id)
+            .where(IntakeDraft.organization_id == organization_id, IntakeDraft.closed_at.is_(None))
             .order_by(IntakeDraft.updated_at.desc(), IntakeDraft.id.desc())
         )
     )
@@ -104,6 +107,12 @@ def save_draft(
         ) from error
 
 
-def delete_draft(session: Session, draft: IntakeDraft) -> None:
-    session.delete(draft)
+def delete_draft(session: Session, draft: IntakeDraft, *, case_id: int | None = None) -> None:
+    """Close the draft: its values go, its row stays (and so its number, never reused).
+
+    ``case_id`` is the case it became, where Back to the draft's pages then leads.
+    """
+    draft.formdata = []
+    draft.closed_at = utcnow()
+    draft.finished_case_id = case_id
     session.flush()

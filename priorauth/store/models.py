@@ -450,8 +450,13 @@ class UnitUsage(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     used_on: Mapped[dt.date] = mapped_column(Date)
     units: Mapped[int] = mapped_column(Integer)
+    # Why units past the approved total were given (required then; None otherwise).
+    over_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # One entry per day of administration: a double post cannot count twice.
+    __table_args__ = (Index("ix_unit_usage_decision_day", "decision_id", "used_on", unique=True),)
 
 
 class IntakeDraft(Base):
@@ -460,7 +465,7 @@ class IntakeDraft(Base):
     ``formdata`` is the list of (field name, value) pairs the intake form posts,
     so a draft keeps whatever was typed, a wrong value included, and the form
     shows it back exactly. It becomes a case when its review step is saved, and
-    is deleted then.
+    is closed then (its values cleared, its number kept).
     """
 
     __tablename__ = "intake_drafts"
@@ -479,6 +484,10 @@ class IntakeDraft(Base):
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A finished or discarded draft keeps its row (and so its number: a draft URL is never
+    # reused for another patient) but not its values; Back to it opens the case it became.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_case_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy reads it
 
@@ -597,6 +606,81 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     window_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     window_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# --- the clinic's directory: what step 1 of every intake would otherwise retype -----------
+
+
+class Letterhead(Base):
+    """The practice's letterhead, one per organization: a new prescriber starts from it."""
+
+    __tablename__ = "letterheads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    practice_name: Mapped[str] = mapped_column(String(200), default="")
+    practice_address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(200), default="")
+    fax: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Prescriber(Base):
+    """A prescriber on file; ``user_id`` is the physician account that signs their letters."""
+
+    __tablename__ = "prescribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[str] = mapped_column(String(40), default="")
+    npi: Mapped[str] = mapped_column(String(10))
+    specialty: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(200), default="")
+    fax: Mapped[str] = mapped_column(String(200), default="")
+    practice_name: Mapped[str] = mapped_column(String(200), default="")
+    practice_address: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("organization_id", "npi", name="uq_prescribers_org_npi"),)
+
+
+class PayerEntry(Base):
+    """A payer and plan the clinic submits to: its rules profile and where requests go."""
+
+    __tablename__ = "payer_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan_type: Mapped[str] = mapped_column(String(30))
+    # The id of a payer profile under forms/payers/: whose rules the case is checked against.
+    payer_profile: Mapped[str] = mapped_column(String(60))
+    pa_fax: Mapped[str] = mapped_column(String(200), default="")
+    pa_address: Mapped[str] = mapped_column(String(200), default="")
+    appeals_fax: Mapped[str] = mapped_column(String(200), default="")
+    appeals_address: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PatientRecord(Base):
+    """A patient the clinic has requested for before: a new case for them starts filled."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[str] = mapped_column(String(10))  # ISO date, as the case holds it
+    sex: Mapped[str] = mapped_column(String(10), default="")
+    payer_entry_id: Mapped[int | None] = mapped_column(ForeignKey("payer_entries.id"), default=None)
+    member_id: Mapped[str] = mapped_column(String(200), default="")
+    group_number: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 # --- append-only, enforced in the ORM (the migration adds database triggers) ----------------

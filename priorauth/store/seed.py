@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Organization, Role, User
+from . import directory
+from .models import Organization, PayerEntry, Prescriber, Role, User
 from .passwords import hash_password
 
 DEMO_ORGANIZATION = "Demo Clinic (synthetic data only)"
@@ -67,5 +68,50 @@ def seed_demo(session: Session) -> list[DemoAccount]:
                 active=True,
             )
         )
+    session.flush()
+    _seed_directory(session, organization.id)
     session.commit()
     return list(DEMO_ACCOUNTS)
+
+
+# The demo clinic's directory: the synthetic practice of the example cases.
+DEMO_LETTERHEAD = {
+    "practice_name": "Synthetic Neurology Clinic",
+    "practice_address": "1 Example Way, Springfield",
+    "phone": "555-0100",
+    "fax": "555-0101",
+}
+DEMO_PAYER = {
+    "name": "Example Health Plan",
+    "plan_type": "commercial",
+    "payer_profile": "reference",
+    "pa_fax": "555-0199",
+    "pa_address": "PO Box 100, Springfield",
+    "appeals_fax": "555-0198",
+    "appeals_address": "PO Box 200, Springfield",
+}
+
+
+def _seed_directory(session: Session, organization_id: int) -> None:
+    """The demo's letterhead, its physician as a prescriber, one payer; once."""
+    if directory.letterhead(session, organization_id) is None:
+        directory.save_letterhead(session, organization_id, DEMO_LETTERHEAD)
+    physician = next(a for a in DEMO_ACCOUNTS if a.role == Role.PHYSICIAN.value)
+    assert physician.npi is not None
+    if directory.prescriber_by_npi(session, organization_id, physician.npi) is None:
+        user = session.scalar(select(User).where(User.email == physician.email))
+        directory.save(
+            session,
+            Prescriber,
+            organization_id,
+            {
+                "user_id": user.id if user is not None else None,
+                "name": physician.name,
+                "credentials": physician.credentials,
+                "npi": physician.npi,
+                "specialty": "neurology",
+                **DEMO_LETTERHEAD,
+            },
+        )
+    if not directory.list_payers(session, organization_id):
+        directory.save(session, PayerEntry, organization_id, DEMO_PAYER)

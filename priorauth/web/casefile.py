@@ -198,7 +198,7 @@ def save_new_case(case: Case, *, draft: IntakeDraft | None = None) -> Response:
     if draft is not None:
         record.continues_case_id = draft.continues_case_id
         detail = f"from draft {draft.id}"
-        drafts.delete_draft(db, draft)
+        drafts.delete_draft(db, draft, case_id=record.id)
     context.record("case.create", "ok", case_id=record.id, detail=detail)
     db.commit()
     flash("Case saved.", "success")

@@ -188,7 +188,7 @@ def create(indication_id: str) -> View:
     form, only_redisplay = _form_from_post(definition)
     if only_redisplay:
         return _render_intake(form, record=None)
-    case = intake.read_case(form, context.library(), context.today())
+    case = intake.read_case(form, context.library(), context.today(), new_request=True)
     if case is None:
         return _render_intake(form, record=None, status=422)
     return casefile.save_new_case(case)

@@ -46,9 +46,9 @@ def build(draft: IntakeDraft, formdata: MultiDict[str, str]) -> intake.IntakeFor
 def check(form: intake.IntakeForm, draft: IntakeDraft) -> Case | None:
     """Run the domain's and the rules' checks, errors onto fields; the Case when it is one."""
     if definition_of(draft) is None:
-        intake.read_patient_step(form, context.today())
+        intake.read_patient_step(form, context.today(), context.library())
         return None
-    return intake.read_case(form, context.library(), context.today())
+    return intake.read_case(form, context.library(), context.today(), new_request=True)
 
 
 def step_url(draft_id: int, anchor: str = "", key: str | None = None) -> str:

@@ -88,21 +88,32 @@ def no_control_characters(*, long_text: bool = False) -> Callable[[Form, Field],
 # --- field helpers --------------------------------------------------------------------------
 
 
+def _with_maxlength(kwargs: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """The browser stops typing and pasting at the limit, before anything is posted."""
+    return {**kwargs, "render_kw": {**(kwargs.get("render_kw") or {}), "maxlength": max_chars}}
+
+
 def text_field(label: str, max_chars: int = TEXT_MAX_CHARS, **kwargs: Any) -> StringField:
     message = f"Too long: at most {max_chars} characters."
     return StringField(
-        label, [Length(max=max_chars, message=message), no_control_characters()], **kwargs
+        label,
+        [Length(max=max_chars, message=message), no_control_characters()],
+        **_with_maxlength(kwargs, max_chars),
     )
 
 
 def long_text_field(
     label: str, max_chars: int = LONG_TEXT_MAX_CHARS, **kwargs: Any
 ) -> TextAreaField:
+    """A long text; its limit is shown under it (a paste past it is cut by the browser)."""
     message = f"Too long: at most {max_chars} characters."
+    limit = f"At most {max_chars:,} characters."
+    description = kwargs.pop("description", "")
     return TextAreaField(
         label,
         [Length(max=max_chars, message=message), no_control_characters(long_text=True)],
-        **kwargs,
+        description=f"{description} {limit}".strip(),
+        **_with_maxlength(kwargs, max_chars),
     )
 
 
@@ -119,8 +130,17 @@ def number_field(label: str, inputmode: str = "decimal", **kwargs: Any) -> Strin
 
 
 def date_field(label: str, **kwargs: Any) -> StringField:
-    """A date typed as text: the domain's message explains a wrong one."""
-    return text_field(label, DATE_MAX_CHARS, widget=DateInput(), **kwargs)
+    """A date typed as text: the domain's message explains a wrong one.
+
+    No maxlength: the browser's date picker sends a date of its own length.
+    """
+    message = f"Too long: at most {DATE_MAX_CHARS} characters."
+    return StringField(
+        label,
+        [Length(max=DATE_MAX_CHARS, message=message), no_control_characters()],
+        widget=DateInput(),
+        **kwargs,
+    )
 
 
 def options(pairs: Sequence[tuple[str, str]]) -> list[Any]:

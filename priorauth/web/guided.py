@@ -37,6 +37,7 @@ from .draft_form import (
     step_url,
 )
 from .fields import ErrorLink
+from .intake import prefill
 from .permissions import Permission, draft_action, requires
 
 bp = Blueprint("drafts", __name__)
@@ -119,11 +120,17 @@ def _render_step(
                 whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
             )
     errors: list[ErrorLink] = []
-    if show_errors:
+    if show_errors and step.key == "review" and draft is not None:
+        # The review lists every problem left, each linking to the field on its step.
+        errors = [
+            ErrorLink(step_url(draft.id, e.anchor) if e.anchor else "", e.label, e.message)
+            for e in intake.error_summary(form)
+        ]
+    elif show_errors:
         errors = [
             e
             for e in intake.error_summary(form)
-            if (steps.step_of(e.anchor).key == step.key if e.anchor else step.key == "review")
+            if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
         ]
     return (
         render_template(
@@ -149,9 +156,28 @@ def _render_step(
             if draft is not None and step.key == "measurements"
             else "",
             review=review_sections(form) if step.key == "review" and definition else [],
+            directory=_directory(form) if step.key == "patient" else None,
+            phases=prefill.phase_json(definition)
+            if definition is not None and step.key == "measurements"
+            else "",
         ),
         status,
     )
+
+
+def _directory(form: intake.IntakeForm) -> dict[str, Any]:
+    values = dict(intake.form_pairs(form))
+    return prefill.choices(context.db(), context.user().organization_id, values)
+
+
+def _posted(step_key: str, draft: IntakeDraft | None = None) -> MultiDict[str, str]:
+    """The posted form, with what the directory choices or the dosing phase chosen fill in."""
+    posted = MultiDict(list(request.form.items(multi=True)))
+    if step_key == "measurements" and draft is not None:
+        return prefill.apply_phase(posted, definition_of(draft))
+    if step_key != "patient":
+        return posted
+    return prefill.apply_choices(posted, context.db(), context.user().organization_id)
 
 
 @bp.get("/cases/start")
@@ -168,7 +194,7 @@ def start() -> View:
 @requires(Permission.CASE_CREATE, action="draft.create")
 def begin() -> View:
     """Save the first step as a new draft, then go on to choosing the indication."""
-    form = intake.patient_step_form(context.library(), MultiDict(request.form))
+    form = intake.patient_step_form(context.library(), _posted("patient"))
     who = context.user()
     db = context.db()
     draft = drafts.create_draft(
@@ -179,6 +205,7 @@ def begin() -> View:
         steps_saved=["patient"],
     )
     context.record("draft.create", "ok", detail=f"draft {draft.id}")
+    _remember_patient(form)
     db.commit()
     return _after_save(draft, steps.BY_KEY["patient"], form, request.form.get("action", ""))
 
@@ -195,21 +222,38 @@ def _after_save(
     if action == "back":
         previous = steps.previous_step(step.key)
         return redirect(step_url(draft.id, key=(previous or step).key), code=303)
+    # "Save and continue" always continues: a step's problems stay marked on the step
+    # indicator and listed on the review, to fix in any order.
     check(form, draft)
     mine = [
         e
         for e in intake.error_summary(form)
         if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
     ]
-    following = steps.next_step(step.key)
+    following = steps.next_step(step.key) or step
     if mine:
-        flash(
-            f"Saved as a draft. {len(mine)} thing{'s' if len(mine) != 1 else ''} on this step "
-            "still need attention: fix them now, or go on and come back later.",
-            "info",
-        )
-        return redirect(step_url(draft.id, key=step.key), code=303)
-    return redirect(step_url(draft.id, key=(following or step).key), code=303)
+        flash(problems_message(len(mine), step.title), "info")
+    return redirect(step_url(draft.id, key=following.key), code=303)
+
+
+def problems_message(count: int, title: str) -> str:
+    """The one message for a saved step that still has problems."""
+    things = f"{count} thing{'s' if count != 1 else ''}"
+    return (
+        f"Saved. {things} on “{title}” still to fix before the case can be saved: "
+        "the step is marked in the steps above."
+    )
+
+
+def _closed(draft: IntakeDraft) -> Response | None:
+    """Where a page of a finished or discarded draft leads (Back after saving lands here)."""
+    if draft.closed_at is None:
+        return None
+    if draft.finished_case_id is not None:
+        flash(f"This intake was saved as case {draft.finished_case_id}: here it is.", "info")
+        return redirect(url_for("cases.assessment", case_id=draft.finished_case_id), code=303)
+    flash("This draft was discarded. Start a new case from here.", "info")
+    return redirect(url_for("dashboard.index"), code=303)
 
 
 @bp.get("/drafts/<int:draft_id>/<step>")
@@ -218,6 +262,9 @@ def step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     if found.key == "indication":
         return _indication_page(draft)
     if found.key != "patient" and definition_of(draft) is None:
@@ -235,12 +282,15 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     if found.key == "indication":
         return _choose_indication(draft)
     if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
     action = request.form.get("action", "continue")
-    form = build(draft, formdata_of(list(request.form.items(multi=True))))
+    form = build(draft, formdata_of(list(_posted(found.key, draft).items(multi=True))))
     row_action = definition_of(draft) is not None and intake.apply_row_action(form, action)
     db = context.db()
     try:
@@ -263,12 +313,22 @@ def save_step(draft: IntakeDraft, step: str) -> View:
             fresh, found, form, show_errors=False, status=409, notices=[CONFLICT_MESSAGE]
         )
     context.record("draft.save", "ok", detail=f"draft {draft.id}")
+    if found.key == "patient":
+        _remember_patient(form)
     db.commit()
     if row_action:
         return redirect(step_url(draft.id, key=found.key), code=303)
     if found.key == "review" and action == "finish":
         return _finish(draft, form)
     return _after_save(draft, found, form, action)
+
+
+def _remember_patient(form: intake.IntakeForm) -> None:
+    """A new patient goes on file with their first case's first step (audited, no name)."""
+    pairs = intake.form_pairs(form)
+    made = prefill.remember_patient(context.db(), context.user().organization_id, pairs)
+    if made is not None:
+        context.record("directory.patient.create", "ok", detail=f"patient {made.id}")
 
 
 def _posted_version() -> int | None:
@@ -278,7 +338,7 @@ def _posted_version() -> int | None:
 
 def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
     """Turn the reviewed draft into a case; on a problem, back to the review that lists it."""
-    case = intake.read_case(form, context.library(), context.today())
+    case = intake.read_case(form, context.library(), context.today(), new_request=True)
     if case is None:
         flash(
             "Not saved as a case yet: the review lists what to fix. The draft keeps everything.",
@@ -291,6 +351,9 @@ def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
 @bp.post("/drafts/<int:draft_id>/discard")
 @draft_action(Permission.CASE_CREATE, action="draft.discard")
 def discard(draft: IntakeDraft) -> View:
+    closed = _closed(draft)
+    if closed is not None:
+        return closed
     db = context.db()
     draft_id = draft.id
     drafts.delete_draft(db, draft)
@@ -312,6 +375,8 @@ def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> 
             "summary": d.summary.strip(),
             "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
             "coverage": d.coverage.value,
+            # What filtering as you type matches (the page's script; the Search button without).
+            "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
         }
         for d in intake.matching_indications(context.library(), query)
     ]

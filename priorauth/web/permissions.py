@@ -60,6 +60,7 @@ class Permission(StrEnum):
     ACCOUNTS_MANAGE = "accounts.manage"
     AUDIT_READ = "audit.read"
     PAYERS_READ = "payers.read"
+    DIRECTORY_MANAGE = "directory.manage"  # the clinic's prescribers, payers and letterhead
     SESSION = "session"  # log out: anyone logged in
 
 
@@ -85,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.APPEAL_PREPARE,
         P.ATTACHMENTS_MANAGE,
         P.PACKET_ASSEMBLE,
+        P.DIRECTORY_MANAGE,
     },
     Role.PHYSICIAN: _EVERYONE
     | {
@@ -108,7 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ATTACHMENTS_MANAGE,
         P.PACKET_ASSEMBLE,
     },
-    Role.ADMIN: _EVERYONE | {P.ACCOUNTS_MANAGE, P.AUDIT_READ, P.PAYERS_READ},
+    Role.ADMIN: _EVERYONE | {P.ACCOUNTS_MANAGE, P.AUDIT_READ, P.PAYERS_READ, P.DIRECTORY_MANAGE},
 }
 
 # Which of the organization's cases each role reaches at all.

@@ -120,6 +120,10 @@ class UsageForm(Form):
     units = IntegerField(
         "Units given", [InputRequired("Enter the units."), NumberRange(min=1, max=100_000)]
     )
+    over_reason = StringField(
+        "Reason, if past the approved total",
+        [Optional(), Length(max=500), no_control_characters()],
+    )
 
 
 def _wrong_state(record: CaseRecord, transition: table.Transition) -> tuple[str, int]:
@@ -258,6 +262,11 @@ def _apply(record: CaseRecord, found: table.Transition, form: Form | None) -> No
             ),
             user_id=user_id,
         )
+        if outcome is DecisionOutcome.DENIED:  # to the advocates' queue, by rule
+            for made in casework.assign_advocates_on_denial(db, record, assigned_by_id=user_id):
+                context.record(
+                    "case.assign", "ok", case_id=record.id, detail=f"user {made.user_id} (denial)"
+                )
     else:
         repository.change_state(db, record, found.target, user_id=user_id)
 
@@ -317,10 +326,51 @@ def usage(record: CaseRecord) -> View:
         flash("Enter the date and the number of units given (a whole number).", "error")
         return redirect(url_for("cases.assessment", case_id=record.id), code=303)
     db = context.db()
-    casework.record_usage(
-        db, record, used_on=form.used_on.data, units=form.units.data, user_id=context.user().id
-    )
-    context.record("usage.record", "ok", case_id=record.id)
+    approval = casework.current_approval(record)
+    assert approval is not None
+    reason = (form.over_reason.data or "").strip() or None
+    used = casework.units_used(db, approval.id)
+    over = approval.approved_units is not None and used + form.units.data > approval.approved_units
+    if over and reason is None:
+        flash(
+            f"Not recorded: {form.units.data} more units would make {used + form.units.data} "
+            f"of the {approval.approved_units} approved. Give the reason to record them past "
+            "the approved total.",
+            "error",
+        )
+        return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+    try:
+        casework.record_usage(
+            db,
+            record,
+            used_on=form.used_on.data,
+            units=form.units.data,
+            user_id=context.user().id,
+            over_reason=reason if over else None,
+        )
+    except casework.UsageConflict:
+        db.rollback()
+        flash(
+            f"Units for {form.used_on.data.isoformat()} are recorded already: remove that "
+            "entry in the list to correct it.",
+            "error",
+        )
+        return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+    context.record("usage.record", "ok", case_id=record.id, detail="over" if over else "")
     db.commit()
     flash("Units recorded.", "success")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)
+
+
+@bp.post("/cases/<int:case_id>/usage/<int:usage_id>/remove")
+@case_action(Permission.USAGE_RECORD, action="usage.remove")
+def usage_remove(record: CaseRecord, usage_id: int) -> View:
+    """Remove one day's entry, to correct it (recorded in the audit trail)."""
+    db = context.db()
+    removed = casework.remove_usage(db, record, usage_id)
+    if removed is None:
+        abort(404)
+    context.record("usage.remove", "ok", case_id=record.id, detail=f"entry {usage_id}")
+    db.commit()
+    flash("Entry removed.", "success")
     return redirect(url_for("cases.assessment", case_id=record.id), code=303)

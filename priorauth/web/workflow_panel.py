@@ -117,6 +117,10 @@ def panel(record: CaseRecord) -> dict[str, Any]:
             for d in reversed(record.decisions)
         ],
         "units_used": casework.units_used(db, approval.id) if approval else None,
+        "usage": [
+            {"id": u.id, "used_on": _date(u.used_on), "units": u.units, "reason": u.over_reason}
+            for u in (casework.usage_entries(db, approval.id) if approval else [])
+        ],
         "units_approved": approval.approved_units if approval else None,
         "assigned": [
             {"id": uid, "name": users[uid].name, "role": users[uid].role}

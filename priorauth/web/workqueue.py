@@ -157,7 +157,9 @@ def _units(entry: QueueEntry) -> Item:
         record.id,
         record.patient_name,
         f"{entry.units_used} of {approved} units used",
-        f"{approved - entry.units_used} left",
+        f"{approved - entry.units_used} left"
+        if entry.units_used <= approved
+        else f"{entry.units_used - approved} past the approved total",
         entry.urgent,
     )
 

@@ -36,6 +36,7 @@ from web_helpers import (
     log_in,
 )
 
+from priorauth.domain.identifiers import is_valid_npi
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
@@ -83,6 +84,28 @@ class Row:
     @property
     def key(self) -> str:
         return f"{self.method} {self.endpoint}{f' [{self.variant}]' if self.variant else ''}"
+
+
+def _fresh_npi(number: int) -> str:
+    """A synthetic NPI that passes the check digit, different for each number."""
+    return next(
+        candidate
+        for last in range(10)
+        if is_valid_npi(candidate := f"1{number % 10**7:07d}9{last}") and candidate != "1234567893"
+    )
+
+
+def _directory_prescriber(world: World) -> dict[str, Any]:
+    # A fresh NPI each time: the directory holds one prescriber per NPI.
+    return {"name": "Pat Prescriber", "npi": _fresh_npi(world.counter), "specialty": "neurology"}
+
+
+def _directory_payer(world: World) -> dict[str, Any]:
+    return {"name": "Plan Example", "plan_type": "commercial", "payer_profile": "reference"}
+
+
+def _directory_patient(world: World) -> dict[str, Any]:
+    return {"first_name": "Jordan", "last_name": "Sample", "date_of_birth": "1970-01-01"}
 
 
 def _version(world: World) -> dict[str, Any]:
@@ -430,6 +453,9 @@ TABLE: list[Row] = [
         other="404 403 403 403",
     ),
     Row("workflow.usage", "POST", setup="approved", data=_usage, **BILLING_POST),
+    Row(
+        "workflow.usage_remove", "POST", setup="approved+usage", data=lambda _w: {}, **BILLING_POST
+    ),
     # --- the workflow: each transition, its state, and the roles it belongs to ---
     *_transition(
         "send_for_signature", "draft", BILLING_TRANSITION_GET, BILLING_TRANSITION_POST, _version
@@ -496,6 +522,16 @@ TABLE: list[Row] = [
         data=lambda _w: {"name": "EHR interface", "lifetime": "30"},
     ),
     Row("tokens.revoke", "POST", every="404 404 404 404", args={"token_id": 999_999}),
+    # --- the clinic's directory: billing staff and administrators; patients billing only ---
+    Row("directory.index", "GET", every="200 403 403 200"),
+    Row("directory.letterhead", "POST", every="303 403 403 303", data=lambda _w: {}),
+    Row("directory.prescriber", "GET", every="200 403 403 200"),
+    Row("directory.prescriber", "POST", every="303 403 403 303", data=_directory_prescriber),
+    Row("directory.payer", "GET", every="200 403 403 200"),
+    Row("directory.payer", "POST", every="303 403 403 303", data=_directory_payer),
+    Row("directory.patients", "GET", every="200 403 403 403"),
+    Row("directory.patient", "GET", every="200 403 403 403"),
+    Row("directory.patient", "POST", every="303 403 403 403", data=_directory_patient),
 ]
 
 
@@ -596,6 +632,7 @@ class _Fixture:
             )
             list(record.documents)
             list(record.attachments)
+            list(record.usage)
             number = next(self.counter)
             target = User(
                 organization_id=self.other_org if kind == "other" else self.demo_org,
@@ -632,6 +669,8 @@ class _Fixture:
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}
+            if row.endpoint == "workflow.usage_remove":
+                values["usage_id"] = world.record.usage[-1].id
             if row.endpoint in ("attachments.download", "attachments.remove"):
                 values["attachment_id"] = world.record.attachments[-1].id
             if row.about_draft:

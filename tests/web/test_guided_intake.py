@@ -152,6 +152,9 @@ def test_a_cidp_case_step_by_step_in_pounds_and_feet(
     )
     assert saved.status_code == 303
     case_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    # Back after saving: the draft's pages lead to the saved case, not to a 404.
+    back = logged_in.get(f"/drafts/{draft_id}/review")
+    assert back.status_code == 303 and back.headers["Location"] == f"/cases/{case_id}"
     with sessions() as session:
         record = session.get(CaseRecord, case_id)
         assert record is not None
@@ -163,8 +166,11 @@ def test_a_cidp_case_step_by_step_in_pounds_and_feet(
             "Prednisone",
             "Plasma exchange",
         ]
-        # The draft is gone once it is a case; the trail says where the case came from.
-        assert session.get(IntakeDraft, draft_id) is None
+        # The draft is closed once it is a case: its values gone, its number kept (never
+        # reused) and leading to the case; the trail says where the case came from.
+        closed = session.get(IntakeDraft, draft_id)
+        assert closed is not None and closed.formdata == [] and closed.closed_at is not None
+        assert closed.finished_case_id == case_id
         created = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.case_id == case_id, AuditEvent.action == "case.create"
@@ -213,10 +219,15 @@ def test_a_step_with_problems_is_saved_and_says_what_to_fix(logged_in: FlaskClie
             "measurements-height_inches": "14",
         },
     )
-    # Saved, and back on the same step with the errors beside their fields.
-    assert bad.headers["Location"] == f"/drafts/{draft_id}/measurements"
-    page = logged_in.get(bad.headers["Location"])
-    assert "Saved as a draft" in page_text(page.text)
+    # Saved, and on to the next step: one message says what is left, the indicator marks it.
+    assert bad.headers["Location"] == f"/drafts/{draft_id}/review"
+    review = logged_in.get(bad.headers["Location"])
+    text = page_text(review.text)
+    assert "things on “Measurements, safety and regimen” still to fix" in text
+    assert re.search(r"Measurements, safety and regimen \(\d+ to fix\)", text)
+    # Back on the step, the errors stand beside their fields.
+    page = logged_in.get(f"/drafts/{draft_id}/measurements")
+    assert "on this step to fix before the case can be saved" in page_text(page.text)
     assert "more than zero" in field_error(page.text, "measurements-weight")
     assert "Inches go from 0 to 11.9" in field_error(page.text, "measurements-height_inches")
     assert input_value(page.text, "measurements-weight") == "0"  # kept as typed
@@ -246,7 +257,10 @@ def test_the_first_step_checks_the_npi_before_an_indication_is_chosen(
     values["prescriber-npi"] = "1234567890"
     response = logged_in.post("/cases/start", data={**values, "action": "continue"})
     assert response.status_code == 303
-    page = logged_in.get(response.headers["Location"])
+    # On to choosing the indication, with the one message; the NPI waits on step 1.
+    onward = logged_in.get(response.headers["Location"])
+    assert "1 thing on “Patient and coverage” still to fix" in page_text(onward.text)
+    page = logged_in.get(response.headers["Location"].replace("/indication", "/patient"))
     assert "check digit" in field_error(page.text, "prescriber-npi")
 
 
@@ -293,8 +307,12 @@ def test_discard_a_draft(logged_in: FlaskClient, sessions: Sessions) -> None:
     response = logged_in.post(f"/drafts/{draft_id}/discard")
     assert response.status_code == 303
     with sessions() as session:
-        assert session.get(IntakeDraft, draft_id) is None
-    assert logged_in.get(f"/drafts/{draft_id}/patient").status_code == 404
+        closed = session.get(IntakeDraft, draft_id)
+        assert closed is not None and closed.formdata == [] and closed.closed_at is not None
+    # Its pages say it was discarded; the next draft gets a new number.
+    back = logged_in.get(f"/drafts/{draft_id}/patient")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/")
+    assert _start(logged_in) != draft_id
 
 
 def test_another_organizations_draft_is_not_found(

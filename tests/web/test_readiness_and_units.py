@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 from web_helpers import (
@@ -163,4 +165,5 @@ def test_a_height_out_of_range_in_feet_lands_on_the_feet(logged_in: FlaskClient)
 def test_dates_use_the_date_picker(logged_in: FlaskClient) -> None:
     page = logged_in.get("/cases/new/cidp")
     for name in ("patient-date_of_birth", "measurements-measured_on", "regimen-start_date"):
-        assert f'id="{name}" name="{name}" type="date"' in page.text
+        # (a required date also carries "required", between the name and the type)
+        assert re.search(f'id="{name}" name="{name}" (required )?type="date"', page.text), name

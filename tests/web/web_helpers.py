@@ -178,7 +178,7 @@ def build_case(
             case_snapshot=data,
             user_id=creator_id,
         )
-    decided = ("approved", "denied", "denied+edited", "denied+notice", "pended")
+    decided = ("approved", "approved+usage", "denied", "denied+edited", "denied+notice", "pended")
     if setup == "draft+attachment":
         data_pdf = blank_pdf()
         casework.add_attachment(
@@ -226,6 +226,7 @@ def build_case(
             casework.SubmissionDetails(submitted_on=TODAY - dt.timedelta(days=3), method="fax"),
             user_id=creator_id,
         )
+    approved = setup.startswith("approved")
     if setup in decided:
         outcome = DecisionOutcome(setup.split("+")[0])
         casework.record_decision(
@@ -234,15 +235,17 @@ def build_case(
             casework.DecisionDetails(
                 outcome=outcome,
                 decided_on=TODAY,
-                authorization_number="AUTH-1" if setup == "approved" else None,
-                approved_units=100 if setup == "approved" else None,
-                start_date=TODAY if setup == "approved" else None,
-                end_date=TODAY + dt.timedelta(days=180) if setup == "approved" else None,
-                reason="" if setup == "approved" else "Synthetic reason.",
-                respond_by=TODAY + dt.timedelta(days=30) if setup != "approved" else None,
+                authorization_number="AUTH-1" if approved else None,
+                approved_units=100 if approved else None,
+                start_date=TODAY if approved else None,
+                end_date=TODAY + dt.timedelta(days=180) if approved else None,
+                reason="" if approved else "Synthetic reason.",
+                respond_by=TODAY + dt.timedelta(days=30) if not approved else None,
             ),
             user_id=creator_id,
         )
+    if setup == "approved+usage":
+        casework.record_usage(session, record, used_on=TODAY, units=40, user_id=creator_id)
     if setup == "denied+notice":
         repository.record_denial(
             session,

@@ -7,13 +7,22 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, Form, FormField, HiddenField
 
-from priorauth.domain.case import SITE_LABELS, RequestType
+from priorauth.domain.case import (
+    SITE_LABELS,
+    Coverage,
+    Measurements,
+    Patient,
+    Prescriber,
+    RequestType,
+)
 from priorauth.domain.catalog import Route
 from priorauth.domain.facts import FACTS
 from priorauth.domain.identifiers import normalise_icd10
+from priorauth.domain.regimen import Regimen
 from priorauth.rules.library import Library
 from priorauth.rules.schema import IndicationDefinition
 
@@ -233,6 +242,28 @@ def build_form_class(
     return type(f"IntakeForm_{definition.id}_{request_type.value}", (IntakeForm,), attrs)
 
 
+# The sections whose fields the domain requires: marked "(needed)" on the page.
+_REQUIRED_BY: dict[str, type[BaseModel]] = {
+    "patient": Patient,
+    "coverage": Coverage,
+    "prescriber": Prescriber,
+    "measurements": Measurements,
+    "regimen": Regimen,
+}
+
+
+def mark_required(form: IntakeForm) -> IntakeForm:
+    """Flag each field the domain's models require (the label says so; nothing blocks)."""
+    for section, model in _REQUIRED_BY.items():
+        if section not in form._fields:
+            continue
+        sub = form[section].form
+        for name, info in model.model_fields.items():
+            if info.is_required() and name in sub._fields:
+                sub[name].flags.required = True
+    return form
+
+
 def _parse_request_type(value: str | None) -> RequestType | None:
     try:
         return RequestType(value) if value else None
@@ -252,7 +283,7 @@ def make_form(
         or _parse_request_type(formdata.get("form_request_type"))
         or default_request_type
     )
-    form = build_form_class(definition, library, request_type)(formdata)
+    form = mark_required(build_form_class(definition, library, request_type)(formdata))
     # Keep a code that is not the indication's on screen, so its error has a place.
     known = {code.code for code in definition.codes}
     extra = [c for c in (form.icd10_codes.data or []) if c and c not in known][:MAX_CODES]
@@ -269,7 +300,7 @@ def patient_step_form(library: Library, formdata: MultiDict[str, str]) -> Intake
         "questions": [],
     }
     form_class = type("PatientStepForm", (IntakeForm,), attrs)
-    return form_class(formdata)
+    return mark_required(form_class(formdata))
 
 
 def matching_indications(library: Library, query: str) -> list[IndicationDefinition]:

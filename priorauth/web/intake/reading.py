@@ -38,6 +38,7 @@ from ..fields import (
     split_path,
 )
 from ..fields import has_errors as _form_has_errors
+from . import sanity
 from .building import MAX_CODES, IntakeForm
 from .safety import read_never_tried, read_safety
 from .sections import FEET_AND_INCHES, MAX_FEET, PLAN_TERMS_FIELDS
@@ -328,8 +329,14 @@ def _place(form: IntakeForm, target: Field | None, message: str) -> None:
         add_error(target, message)
 
 
-def read_case(form: IntakeForm, library: Library, today: dt.date) -> Case | None:
-    """Validate the form into a Case; on any error, attach it to its field and return None."""
+def read_case(
+    form: IntakeForm, library: Library, today: dt.date, *, new_request: bool = False
+) -> Case | None:
+    """Validate the form into a Case; on any error, attach it to its field and return None.
+
+    ``new_request``: a request being made today, so its dates are checked against
+    today too (``sanity``); a stored case keeps the dates it was made with.
+    """
     shape_ok = form.validate()
     reading = _read(form)
     case: Case | None = None
@@ -343,15 +350,19 @@ def read_case(form: IntakeForm, library: Library, today: dt.date) -> Case | None
         for problem in case_problems(case, library):
             target = _target(form, split_path(problem.field), reading)
             _place(form, target, sentence(problem.message))
+    if new_request:
+        sanity.check(form, library, today)
     if not shape_ok or case is None or has_errors(form):
         return None
     return case
 
 
-def read_patient_step(form: IntakeForm, today: dt.date) -> bool:
+def read_patient_step(form: IntakeForm, today: dt.date, library: Library | None = None) -> bool:
     """Check the first step with the domain's own models; errors go beside their fields."""
     shape_ok = form.validate()
     reading = _Reading()
+    if library is not None:
+        sanity.check(form, library, today)
     for section, names, model in (
         ("patient", _PATIENT, Patient),
         ("coverage", _COVERAGE, Coverage),

@@ -1,0 +1,115 @@
+"""Queues that move the work, in Chromium: a denial reaches the advocate, units need a reason.
+
+Cases are put in their workflow state directly in the store (as the web tests do),
+then billing staff and the advocate work them through the pages.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import Auditor, prepare_database, serve
+from sqlalchemy import select
+
+from priorauth.store import db
+from priorauth.store.models import User
+from priorauth.store.seed import DEMO_ACCOUNTS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+from web_helpers import build_case
+
+
+@pytest.fixture(scope="module")
+def cases_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    folder = tmp_path_factory.mktemp("queues")
+    url = prepare_database(folder)
+    engine = db.make_engine(url)
+    made: dict[str, int] = {}
+    try:
+        with db.session_factory(engine)() as session:
+            people = {
+                a.role: session.scalars(select(User).where(User.email == a.email)).one()
+                for a in DEMO_ACCOUNTS
+            }
+            for setup in ("submitted", "approved+usage"):
+                record = build_case(
+                    session,
+                    organization_id=people["billing"].organization_id,
+                    creator_id=people["billing"].id,
+                    signer=people["physician"],
+                    setup=setup,
+                )
+                made[setup] = record.id
+    finally:
+        engine.dispose()
+    with serve(url, folder / "instance") as base_url:
+        yield base_url, made
+
+
+def _login(page: Any, base: str, role: str) -> None:
+    account = next(a for a in DEMO_ACCOUNTS if a.role == role)
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password").fill(account.password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in", exact=True).click()
+
+
+def _press(page: Any, name: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_load_state("load")
+
+
+def test_a_denial_reaches_the_advocates_queue_without_an_assignment(
+    cases_server: Any, page: Any, auditor: Auditor
+) -> None:
+    base, made = cases_server
+    case_id = made["submitted"]
+    _login(page, base, "billing")
+    page.goto(f"{base}/cases/{case_id}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Record a denial").first.click()
+    page.get_by_label("The payer's reason").fill("Not medically necessary.")
+    page.get_by_label("Appeal deadline").fill("2027-01-19")
+    _press(page, "Record a denial")
+    assert "Ari Advocate" in page.locator(".workflow").inner_text()  # assigned by the rule
+    auditor(page, "denied case")
+    _press(page, "Log out")
+    _login(page, base, "advocate")
+    queue = page.locator("#queue-appeals").locator("xpath=..").inner_text()
+    assert f"Case {case_id}" in queue and "appeal by 2027-01-19" in queue, queue
+    auditor(page, "advocate queue")
+    assert not page.script_problems, page.script_problems
+    assert not auditor.problems, "\n".join(auditor.problems)
+
+
+def test_units_past_the_approved_total_need_a_reason(
+    cases_server: Any, page: Any, auditor: Auditor
+) -> None:
+    base, made = cases_server
+    case_id = made["approved+usage"]
+    _login(page, base, "billing")
+    page.goto(f"{base}/cases/{case_id}")
+    assert "40 of 100 units used" in page.locator(".workflow").inner_text()
+    page.locator("#used_on").fill("2026-12-11")
+    page.locator("#units").fill("70")
+    _press(page, "Record units given")
+    assert "Give the reason" in page.locator(".flashes").inner_text()
+    assert "40 of 100 units used" in page.locator(".workflow").inner_text()
+    page.locator("#used_on").fill("2026-12-11")
+    page.locator("#units").fill("70")
+    page.get_by_label("Reason, if past the approved total").fill("Dose raised for weight gain")
+    _press(page, "Record units given")
+    panel = page.locator(".workflow").inner_text()
+    assert "110 of 100 units used" in panel and "past the approved total" in panel, panel
+    auditor(page, "units past the total")
+    page.goto(base)
+    units = page.locator("#queue-units").locator("xpath=..").inner_text()
+    assert "10 past the approved total" in units, units
+    assert not page.script_problems, page.script_problems
+    assert not auditor.problems, "\n".join(auditor.problems)
