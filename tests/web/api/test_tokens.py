@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 
-from conftest import ApiWorld
+from api_helpers import ApiWorld
 from sqlalchemy import select, update
 from web_helpers import log_in_demo
 
