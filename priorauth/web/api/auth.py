@@ -11,6 +11,7 @@ the token's user as they see a logged-in one.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,11 +52,18 @@ def without_cookies(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., I
     return middleware
 
 
+RATE_SETTING = "PRIORAUTH_API_REQUESTS_PER_MINUTE"
+DEFAULT_REQUESTS_PER_MINUTE = 120
+
+
 def _rate_limit() -> tokens.RateLimit:
-    return tokens.RateLimit(
-        requests=int(current_app.config.get("PRIORAUTH_API_REQUESTS_PER_MINUTE", 120)),
-        window=dt.timedelta(minutes=1),
-    )
+    """Requests per token per minute: the app's setting, else the environment's, else 120."""
+    configured = current_app.config.get(RATE_SETTING) or os.environ.get(RATE_SETTING, "")
+    try:
+        requests = int(configured) if configured else DEFAULT_REQUESTS_PER_MINUTE
+    except ValueError:
+        requests = DEFAULT_REQUESTS_PER_MINUTE
+    return tokens.RateLimit(requests=max(1, requests), window=dt.timedelta(minutes=1))
 
 
 def _bearer(req: Request) -> str | None:

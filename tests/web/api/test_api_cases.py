@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-from conftest import ApiWorld
+from api_helpers import ApiWorld
 from openapi_spec_validator import validate
 from sqlalchemy import select
 from web_helpers import cidp_case_data, log_in_demo

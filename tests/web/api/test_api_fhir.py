@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ApiWorld
+from api_helpers import ApiWorld
 from web_helpers import log_in_demo
 
 from priorauth.web.api.fhir import interop_available

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conftest import ROLES, ApiWorld
+from api_helpers import ROLES, ApiWorld
 from sqlalchemy import func, select
 from web_helpers import cidp_case_data
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import ApiWorld
+from api_helpers import ApiWorld
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from web_helpers import cidp_case_data

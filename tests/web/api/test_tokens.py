@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 
-from conftest import ApiWorld
+from api_helpers import ApiWorld
 from sqlalchemy import select, update
 from web_helpers import log_in_demo
 
@@ -164,3 +164,14 @@ def test_the_command_line_makes_lists_and_revokes_tokens(api: ApiWorld, capsys: 
     assert again.status_code == 401
     nobody = ["tokens", "create", "--email", "nobody@x", "--name", "a"]
     assert main([*nobody, "--database-url", url]) == 2
+
+
+def test_guessing_tokens_is_throttled_like_guessing_passwords(api: ApiWorld) -> None:
+    guess = {"Authorization": "Bearer pa_0123456789ab_guess"}
+    statuses = [api.client.get("/api/v1/cases", headers=guess).status_code for _ in range(11)]
+    # Ten failures for one token prefix, then a pause (store/throttle.py counts them).
+    assert statuses == [401] * 10 + [429]
+    paused = api.client.get("/api/v1/cases", headers=guess)
+    assert paused.headers["Retry-After"] == "900"
+    # A real token from the same address still works: the address limit is higher.
+    assert api.call("billing", "GET", "/api/v1/cases").status_code == 200
