@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import make_url
-from web_helpers import cidp_formdata, log_in_demo
+from sqlalchemy import make_url, update
+from web_helpers import cidp_formdata, create_case, log_in_demo, page_text
+
+from priorauth.store.db import make_engine
+from priorauth.store.models import CaseRecord
+from priorauth.web import letters
 
 
 def test_a_post_that_only_reads_does_not_wait_for_the_write_lock(
@@ -31,3 +36,31 @@ def test_a_post_that_only_reads_does_not_wait_for_the_write_lock(
     assert response.status_code == 200
     # The busy timeout is 10 s: a POST that took the lock would have waited it out.
     assert took_s < 5, took_s
+
+
+def test_a_letter_is_not_kept_when_the_case_changed_while_it_rendered(
+    client: FlaskClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_in_demo(client)
+    case_id = create_case(client)
+    real_render = getattr(letters, "render_letter")  # noqa: B009 - not re-exported
+
+    def render_while_someone_edits(*args: Any, **kwargs: Any) -> Any:
+        # Another person saves the case while the letter renders (outside any transaction).
+        engine = make_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(
+                update(CaseRecord)
+                .where(CaseRecord.id == case_id)
+                .values(content_version=CaseRecord.content_version + 1)
+            )
+        engine.dispose()
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(letters, "render_letter", render_while_someone_edits)
+    response = client.post(f"/cases/{case_id}/letter.pdf")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/cases/{case_id}"
+    page = client.get(f"/cases/{case_id}")
+    assert "changed while this document was being prepared" in page_text(page.text)
+    assert f"/cases/{case_id}/documents/" not in page.text
