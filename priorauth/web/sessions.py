@@ -59,6 +59,9 @@ def check_password(email: str, password: str) -> tuple[Check, User | None]:
     Used by the login page and by signing (which asks for the password again).
     The attempt is added to the request's transaction; the caller commits.
     """
+    # Counted and recorded under the write lock: parallel guesses must not all
+    # read the same count before any of them adds to it.
+    context.begin_writing()
     db = context.db()
     if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
         return Check.THROTTLED, None
