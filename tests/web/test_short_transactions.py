@@ -5,16 +5,20 @@ check)."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
+from live_http import Client, live_app, serving
 from sqlalchemy import make_url, update
 from web_helpers import cidp_formdata, create_case, log_in_demo, page_text
 
 from priorauth.store.db import make_engine
 from priorauth.store.models import CaseRecord
+from priorauth.store.seed import DEMO_ACCOUNTS
 from priorauth.web import letters
 
 
@@ -64,3 +68,42 @@ def test_a_letter_is_not_kept_when_the_case_changed_while_it_rendered(
     page = client.get(f"/cases/{case_id}")
     assert "changed while this document was being prepared" in page_text(page.text)
     assert f"/cases/{case_id}/documents/" not in page.text
+
+
+def test_parallel_wrong_guesses_cannot_pass_the_limit(database_url: str) -> None:
+    """The hash check runs with no lock held, yet the count stays exact (over real HTTP)."""
+    app = live_app(database_url)
+    account = next(a for a in DEMO_ACCOUNTS if a.role == "advocate")
+    statuses: list[int] = []
+    with serving(app) as base_url:
+        clients = [Client(base_url) for _ in range(12)]
+        tokens = [c.csrf("/login") for c in clients]
+        barrier = threading.Barrier(len(clients))
+
+        def guess(client: Client, token: str) -> None:
+            body = urlencode(
+                {"email": account.email, "password": "wrong-guess-123", "csrf_token": token}
+            )
+            barrier.wait()
+            reply = client.request(
+                "POST",
+                "/login",
+                body.encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            statuses.append(reply.status)
+
+        threads = [
+            threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        right = Client(base_url)
+        last = right.post("/login", {"email": account.email, "password": account.password})
+    app.extensions["priorauth"].engine.dispose()
+    limit = app.config["PRIORAUTH_LOGIN_MAX_FAILURES_ACCOUNT"]
+    assert sorted(set(statuses)) <= [401, 429], statuses
+    assert statuses.count(401) == limit, statuses
+    assert last.status == 429  # throttled now, even with the right password
