@@ -118,10 +118,10 @@ DEFAULTS: dict[str, Any] = {
     # A submission without a decision after this many days shows in the work queue.
     "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
-    # Renders run in this many worker processes per web worker, each stopped after
+    # Renders run in this many processes per web worker, each stopped after
     # PRIORAUTH_RENDER_SECONDS (documents/deadline.py); 0 renders in the request's
     # own process without a limit (the default under TESTING).
-    "PRIORAUTH_RENDER_WORKERS": 2,
+    "PRIORAUTH_RENDER_WORKERS": 1,
     "PRIORAUTH_RENDER_SECONDS": 60,
     # How many proxies in front of the app add X-Forwarded-For/-Proto/-Host (0: none,
     # the headers are ignored). Behind one TLS proxy: 1, so the login throttle and

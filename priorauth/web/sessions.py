@@ -72,9 +72,15 @@ def check_password(email: str, password: str) -> tuple[Check, User | None]:
     db = context.db()
     if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
         return Check.THROTTLED, None
+    # The slow hash check holds no lock; then the count is read again and the
+    # attempt recorded in one short write. Guesses made in parallel cannot pass
+    # the limit unseen: past it, the answer is "throttled", right or wrong.
     row = find_user_by_email(db, email)
     ok = verify_password(row.password_hash if row else None, password)
     good = row is not None and ok and row.active
+    context.begin_writing()
+    if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
+        return Check.THROTTLED, None
     throttle.record_attempt(db, email=email, remote_addr=request.remote_addr, succeeded=good)
     if not good:
         return Check.WRONG, row

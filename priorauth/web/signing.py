@@ -284,6 +284,8 @@ def sign(record: CaseRecord) -> View:
         if check is Check.THROTTLED:
             return _sign_page(record, form, result, error=THROTTLED, status=429)
         return _sign_page(record, form, result, error=WRONG_PASSWORD, status=403)
+    # The login attempt is recorded; the render below must not hold the write lock.
+    db.commit()
 
     signed_at = utcnow()
     letter_date = context.today()
