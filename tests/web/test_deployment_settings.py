@@ -10,7 +10,7 @@ import pydantic
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from live_http import call, live_server, log_in
+from raw_http import call, live_server, log_in
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import cidp_case_data, cidp_formdata, demo_account, log_in_demo, page_text

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from live_http import call, live_server, log_in
+from raw_http import call, live_server, log_in
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import demo_account
