@@ -90,9 +90,9 @@ SECURITY_HEADERS = {
 # When cookies are Secure the site is served over HTTPS: browsers are told to use
 # nothing else for a year (Flask-Talisman's default, reference/perf-security.md).
 HSTS = "max-age=31536000; includeSubDomains"
-# The largest id any table holds (a signed 64-bit integer): a larger number in a
+# The largest id any table holds (INTEGER, 32 bits on PostgreSQL): a larger number in a
 # URL is no such page, not a database error.
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 
 DEFAULTS: dict[str, Any] = {
     # Far above a full intake form (~30 kB); refuses floods before they are parsed.

@@ -292,6 +292,10 @@ TABLE: list[Row] = [
     Row("auth.login", "GET", every="302 302 302 302"),
     Row("auth.login", "POST", every="302 302 302 302", data=lambda _w: {}),
     Row("auth.logout", "POST", every="302 302 302 302", data=lambda _w: {}),
+    Row("health.check", "GET", every="200 200 200 200"),
+    Row("auth.change_password", "GET", every="200 200 200 200"),
+    # Nothing typed: the form is shown again with its messages, to everyone.
+    Row("auth.change_password", "POST", every="422 422 422 422", data=lambda _w: {}),
     Row("dashboard.index", "GET", every="200 200 200 200"),
     # The search is posted (no patient name in a URL); it lists only what each person reaches.
     Row("dashboard.index", "POST", every="200 200 200 200", data=_search),
@@ -486,6 +490,14 @@ TABLE: list[Row] = [
         data=lambda _w: {"active": "0"},
         about_user=True,
     ),
+    Row(
+        "admin.sign_out",
+        "POST",
+        own="403 403 403 303",
+        other="403 403 403 404",
+        data=lambda _w: {},
+        about_user=True,
+    ),
     Row("admin.audit", "GET", every="403 403 403 200"),
     Row("admin.payers", "GET", every="403 403 403 200"),
 ]
@@ -617,7 +629,7 @@ class _Fixture:
                 values["document_id"] = world.record.documents[-1].id
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = world.advocate_id
-            if row.endpoint == "admin.set_active":
+            if row.endpoint in ("admin.set_active", "admin.sign_out"):
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}

@@ -346,7 +346,7 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
             values = {**row.args, "case_id": case_id}
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = people["advocate"].id
-            if row.endpoint == "admin.set_active":
+            if row.endpoint in ("admin.set_active", "admin.sign_out"):
                 values = {"user_id": people["physician"].id}
             if row.endpoint == "attachments.remove":
                 values["attachment_id"] = 1
