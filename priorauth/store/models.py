@@ -158,6 +158,7 @@ class User(Base):
 # The cases' list indexes (see ``listing``); migration 0004 creates the same.
 LISTING_INDEXES = (
     ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "id"),
     ("organization_id", "state", "signed_current", "approved_units"),
     ("organization_id", "state", "respond_by"),
     ("organization_id", "state", "submitted_on"),

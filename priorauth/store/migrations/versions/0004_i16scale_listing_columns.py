@@ -38,6 +38,7 @@ BATCH_CASES = 500
 # Frozen copy of priorauth.store.models.LISTING_INDEXES (built after the backfill).
 INDEXES = (
     ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "id"),
     ("organization_id", "state", "signed_current", "approved_units"),
     ("organization_id", "state", "respond_by"),
     ("organization_id", "state", "submitted_on"),
