@@ -48,6 +48,10 @@ from .models import (
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"
 MAX_PAGE_SIZE = 200
+# Characters of name and references searched: short enough to index on every
+# database (PostgreSQL refuses a B-tree entry over 2,704 bytes; 600 UTF-8
+# characters are at most 2,400).
+MAX_SEARCH_TEXT = 600
 # The case's records whose changes show in its list columns.
 LISTED_RECORDS = (Submission, Decision, DenialRecord, Signature)
 
@@ -110,7 +114,9 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         "patient_name": name.strip()[:200],
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
-        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
+        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold()[
+            :MAX_SEARCH_TEXT
+        ],
         **assessment_columns(record.assessment),
         "signed_current": signed,
         "submitted_on": submission.submitted_on if submission else None,

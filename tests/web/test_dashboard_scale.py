@@ -61,7 +61,7 @@ def _statements(client: FlaskClient, method: str, url: str, **data: str) -> int:
     return len(counter.statements)
 
 
-REQUESTS = (
+REQUESTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("GET", "/", {}),
     ("GET", "/?page=2", {}),
     ("POST", "/", {"action": "search", "q": "avery", "state": "", "payer": ""}),
@@ -145,8 +145,9 @@ def test_queue_sections_count_all_and_show_the_first(
     template = create_case(client)
     _grow_to(sessions, template, 400)
     with sessions() as session:
-        drafts = session.scalar(
-            select(func.count(CaseRecord.id)).where(CaseRecord.state == "draft")
+        drafts = int(
+            session.scalar(select(func.count(CaseRecord.id)).where(CaseRecord.state == "draft"))
+            or 0
         )
     page = client.get("/").text
     assert f'id="queue-to_complete">Cases to complete <span class="badge">{drafts}</span>' in page

@@ -170,7 +170,7 @@ def _columns(
         "patient_name": name.strip()[:200],
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
-        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
+        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold()[:600],
         "verdict": (str(assessment.get("verdict") or "")[:30] or None) if assessment else None,
         "verdict_as_of": dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None,
         "verdict_payer_id": (str(assessment.get("payer_id") or "")[:60] or None)
