@@ -164,6 +164,7 @@ LISTING_INDEXES = (
     ("organization_id", "state", "submitted_on"),
     ("organization_id", "state", "authorization_end"),
     ("organization_id", "payer_name"),
+    ("organization_id", "prescriber_npi"),
     ("organization_id", "search_text"),
 )
 

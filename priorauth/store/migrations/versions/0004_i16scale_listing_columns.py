@@ -44,6 +44,7 @@ INDEXES = (
     ("organization_id", "state", "submitted_on"),
     ("organization_id", "state", "authorization_end"),
     ("organization_id", "payer_name"),
+    ("organization_id", "prescriber_npi"),
     ("organization_id", "search_text"),
 )
 REFERENCE_SEPARATOR = "\n"
