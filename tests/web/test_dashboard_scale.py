@@ -7,17 +7,21 @@ of one case saved through the form, so their verdicts are current.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import TODAY, create_case, log_in_demo, page_text
 
+from priorauth.rules.engine import evaluate
 from priorauth.store import listing, synthetic
 from priorauth.store.models import CaseRecord
+from priorauth.web import casefile
 
 Sessions = sessionmaker[Session]
 
@@ -197,3 +201,35 @@ def test_list_columns_follow_every_write(sessions: Sessions, client: FlaskClient
                 assert "pa-2026-0001" in stored["search_text"]
             if setup == "signed":
                 assert stored["signed_current"] is True
+
+
+def test_a_new_day_evaluates_only_the_cases_shown(
+    app: Flask, client: FlaskClient, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verdicts made yesterday are evaluated again for the page shown, not for every case."""
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return evaluate(*args, **kwargs)
+
+    log_in_demo(client, "billing")
+    template = create_case(client)
+    _grow_to(sessions, template, 300)
+    monkeypatch.setattr(casefile, "evaluate", counted)
+    assert client.get("/").status_code == 200
+    assert calls == []  # made today: every stored verdict stands
+    app.config["PRIORAUTH_TODAY"] = TODAY + dt.timedelta(days=1)
+    assert client.get("/").status_code == 200
+    # The table's 50 and the drafts queue's first 10 (some on both), never the 300.
+    assert 50 <= len(calls) <= 60, len(calls)
+    shown = len(calls)
+    with sessions() as session:
+        fresh = session.scalar(
+            select(func.count(CaseRecord.id)).where(
+                CaseRecord.verdict_as_of == TODAY + dt.timedelta(days=1)
+            )
+        )
+    assert fresh == shown  # written back, list columns with it
+    assert client.get("/").status_code == 200
+    assert len(calls) == shown  # the next view evaluates nothing
