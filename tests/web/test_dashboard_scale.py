@@ -233,3 +233,45 @@ def test_a_new_day_evaluates_only_the_cases_shown(
     assert fresh == shown  # written back, list columns with it
     assert client.get("/").status_code == 200
     assert len(calls) == shown  # the next view evaluates nothing
+
+
+def test_a_persons_cases_are_those_prescribed_or_assigned(app: Flask, sessions: Sessions) -> None:
+    from web_helpers import another_valid_npi, build_case, demo_account
+
+    from priorauth.store.models import User
+
+    with sessions() as session:
+        people = {
+            role: session.scalars(select(User).where(User.email == demo_account(role).email)).one()
+            for role in ("billing", "physician", "advocate")
+        }
+        billing, physician = people["billing"], people["physician"]
+
+        def make(npi: str | None, assign: tuple[int, ...] = ()) -> int:
+            record = build_case(
+                session,
+                organization_id=billing.organization_id,
+                creator_id=billing.id,
+                signer=physician,
+                prescriber_npi=npi,
+                assign_ids=assign,
+            )
+            session.commit()
+            return int(record.id)
+
+        other = another_valid_npi()
+        prescribed = make(None)  # the demo physician's NPI
+        assigned = make(other, (physician.id, people["advocate"].id))
+        neither = make(other)
+    for role, expected in (
+        ("physician", {prescribed, assigned}),
+        ("advocate", {assigned}),
+        ("billing", {prescribed, assigned, neither}),
+    ):
+        client = app.test_client()
+        log_in_demo(client, role)
+        page = client.get("/").text
+        shown = {
+            case_id for case_id in (prescribed, assigned, neither) if f"Case {case_id}<" in page
+        }
+        assert shown == expected, role
