@@ -19,17 +19,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     case,
     event,
     false,
     func,
     literal,
-    or_,
     select,
+    text,
     true,
+    union,
 )
-from sqlalchemy.orm import Session, UOWTransaction, load_only
+from sqlalchemy.orm import Session, UOWTransaction, aliased, load_only
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from .models import (
@@ -48,6 +50,10 @@ from .models import (
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"
 MAX_PAGE_SIZE = 200
+# Characters of name and references searched: short enough to index on every
+# database (PostgreSQL refuses a B-tree entry over 2,704 bytes; 600 UTF-8
+# characters are at most 2,400).
+MAX_SEARCH_TEXT = 600
 # The case's records whose changes show in its list columns.
 LISTED_RECORDS = (Submission, Decision, DenialRecord, Signature)
 
@@ -124,7 +130,9 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         "patient_name": name.strip()[:200],
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
-        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
+        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold()[
+            :MAX_SEARCH_TEXT
+        ],
         **columns,
         "signed_current": signed,
         "submitted_on": submission.submitted_on if submission else None,
@@ -214,11 +222,21 @@ def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
     query = query.where(CaseRecord.organization_id == scope.organization_id)
     if scope.assigned_to is None:
         return query
-    assigned = select(CaseAssignment.case_id).where(CaseAssignment.user_id == scope.assigned_to)
-    mine: ColumnElement[bool] = CaseRecord.id.in_(assigned)
+    # The person's cases as one set of ids, each part read on an index (a union,
+    # not an OR: an OR makes every row of the organization be read to test it).
+    mine: Select[Any] | CompoundSelect[Any] = select(CaseAssignment.case_id).where(
+        CaseAssignment.user_id == scope.assigned_to
+    )
     if scope.npi:
-        mine = or_(mine, CaseRecord.prescriber_npi == scope.npi)
-    return query.where(mine)
+        prescribed = aliased(CaseRecord)
+        mine = union(
+            mine,
+            select(prescribed.id).where(
+                prescribed.organization_id == scope.organization_id,
+                prescribed.prescriber_npi == scope.npi,
+            ),
+        )
+    return query.where(CaseRecord.id.in_(mine))
 
 
 def _listed(query: Select[Any]) -> Select[Any]:
@@ -268,12 +286,40 @@ def page(
     return list(session.scalars(query.limit(size).offset((max(number, 1) - 1) * size)))
 
 
-def payer_names(session: Session, scope: Scope) -> list[str]:
-    """The payers named on the cases in scope (for the search's choice), in order."""
-    query = _scoped(select(CaseRecord.payer_name).distinct(), scope).where(
-        CaseRecord.payer_name != ""
+# At most this many payers are offered in the search's choice.
+MAX_PAYER_CHOICES = 200
+# A loose index scan: each next name is one seek on (organization_id, payer_name),
+# so the cost follows the number of payers, not of cases (DISTINCT reads them all).
+_NEXT_PAYERS = text(
+    """
+    WITH RECURSIVE payer(name, n) AS (
+        SELECT (SELECT min(payer_name) FROM cases
+                WHERE organization_id = :organization AND payer_name > ''), 1
+        UNION ALL
+        SELECT (SELECT min(payer_name) FROM cases
+                WHERE organization_id = :organization AND payer_name > payer.name), n + 1
+        FROM payer WHERE payer.name IS NOT NULL AND n < :most
     )
-    return sorted(session.scalars(query), key=str.lower)
+    SELECT name FROM payer WHERE name IS NOT NULL
+    """
+)
+
+
+def payer_names(session: Session, scope: Scope) -> list[str]:
+    """The payers named on the cases in scope (for the search's choice), in order.
+
+    For a person who reaches only some cases, their own cases' payers; for the
+    organization, the loose index scan above.
+    """
+    if scope.assigned_to is not None:
+        query = _scoped(select(CaseRecord.payer_name).distinct(), scope).where(
+            CaseRecord.payer_name != ""
+        )
+        names = list(session.scalars(query.limit(MAX_PAYER_CHOICES)))
+    else:
+        parameters = {"organization": scope.organization_id, "most": MAX_PAYER_CHOICES}
+        names = list(session.scalars(_NEXT_PAYERS, parameters))
+    return sorted(names, key=str.lower)
 
 
 def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> list[CaseRecord]:

@@ -173,11 +173,13 @@ class User(Base):
 # The cases' list indexes (see ``listing``); migration 0004 creates the same.
 LISTING_INDEXES = (
     ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "id"),
     ("organization_id", "state", "signed_current", "approved_units"),
     ("organization_id", "state", "respond_by"),
     ("organization_id", "state", "submitted_on"),
     ("organization_id", "state", "authorization_end"),
     ("organization_id", "payer_name"),
+    ("organization_id", "prescriber_npi"),
     ("organization_id", "search_text"),
 )
 
