@@ -211,9 +211,12 @@ def build(
     )
     units = Section("units", "Units used of units approved", "From the usage recorded.")
     rules: dict[str, tuple[QueueRule, Describe | None]] = {
-        "to_complete": (QueueRule(S.DRAFT), None),
+        "to_complete": (QueueRule(S.DRAFT, with_signatures=True), None),
         "to_sign": (QueueRule(S.READY_FOR_SIGNATURE), _to_sign),
-        "to_submit": (QueueRule(S.SIGNED, needs_current_signature=True), _signed),
+        "to_submit": (
+            QueueRule(S.SIGNED, needs_current_signature=True, with_signatures=True),
+            _signed,
+        ),
         "to_resign": (QueueRule(S.SIGNED, lacks_current_signature=True), _signed_not_ready),
         "pended": (
             QueueRule(
