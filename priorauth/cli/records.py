@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
+from priorauth.documents.pades import check_pdf
 from priorauth.store import audit
 from priorauth.store.signatures import look_up_pdf
+from priorauth.store.signing_cert import installation_certificate
 
 from .console import EXIT_FAILED, EXIT_OK, CommandError
-from .server import session_for
+from .server import session_for, web_app
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -17,13 +20,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
         data = Path(args.pdf).read_bytes()
     except OSError as error:
         raise CommandError(f"{args.pdf}: cannot be read ({error.strerror})") from None
+    check = check_pdf(data, trusted_pem=_installation_certificate(args))
+    print(f"sha256: {hashlib.sha256(data).hexdigest()}")
+    if check.signed and not check.valid:
+        print(f"DIGITAL SIGNATURE BROKEN: {check.problem or 'it does not cover the whole file'}")
+        return EXIT_FAILED
+    if check.valid:
+        whose = (
+            "this installation's certificate" if check.trusted else "a certificate not trusted here"
+        )
+        print(f"DIGITAL SIGNATURE VALID (PAdES): intact, covers the whole file, {whose}")
+        print(f"  digitally signed by: {check.signer}")
+    else:
+        print("NO DIGITAL SIGNATURE: the PDF carries no PAdES signature")
     engine, session = session_for(args)
     try:
         status = look_up_pdf(session, data)
     finally:
         session.close()
         engine.dispose()
-    print(f"sha256: {status.sha256}")
     if not status.found:
         print("NOT A DOCUMENT OF RECORD: no stored document has exactly these bytes")
         return EXIT_FAILED
@@ -51,6 +66,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print("  current: the case has not changed since it was signed")
     return EXIT_OK
+
+
+def _installation_certificate(args: argparse.Namespace) -> bytes | None:
+    """The certificate this installation signs with (configured or under instance/)."""
+    try:
+        app = web_app(args)
+    except CommandError:
+        return None
+    return installation_certificate(
+        Path(app.instance_path), cert_path=app.config.get("PRIORAUTH_SIGNING_CERT")
+    )
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment, Verdict
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState
@@ -34,6 +35,9 @@ NOT_READY_SIGN = (
     "record your reason for a medical exception: the request then says so and argues it."
 )
 ACKNOWLEDGE = "Confirm that you have read the warnings and safety flags above."
+FOR_PRESCRIBER = (
+    "Confirm that you sign for the prescribing physician named above: the letter will say so."
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,17 @@ def signing_terms(assessment: Assessment, *, appeal: bool = False) -> SigningTer
         exception_only=not_ready and not appeal,
         warnings=tuple(dict.fromkeys((*reasons, *flags))),
     )
+
+
+def signs_for_prescriber(case: Case, signer_name: str, signer_npi: str | None) -> str:
+    """The prescriber the signer signs for, named as the letter names them, when the
+    case's prescriber is another physician (by NPI); "" when the signer is the prescriber."""
+    prescriber = case.prescriber
+    if signer_npi and signer_npi == prescriber.npi:
+        return ""
+    if not signer_npi and signer_name.strip().casefold() == prescriber.name.strip().casefold():
+        return ""
+    return f"{prescriber.name}, {prescriber.credentials} (NPI {prescriber.npi})"
 
 
 def content_digest(record: CaseRecord, *, kind: str, document_date: dt.date) -> str:
