@@ -144,7 +144,12 @@ def _secret_key(instance_path: Path) -> str:
 
 def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
-    for key in ("PRIORAUTH_DATABASE_URL", "PRIORAUTH_FORMS_DIR"):
+    for key in (
+        "PRIORAUTH_DATABASE_URL",
+        "PRIORAUTH_FORMS_DIR",
+        "PRIORAUTH_SIGNING_KEY",
+        "PRIORAUTH_SIGNING_CERT",
+    ):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
     if overrides:
