@@ -25,7 +25,6 @@ from wtforms import (
     HiddenField,
     PasswordField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -60,7 +59,7 @@ from priorauth.store.signing_cert import (
 
 from . import casefile, context
 from .context import View
-from .fields import LONG_TEXT_MAX_CHARS, no_control_characters
+from .fields import LONG_TEXT_MAX_CHARS
 from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action, requires
 from .safety_view import dose_sentences, flag_views
@@ -73,6 +72,7 @@ from .signing_terms import (
     content_digest,
     signing_terms,
     signs_for_prescriber,
+    stored_reason,
 )
 
 bp = Blueprint("signing", __name__)
@@ -94,17 +94,6 @@ class SignForm(Form):
     for_prescriber = BooleanField(
         "I sign for the prescribing physician named above, as a physician of the same "
         "practice; the letter says that I sign for them."
-    )
-    exception_reason = TextAreaField(
-        "Your reason for a medical exception",
-        [
-            Optional(),
-            Length(max=LONG_TEXT_MAX_CHARS, message=f"At most {LONG_TEXT_MAX_CHARS} characters."),
-            no_control_characters(long_text=True),
-        ],
-        description="Why this patient needs the treatment although the record does not meet "
-        f"the criteria listed above. The request prints it as your words. At most "
-        f"{LONG_TEXT_MAX_CHARS} characters.",
     )
     content_version = HiddenField()
     content_digest = HiddenField()
@@ -160,7 +149,12 @@ def _sign_page(
             unmet=assessment.unmet_required(),
             preview_url=url_for("appeals.appeal_preview", case_id=record.id)
             if appeal
+            else url_for("exception_request.preview", case_id=record.id)
+            if terms.exception_only
             else url_for("letters.preview", case_id=record.id),
+            exception_reason=stored_reason(record),
+            reason_max=LONG_TEXT_MAX_CHARS,
+            version=record.version_id,
             error=error,
             content_version=record.content_version,
             signer=context.user(),
@@ -180,7 +174,7 @@ TEMPLATES = {
 
 
 def _render_for_signature(
-    record: CaseRecord, case: Case, result: Assessment, kind: str, reason: str
+    record: CaseRecord, case: Case, result: Assessment, kind: str
 ) -> tuple[Rendered[Any], str, dict[str, Any] | None]:
     """What is signed: the appeal after a denial, the exception request for a case the
     rules judge not ready (with the physician's reason), else the letter.
@@ -210,7 +204,7 @@ def _render_for_signature(
             library,
             letter_date=today,
             attachments=casefile.attachments_of(record),
-            narrative=casefile.exception_narrative_of(record, reason),
+            narrative=casefile.exception_narrative_of(record, ""),
         )
         return exception, EXCEPTION_ATTESTATION, dict(exception.record)
     letter = render_letter(
@@ -267,9 +261,7 @@ def sign(record: CaseRecord) -> View:
             "enclosure added or removed), so nothing was signed. Open it again and read "
             "the new version before signing.",
         )
-    reason = (form.exception_reason.data or "").replace("\r\n", "\n").strip()
-    if terms.exception_only and not reason:
-        form.exception_reason.errors = [NOT_READY_SIGN]
+    if terms.exception_only and not stored_reason(record):
         context.record("case.sign", "refused", case_id=record.id, detail="not ready")
         context.db().commit()
         return _sign_page(record, form, result, error=NOT_READY_SIGN, status=422)
@@ -295,9 +287,7 @@ def sign(record: CaseRecord) -> View:
     letter_date = context.today()
     keys = signing_keys()
     with casefile.rendering():
-        rendered, attestation, rendered_record = _render_for_signature(
-            record, case, result, kind, reason if terms.exception_only else ""
-        )
+        rendered, attestation, rendered_record = _render_for_signature(record, case, result, kind)
         signed = sign_document(
             rendered,
             TEMPLATES[kind],

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from priorauth.documents.exception import EXCEPTION_REASON
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment, Verdict
 from priorauth.store import casework
@@ -76,6 +77,11 @@ def signs_for_prescriber(case: Case, signer_name: str, signer_npi: str | None) -
     if not signer_npi and signer_name.strip().casefold() == prescriber.name.strip().casefold():
         return ""
     return f"{prescriber.name}, {prescriber.credentials} (NPI {prescriber.npi})"
+
+
+def stored_reason(record: CaseRecord) -> str:
+    """The physician's reason for a medical exception, as saved with the case ("" if none)."""
+    return str((record.narrative or {}).get(EXCEPTION_REASON, ""))
 
 
 def content_digest(record: CaseRecord, *, kind: str, document_date: dt.date) -> str:

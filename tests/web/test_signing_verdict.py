@@ -108,9 +108,23 @@ def test_a_not_ready_case_is_signed_only_as_an_exception_that_says_so(
     assert "cannot be signed as a standard request" in page_text(refused.text)
     assert _signatures(sessions, case_id) == []
 
-    signed = physician.post(
-        f"/cases/{case_id}/sign", data={**form, "exception_reason": REASON, "acknowledge": "y"}
+    # The reason is saved first (a new version), and shown in the request before signing.
+    page = physician.get(f"/cases/{case_id}/sign")
+    saved = physician.post(
+        f"/cases/{case_id}/exception/reason",
+        data={"exception_reason": REASON, "version": _version(page.text)},
     )
+    assert saved.status_code == 303
+    preview = physician.get(f"/cases/{case_id}/exception/preview")
+    assert "no neurologist within 300 km" in page_text(preview.text)
+    assert "Request for a medical exception" in page_text(preview.text)
+    assert (
+        f'src="/cases/{case_id}/exception/preview"' in physician.get(f"/cases/{case_id}/sign").text
+    )
+    stale = physician.post(f"/cases/{case_id}/sign", data={**form, "acknowledge": "y"})
+    assert stale.status_code == 409  # opened before the reason was saved
+    fresh = _sign_form(physician, case_id)
+    signed = physician.post(f"/cases/{case_id}/sign", data={**fresh, "acknowledge": "y"})
     assert signed.status_code == 303, page_text(signed.text)[:800]
     (signature,) = _signatures(sessions, case_id)
     assert signature.document.kind == SIGNED_EXCEPTION
