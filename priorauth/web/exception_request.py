@@ -55,7 +55,7 @@ def preview(record: CaseRecord) -> View:
                 context.library(),
                 letter_date=context.today(),
                 attachments=casefile.attachments_of(record),
-                narrative=casefile.exception_narrative_of(record, ""),
+                narrative=casefile.exception_narrative_of(record),
             )
     except NoExceptionNeeded:
         return casefile.preview(

@@ -204,7 +204,7 @@ def _render_for_signature(
             library,
             letter_date=today,
             attachments=casefile.attachments_of(record),
-            narrative=casefile.exception_narrative_of(record, ""),
+            narrative=casefile.exception_narrative_of(record),
         )
         return exception, EXCEPTION_ATTESTATION, dict(exception.record)
     letter = render_letter(

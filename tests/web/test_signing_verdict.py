@@ -134,9 +134,18 @@ def test_a_not_ready_case_is_signed_only_as_an_exception_that_says_so(
     assert "Why this patient needs an exception to the standard criteria" in text
     assert "no neurologist within 300 km" in text
     assert "Diagnosed and managed by a neurologist" in text
-    # Billing sees it ready to submit, as what it is.
+    # Billing sees it ready to submit, as what it is; its packet leads with it, as signed.
     dashboard = page_text(logged_in.get("/").text)
     assert "Signed medical-exception request" in dashboard
+    made = logged_in.post(
+        f"/cases/{case_id}/packet.pdf",
+        data={"confirm_missing": "y", "reason": "Sent separately (synthetic)."},
+    )
+    assert made.status_code == 303, page_text(made.text)[:500]
+    packet = _pdf_text(logged_in.get(made.headers["Location"]).data)
+    assert "Request for a medical exception" in packet
+    assert "no neurologist within 300 km" in packet
+    assert "signed by the physician" in packet
 
 
 def test_a_standard_letter_signed_before_the_verdict_changed_is_not_ready_to_submit(
