@@ -167,6 +167,9 @@ def test_a_standard_letter_signed_before_the_verdict_changed_is_not_ready_to_sub
         session.commit()
     dashboard = page_text(logged_in.get("/").text)
     assert "Signed, but not ready" in dashboard
+    page = logged_in.get(f"/cases/{case_id}/state/submit")
+    assert page.status_code == 409
+    assert "not ready" in page_text(page.text)
     queue = (
         dashboard[dashboard.index("Signed, ready to submit") :]
         if "Signed, ready to submit" in dashboard
