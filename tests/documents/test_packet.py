@@ -419,3 +419,13 @@ def test_the_declared_type_may_be_written_loosely_and_names_are_cleaned() -> Non
     assert checked.attachment.media_type.value == "application/pdf"
     assert checked.attachment.pages == 1
     assert checked.data == GOOD_PDF
+
+
+def test_the_cover_names_what_follows_separately(case: Case, library: Library) -> None:
+    packet = build_packet(
+        case, evaluate(case, library, TODAY), library, packet_date=TODAY, missing_confirmed=True
+    )
+    assert packet.cover.to_follow == packet.missing_enclosures != ()
+    cover = " ".join(pdf_inspect.reader(packet.pdf).pages[0].extract_text().split())
+    assert "To follow separately:" in cover
+    assert "Nerve conduction study" in cover
