@@ -9,6 +9,7 @@ certificates given (the installation's), and no revocation data is fetched.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
@@ -26,6 +27,11 @@ with warnings.catch_warnings():
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+# pyHanko logs a certificate it cannot chain (another clinic's, or a self-signed one not
+# given as trusted) as a warning with a traceback; check_pdf reports it as "not trusted
+# here" instead, so the server's log stays readable.
+logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
 
 FIELD_NAME = "PhysicianSignature"
 # What the reader shows in the field, over the signature line.
