@@ -8,7 +8,7 @@ the reason in it, and its digest covers exactly that.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from priorauth.documents.exception import (
     EXCEPTION_REASON,
@@ -23,7 +23,7 @@ from priorauth.store.repository import EditConflict, NotEditable
 from . import casefile, context
 from .context import View
 from .fields import CONTROL_CHARACTERS_MESSAGE, LONG_TEXT_MAX_CHARS, has_control_characters
-from .pages import conflict_page
+from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action
 
 bp = Blueprint("exception_request", __name__)
@@ -74,10 +74,20 @@ def reason(record: CaseRecord) -> View:
         return conflict_page(record, "Nothing to sign", "This case is not waiting for a signature.")
     text = request.form.get("exception_reason", "").replace("\r\n", "\n").strip()
     error = reason_error(text)
-    if error:
-        flash(f"The reason was not saved: {error}", "error")
-        return redirect(url_for("signing.sign", case_id=record.id), code=303)
     version = request.form.get("version", "")
+    if error:
+        context.audit("exception.reason", "invalid", case_id=record.id)
+        return (
+            render_template(
+                "pages/exception_reason.html",
+                heading=case_heading(record),
+                error=error,
+                text=text,
+                version=version if version.isdigit() else record.version_id,
+                max_chars=LONG_TEXT_MAX_CHARS,
+            ),
+            422,
+        )
     db = context.db()
     try:
         superseded = repository.update_narrative(

@@ -316,3 +316,27 @@ def test_a_packet_missing_required_enclosures_is_refused_or_carries_the_confirma
     )
     page = page_text(logged_in.get(f"/cases/{case_id}/attachments").text)
     assert "Superseded: a newer signed document was made after it" in page
+
+
+def test_a_bad_exception_reason_gets_a_field_message_and_is_kept(
+    logged_in: FlaskClient, physician: FlaskClient, sessions: Sessions
+) -> None:
+    case_id = _not_ready_case(logged_in)
+    assert _send(logged_in, case_id, as_exception="y").status_code == 303
+    version = _version(physician.get(f"/cases/{case_id}/sign").text)
+    empty = physician.post(
+        f"/cases/{case_id}/exception/reason", data={"exception_reason": " ", "version": version}
+    )
+    assert empty.status_code == 422
+    assert "Write your reason" in page_text(empty.text)
+    too_long = "x" * 4001
+    long = physician.post(
+        f"/cases/{case_id}/exception/reason",
+        data={"exception_reason": too_long, "version": version},
+    )
+    assert long.status_code == 422
+    assert "Shorten the reason to 4000 characters" in page_text(long.text)
+    assert too_long in long.text  # the input is kept
+    with sessions() as session:
+        record = session.get(CaseRecord, case_id)
+        assert record is not None and not (record.narrative or {})
