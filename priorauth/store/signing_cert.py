@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,16 @@ def signing_identity(
         if _write_new(key_file, key_pem, 0o600):
             cert_file.unlink(missing_ok=True)
             _write_new(cert_file, cert_pem, 0o644)
+        else:
+            _wait_for(cert_file)
     return SigningIdentity(key_file.read_bytes(), cert_file.read_bytes(), self_signed=True)
+
+
+def _wait_for(path: Path, seconds: float = 10.0) -> None:
+    """Another worker made the key a moment ago: give it time to write the certificate."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def installation_certificate(instance_path: Path, *, cert_path: str | None = None) -> bytes | None:
