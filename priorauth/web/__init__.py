@@ -35,6 +35,7 @@ from . import (
     denials,
     documents,
     errors,
+    exception_request,
     guided,
     health,
     intake,
@@ -59,6 +60,7 @@ BLUEPRINTS = (
     documents.bp,
     workflow.bp,
     signing.bp,
+    exception_request.bp,
     denials.bp,
     appeals.bp,
     attachments.bp,
@@ -137,6 +139,8 @@ ENVIRONMENT_SETTINGS = (
     "PRIORAUTH_IDLE_MINUTES",
     "PRIORAUTH_SESSION_MAX_HOURS",
     "PRIORAUTH_TRUSTED_PROXIES",
+    "PRIORAUTH_SIGNING_KEY",
+    "PRIORAUTH_SIGNING_CERT",
 )
 
 

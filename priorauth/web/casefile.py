@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_html
 from priorauth.documents.appeal import APPEAL_NARRATIVE_SECTIONS, AppealInputError
-from priorauth.documents.exception import EXCEPTION_NARRATIVE_SECTIONS, EXCEPTION_REASON
+from priorauth.documents.exception import EXCEPTION_NARRATIVE_SECTIONS
 from priorauth.documents.pdf import print_stylesheet_text
 from priorauth.documents.uploads import CheckedUpload
 from priorauth.domain.case import Case
@@ -246,12 +246,10 @@ def appeal_narrative_of(record: CaseRecord) -> dict[str, str] | None:
     return _narrative(record, APPEAL_NARRATIVE_SECTIONS)
 
 
-def exception_narrative_of(record: CaseRecord, reason: str) -> dict[str, str] | None:
-    """The narrative sections the exception request knows, with the signer's reason."""
-    known = _narrative(record, EXCEPTION_NARRATIVE_SECTIONS) or {}
-    if reason:
-        known[EXCEPTION_REASON] = reason
-    return known or None
+def exception_narrative_of(record: CaseRecord) -> dict[str, str] | None:
+    """The narrative sections the exception request knows, the signer's saved reason
+    (``EXCEPTION_REASON``) among them."""
+    return _narrative(record, EXCEPTION_NARRATIVE_SECTIONS)
 
 
 def current_denial(record: CaseRecord) -> Denial | None:

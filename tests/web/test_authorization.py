@@ -28,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from web_helpers import (
+    TODAY,
     another_valid_npi,
     blank_pdf,
     build_case,
@@ -40,8 +41,10 @@ from priorauth.store.db import make_engine, session_factory
 from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
 from priorauth.store.passwords import hash_password
+from priorauth.store.signatures import SIGNED_LETTER
 from priorauth.store.workflow import TRANSITIONS
 from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
+from priorauth.web.signing_terms import content_digest
 
 ROLES = ("billing", "physician", "advocate", "admin")
 KINDS = ("own", "unassigned", "other")
@@ -104,7 +107,17 @@ def _sign(world: World) -> dict[str, Any]:
         "password": demo_account("physician").password,
         "read_it": "y",
         "content_version": str(world.record.content_version),
+        # What the signing page would carry for this case today (no denial, no upload).
+        "content_digest": content_digest(world.record, kind=SIGNED_LETTER, document_date=TODAY),
     }
+
+
+def _exception_reason(world: World) -> dict[str, Any]:
+    return {"exception_reason": "A reason (synthetic).", "version": str(world.record.version_id)}
+
+
+# The required enclosures the cases here lack, confirmed as sent separately.
+SEND_SEPARATELY = {"confirm_missing": "y", "reason": "Faxed by the lab (synthetic)."}
 
 
 def _submission(world: World) -> dict[str, Any]:
@@ -388,6 +401,10 @@ TABLE: list[Row] = [
     Row("letters.narrative", "POST", data=_narrative, **PHYSICIAN_POST),
     Row("signing.sign", "GET", setup="ready", **PHYSICIAN_GET),
     Row("signing.sign", "POST", setup="ready", data=_sign, **PHYSICIAN_POST),
+    Row("exception_request.preview", "GET", setup="ready", **READ),
+    Row(
+        "exception_request.reason", "POST", setup="ready", data=_exception_reason, **PHYSICIAN_POST
+    ),
     Row("workflow.assign", "POST", data=_assign, **BILLING_POST),
     # Renewal: a continuation draft from the case (billing staff start cases).
     Row("cases.continuation", "POST", setup="approved", data=lambda _w: {}, **BILLING_POST),
@@ -415,7 +432,7 @@ TABLE: list[Row] = [
         data=lambda _w: {},
         **APPEAL_DOCUMENT_POST,
     ),
-    Row("packet.pdf", "POST", data=lambda _w: {}, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row("packet.pdf", "POST", data=lambda _w: SEND_SEPARATELY, **BILLING_AND_ADVOCATE_CASE_POST),
     Row("attachments.upload", "POST", data=_upload, **BILLING_AND_ADVOCATE_CASE_POST),
     Row(
         "attachments.remove",
@@ -597,6 +614,8 @@ class _Fixture:
             )
             list(record.documents)
             list(record.attachments)
+            list(record.denials)
+            list(record.decisions)
             number = next(self.counter)
             target = User(
                 organization_id=self.other_org if kind == "other" else self.demo_org,
