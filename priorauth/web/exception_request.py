@@ -20,7 +20,7 @@ from priorauth.store import repository
 from priorauth.store.models import CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
 
-from . import casefile, context
+from . import casefile, context, delivery
 from .context import View
 from .fields import CONTROL_CHARACTERS_MESSAGE, LONG_TEXT_MAX_CHARS, has_control_characters
 from .pages import case_heading, conflict_page
@@ -58,12 +58,12 @@ def preview(record: CaseRecord) -> View:
                 narrative=casefile.exception_narrative_of(record),
             )
     except NoExceptionNeeded:
-        return casefile.preview(
+        return delivery.preview(
             "<!doctype html><html><head><title>No reason yet</title></head><body>"
             "<p>Record your reason for a medical exception: the request appears here "
             "with it.</p></body></html>"
         )
-    return casefile.preview_page(EXCEPTION_TEMPLATE, drafted.context)
+    return delivery.preview_page(EXCEPTION_TEMPLATE, drafted.context)
 
 
 @bp.post("/cases/<int:case_id>/exception/reason")
