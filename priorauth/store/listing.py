@@ -30,6 +30,7 @@ from sqlalchemy import (
     text,
     true,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session, UOWTransaction, aliased, load_only, selectinload
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -407,7 +408,7 @@ def queue(
         order = [due.is_(None), due, CaseRecord.id]
     total = session.scalar(members.with_only_columns(func.count(CaseRecord.id)))
     # The first ids are chosen on the index alone; only their rows are read.
-    first = members.with_only_columns(CaseRecord.id).order_by(*order).limit(max(1, limit))
+    first = _first_ids(members, rule, order, max(1, limit))
     items = _listed(
         select(CaseRecord)
         .where(CaseRecord.id.in_(first))
@@ -419,9 +420,27 @@ def queue(
             .joinedload(Signature.document)
             .load_only(Document.kind)
         )
-    rows = session.execute(items.order_by(*order)).all()
+    rows = session.execute(items.order_by(*order).limit(max(1, limit))).all()
     entries = [QueueEntry(row[0], bool(row[1]), int(row[2] or 0)) for row in rows]
     return entries, int(total or 0)
+
+
+def _first_ids(
+    members: Select[Any], rule: QueueRule, order: list[Any], limit: int
+) -> Select[Any] | CompoundSelect[Any]:
+    """The ids of the section's first ``limit`` cases, read in the index's own order.
+
+    Cases by date come from two reads, each in index order and cut at ``limit``:
+    those with a date, soonest first, and those without, by number. One read
+    sorted "no date last" would sort every case of the state first.
+    """
+    ids = members.with_only_columns(CaseRecord.id)
+    if rule.due is None:
+        return ids.order_by(*order).limit(limit)
+    due = _due_column(rule.due)
+    dated = ids.where(due.is_not(None)).order_by(due, CaseRecord.id).limit(limit).subquery()
+    undated = ids.where(due.is_(None)).order_by(CaseRecord.id).limit(limit).subquery()
+    return union_all(select(dated.c.id), select(undated.c.id))
 
 
 def _units_used() -> ColumnElement[int]:

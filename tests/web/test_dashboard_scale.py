@@ -274,3 +274,41 @@ def test_a_persons_cases_are_those_prescribed_or_assigned(app: Flask, sessions: 
             case_id for case_id in (prescribed, assigned, neither) if f"Case {case_id}<" in page
         }
         assert shown == expected, role
+
+
+def test_a_queue_lists_the_soonest_first_and_undated_last(sessions: Sessions) -> None:
+    from web_helpers import build_case, demo_account
+
+    from priorauth.store.models import CaseState, User
+
+    with sessions() as session:
+        billing, physician = (
+            session.scalars(select(User).where(User.email == demo_account(role).email)).one()
+            for role in ("billing", "physician")
+        )
+        made = []
+        for days in (None, 30, 3, 20):
+            record = build_case(
+                session,
+                organization_id=billing.organization_id,
+                creator_id=billing.id,
+                signer=physician,
+                setup="denied",
+            )
+            # A decision changed on its own: its case's list columns follow.
+            record.decisions[-1].respond_by = (
+                None if days is None else TODAY + dt.timedelta(days=days)
+            )
+            session.commit()
+            made.append(record.id)
+        undated, late, soon, middle = made
+        rule = listing.QueueRule(
+            CaseState.DENIED, due="respond_by", urgent_until=TODAY + dt.timedelta(days=14)
+        )
+        scope = listing.Scope(billing.organization_id)
+        entries, total = listing.queue(session, scope, rule, limit=3)
+        assert total == 4
+        assert [e.record.id for e in entries] == [soon, middle, late]
+        assert [e.urgent for e in entries] == [True, False, False]
+        entries, _ = listing.queue(session, scope, rule, limit=10)
+        assert [e.record.id for e in entries] == [soon, middle, late, undated]
