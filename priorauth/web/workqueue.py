@@ -2,7 +2,7 @@
 
 Plain values for the dashboard template: sections of items, each naming a case,
 what is due and when, most urgent first. Each section is one indexed query on
-the cases' list columns (``listing.queue``), its first items and its count,
+the cases' list columns (``queues.queue``), its first items and its count,
 however many cases there are.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from priorauth.rules.assessment import VERDICT_LABELS, Verdict
-from priorauth.store import listing
-from priorauth.store.listing import QueueEntry, QueueRule
+from priorauth.store import listing, queues
 from priorauth.store.models import CaseRecord, CaseState, Role
+from priorauth.store.queues import QueueEntry, QueueRule
 from priorauth.store.signatures import SIGNED_EXCEPTION, current_signature
 
 from .signing_terms import needs_resigning
@@ -270,7 +270,7 @@ def build(
         return sections
     for section in sections:
         rule, describe = rules[section.key]
-        entries, section.total = listing.queue(session, scope, rule, limit=SECTION_ITEMS)
+        entries, section.total = queues.queue(session, scope, rule, limit=SECTION_ITEMS)
         if describe is None:
             describe = _draft(verdicts([entry.record for entry in entries]))
         section.items = [describe(entry) for entry in entries]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import TODAY, create_case, log_in_demo, page_text
 
 from priorauth.rules.engine import evaluate
-from priorauth.store import listing, synthetic
+from priorauth.store import listing, queues, synthetic
 from priorauth.store.models import CaseRecord
 from priorauth.web import casefile
 
@@ -302,13 +302,13 @@ def test_a_queue_lists_the_soonest_first_and_undated_last(sessions: Sessions) ->
             session.commit()
             made.append(record.id)
         undated, late, soon, middle = made
-        rule = listing.QueueRule(
+        rule = queues.QueueRule(
             CaseState.DENIED, due="respond_by", urgent_until=TODAY + dt.timedelta(days=14)
         )
         scope = listing.Scope(billing.organization_id)
-        entries, total = listing.queue(session, scope, rule, limit=3)
+        entries, total = queues.queue(session, scope, rule, limit=3)
         assert total == 4
         assert [e.record.id for e in entries] == [soon, middle, late]
         assert [e.urgent for e in entries] == [True, False, False]
-        entries, _ = listing.queue(session, scope, rule, limit=10)
+        entries, _ = queues.queue(session, scope, rule, limit=10)
         assert [e.record.id for e in entries] == [soon, middle, late, undated]
