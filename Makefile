@@ -43,8 +43,12 @@ test: $(SYSTEM_TEST) $(DEV_INSTALLED) ## install dev tools and run the whole sui
 	@# pytest exits 5 when it collects no tests: that fails here like any error.
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(SYSTEM_RUN) $(INSTALLED) ## time the letter against bare WeasyPrint, and with every free-text field at its limit
-	$(BIN)/python bench/letter_pipeline.py
+bench: $(SYSTEM_RUN) $(INSTALLED) ## time the letter (bare WeasyPrint, long fields), the dashboard at 10 and 10,000 cases, letters per gunicorn worker
+	@# Every benchmark runs; the target fails if any did.
+	status=0; \
+	$(BIN)/python bench/letter_pipeline.py || status=$$?; \
+	$(BIN)/python bench/web_scale.py || status=$$?; \
+	exit $$status
 
 lint: $(DEV_INSTALLED) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .

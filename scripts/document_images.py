@@ -1,6 +1,6 @@
-"""Render the letter, its review sheet, the appeal, exception, peer-to-peer, packet and
-continuation documents and keep one PNG per page under docs/documents/ (pdftoppm -png
--r 70).
+"""Render the letter, the signed letter, its review sheet, the appeal, exception,
+peer-to-peer, packet and continuation documents and keep one PNG per page under
+docs/documents/ (pdftoppm -png -r 70).
 
     .venv/bin/python scripts/document_images.py
 
@@ -34,9 +34,12 @@ DOCUMENTS: tuple[tuple[str, str, str, tuple[int, ...] | None], ...] = (
     ("exception", "exception-cidp-dose-product-site.json", "exception", None),
     ("peer-to-peer", "appeal-site-of-care.json", "peer-to-peer", None),
     ("letter-continuation", "cidp-continuation-incat-improved.json", "letter", None),
-    # The packet: its cover sheet, its checklist and an uploaded image on its own page.
-    ("packet", "appeal-missing-information.json", "packet", (1, 5, 8)),
+    # The packet: its cover sheet and an uploaded image on its own page.
+    ("packet", "appeal-missing-information.json", "packet", (1, 6)),
 )
+# The signed letter: the same letter, signed by the demo physician (a throwaway
+# self-signed certificate, made for the picture and discarded).
+SIGNED_EXAMPLE = "cidp-initial-qualifies.json"
 
 
 def _pdftoppm(pdf: Path, prefix: Path, first: int | None = None) -> list[Path]:
@@ -45,6 +48,43 @@ def _pdftoppm(pdf: Path, prefix: Path, first: int | None = None) -> list[Path]:
         command += ["-f", str(first), "-l", str(first)]
     subprocess.run([*command, str(pdf), str(prefix)], check=True)
     return sorted(prefix.parent.glob(f"{prefix.name}-*.png"))
+
+
+def _signed_letter(target: Path, work: Path) -> None:
+    """The example letter as the demo physician signs it in the app (PAdES included)."""
+    import datetime as dt
+    import json
+
+    from priorauth.documents import LETTER_TEMPLATE, render_letter
+    from priorauth.documents.parts import SignedBy
+    from priorauth.documents.signed import sign_document
+    from priorauth.domain.case import Case
+    from priorauth.rules import evaluate, load_library
+    from priorauth.store.signatures import ATTESTATION
+    from priorauth.store.signing_cert import signing_identity
+
+    day = dt.date.fromisoformat(AS_OF)
+    data = json.loads((EXAMPLES / SIGNED_EXAMPLE).read_text(encoding="utf-8"))
+    case = Case.model_validate(data.get("case", data), context={"today": day})
+    library = load_library()
+    letter = render_letter(case, evaluate(case, library, day), library, letter_date=day)
+    keys = signing_identity(work / "instance", "Demo Clinic (synthetic)")
+    signed = sign_document(
+        letter,
+        LETTER_TEMPLATE,
+        SignedBy(
+            name="Dana Example",
+            credentials="MD",
+            npi="1234567893",
+            signed_on="November 20, 2026",
+            signed_at="2026-11-20 15:04 UTC",
+            attestation=ATTESTATION,
+        ),
+        title=letter.context.pdf_title,
+        key_pem=keys.key_pem,
+        cert_pem=keys.cert_pem,
+    )
+    target.write_bytes(signed.pdf)
 
 
 def main() -> int:
@@ -82,6 +122,12 @@ def main() -> int:
                 for page in pages:
                     (png,) = _pdftoppm(pdf, work / f"{name}-p{page}", first=page)
                     shutil.move(png, OUT / f"{name}-{page}.png")
+        pdf = work / "signed-letter.pdf"
+        _signed_letter(pdf, work)
+        for old in OUT.glob("signed-letter-[0-9]*.png"):
+            old.unlink()
+        for number, png in enumerate(_pdftoppm(pdf, work / "signed-letter"), start=1):
+            shutil.move(png, OUT / f"signed-letter-{number}.png")
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(ROOT))
     return 0

@@ -56,7 +56,7 @@ need fonts-liberation2 "Liberation fonts" has_font "Liberation Sans"
 
 if [[ "$purpose" == test ]]; then
   # Tests render letter pages to images, and drive a real headless browser.
-  need poppler-utils "poppler-utils (pdftoppm, pdftotext)" command -v pdftoppm
+  need poppler-utils "poppler-utils (pdftoppm, pdftotext, pdfsig)" command -v pdfsig
   need chromium "Chromium (headless browser tests)" command -v chromium
 fi
 

@@ -65,6 +65,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         want_html=args.html is not None,
         product_id=args.product,
         site=SiteOfCare(args.site) if args.site else None,
+        send_separately=(args.send_separately or "").strip(),
     )
     outputs: list[tuple[Path, bytes]] = []
     if args.output is not None:

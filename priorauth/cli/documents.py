@@ -160,6 +160,7 @@ def render_document(
     want_html: bool = False,
     product_id: str | None = None,
     site: SiteOfCare | None = None,
+    send_separately: str = "",
 ) -> Output:
     """Render a document named by `render --document`; raise CommandError on bad input.
 
@@ -183,7 +184,13 @@ def render_document(
             )
             return Output(summary.pdf, summary.html, summary.html)
         return _render_from_wrapper(
-            document, case_file, library, assessment, document_date, want_html=want_html
+            document,
+            case_file,
+            library,
+            assessment,
+            document_date,
+            want_html=want_html,
+            send_separately=send_separately,
         )
     except DocumentTooLarge as error:
         raise CommandError(f"{case_file.path}: the document cannot be rendered: {error}") from None
@@ -199,6 +206,7 @@ def _render_from_wrapper(
     document_date: dt.date,
     *,
     want_html: bool,
+    send_separately: str = "",
 ) -> Output:
     """Render a document that draws on the wrapper's denial, justification or attachments."""
     extras = read_extras(case_file)
@@ -295,6 +303,7 @@ def _render_from_wrapper(
                 justification=extras.justification,
                 uploads=checked,
                 rules=rules,
+                missing_confirmed=bool(send_separately),
             )
             return Output(packet.pdf, "", "")
     except AppealInputError as error:
@@ -306,7 +315,7 @@ def _render_from_wrapper(
     except MissingEnclosures as error:
         raise CommandError(
             f"{path}: no packet: required enclosures are missing; list their files under "
-            "attachments",
+            "attachments, or give --send-separately REASON",
             list(error.titles),
         ) from None
     return Output(rendered.pdf, rendered.html, rendered.preview_html)

@@ -22,6 +22,10 @@ class _Server(BaseApplication):  # type: ignore[misc]
         for name, value in self.options.items():
             self.cfg.set(name, value)
         self.cfg.set("post_fork", _post_fork)
+        # Gunicorn 25.1+ opens a control socket at one fixed path per user: a
+        # second server (another port, the tests) would take it over. Not used here.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         return self.application

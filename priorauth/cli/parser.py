@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--letter-date", type=_iso_date, metavar="DATE", help="date on the letter (default: as-of)"
     )
 
+    render.add_argument(
+        "--send-separately",
+        metavar="REASON",
+        help="packet: required enclosures missing from the case file will be sent separately, "
+        "for this reason (without it, a packet missing them is refused)",
+    )
     render.add_argument("--product", metavar="ID", help="cost summary: price this product")
     render.add_argument(
         "--site",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 from priorauth.store import anchors, audit
 from priorauth.store.signatures import look_up_pdf
+from priorauth.store.signing_cert import installation_certificate
 
 from .console import EXIT_FAILED, EXIT_OK, CommandError
-from .server import audit_key, instance_folder, session_for
+from .server import audit_key, instance_folder, session_for, web_app
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -17,13 +19,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
         data = Path(args.pdf).read_bytes()
     except OSError as error:
         raise CommandError(f"{args.pdf}: cannot be read ({error.strerror})") from None
+    print(f"sha256: {hashlib.sha256(data).hexdigest()}")
+    try:
+        # Imported here: the documents package imports WeasyPrint, which raises OSError
+        # at import when Pango is missing; the store's record can still be checked then.
+        from priorauth.documents.pades import check_pdf
+    except OSError as error:
+        print(f"DIGITAL SIGNATURE NOT CHECKED: the documents layer cannot load here ({error})")
+        return _record_of(args, data)
+    check = check_pdf(data, trusted_pem=_installation_certificate(args))
+    if check.signed and not check.valid:
+        print(f"DIGITAL SIGNATURE BROKEN: {check.problem or 'it does not cover the whole file'}")
+        return EXIT_FAILED
+    if check.valid:
+        whose = (
+            "this installation's certificate" if check.trusted else "a certificate not trusted here"
+        )
+        print(f"DIGITAL SIGNATURE VALID (PAdES): intact, covers the whole file, {whose}")
+        print(f"  digitally signed by: {check.signer}")
+    else:
+        print("NO DIGITAL SIGNATURE: the PDF carries no PAdES signature")
+    return _record_of(args, data)
+
+
+def _record_of(args: argparse.Namespace, data: bytes) -> int:
+    """Say whether the PDF is a signed document of record in the store, and whose."""
     engine, session = session_for(args)
     try:
         status = look_up_pdf(session, data)
     finally:
         session.close()
         engine.dispose()
-    print(f"sha256: {status.sha256}")
     if not status.found:
         print("NOT A DOCUMENT OF RECORD: no stored document has exactly these bytes")
         return EXIT_FAILED
@@ -63,6 +89,17 @@ def _read_anchors(path: Path) -> list[anchors.Anchor]:
         return anchors.read_anchors(path)
     except (anchors.AnchorFileError, OSError, UnicodeDecodeError) as error:
         raise CommandError(f"the anchors cannot be read: {error}") from None
+
+
+def _installation_certificate(args: argparse.Namespace) -> bytes | None:
+    """The certificate this installation signs with (configured or under instance/)."""
+    try:
+        app = web_app(args)
+    except CommandError:
+        return None
+    return installation_certificate(
+        Path(app.instance_path), cert_path=app.config.get("PRIORAUTH_SIGNING_CERT")
+    )
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:

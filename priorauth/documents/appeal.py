@@ -49,7 +49,7 @@ from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature,
 from .response import MeasureRow
 from .review_blocks import closing_blocks, shared_blocks
 from .sections import EnclosureStatus, Section, reason_section, template_values
-from .wording import edited_sections, format_date, plural
+from .wording import edited_sections, format_date, office_contact, plural
 
 APPEAL_TEMPLATE = "documents/appeal.html"
 PDF_TITLE = "Appeal of a coverage denial"
@@ -293,8 +293,7 @@ def _draft(inputs: _Inputs, refs: References, letter_date: dt.date) -> Drafted[A
         )
     expedited_request = fill(rules.expedited.request, values) if denial.expedited else ""
 
-    phone = f" at {case.prescriber.phone}" if case.prescriber.phone else ""
-    fax = f" (fax {case.prescriber.fax})" if case.prescriber.fax else ""
+    contact = office_contact(case.prescriber.phone, case.prescriber.fax)
     expedite = " and that this appeal be decided on an expedited basis" if denial.expedited else ""
     closing = (
         f"For the reasons above, I ask that the denial be reversed and that "
@@ -302,8 +301,7 @@ def _draft(inputs: _Inputs, refs: References, letter_date: dt.date) -> Drafted[A
         "If the denial is upheld, I ask to receive the specific policy criteria and the "
         "clinical rationale relied on, so that they can be addressed at the next level of "
         "review.",
-        "I am available to discuss this patient's care with the reviewing physician; my "
-        f"office can be reached{phone}{fax}.",
+        f"I am available to discuss this patient's care with the reviewing physician{contact}.",
     )
 
     recipient = [case.coverage.payer_name, level.attention]

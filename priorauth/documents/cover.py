@@ -38,6 +38,8 @@ class CoverContext:
     pages_text: str
     contents: tuple[PacketPart, ...]
     confidentiality: str
+    # Required enclosures the clinic confirmed it sends separately (not in this packet).
+    to_follow: tuple[str, ...] = ()
 
 
 def cover_context(
@@ -50,6 +52,7 @@ def cover_context(
     contents: tuple[PacketPart, ...],
     fax_to: str,
     attention: str,
+    to_follow: tuple[str, ...] = (),
 ) -> CoverContext:
     """The cover sheet for a packet of ``total`` pages holding ``contents``."""
     prescriber = case.prescriber
@@ -83,4 +86,5 @@ def cover_context(
         pages_text=f"{total} pages, including this cover sheet",
         contents=contents,
         confidentiality=rules.packet.confidentiality_notice,
+        to_follow=to_follow,
     )

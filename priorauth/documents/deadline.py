@@ -1,12 +1,15 @@
 """Renders in worker processes this process can stop: a wall-clock limit on every render.
 
 A render is CPU-bound layout in WeasyPrint; a thread cannot be stopped, a process
-can. Each web worker keeps a few render processes warm (WeasyPrint imported, fonts
+can. Each web worker keeps its render processes warm (WeasyPrint imported, fonts
 configured after their first render) and hands each render to an idle one with a
-deadline. A render that passes it is stopped by ending its process, which is then
-replaced; the caller gets ``RenderStopped`` and says so in words. Processes come
-from a fork server that has already imported the documents layer: a fresh one
-starts quickly, and none is forked from a process running threads.
+deadline. One per web worker by default: renders in one process were serialized
+by the interpreter's lock before, so web workers (gunicorn -w) stay what scales
+them, each render within its worker's share of the machine. A render that passes
+its deadline is stopped by ending its process, which is then replaced; the
+caller gets ``RenderStopped`` and says so in words. Processes come from a fork
+server that has already imported the documents layer: a fresh one starts
+quickly, and none is forked from a process running threads.
 
 ``workers=0`` renders in the calling process without a limit (the test client,
 tests that replace a renderer).
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -82,18 +84,20 @@ class RenderWorkers:
         self._lock = threading.Lock()
 
     def run(self, seconds: float, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``function(*args, **kwargs)`` in a render process, stopped after ``seconds``."""
+        """``function(*args, **kwargs)`` in a render process, stopped after ``seconds``.
+
+        Waiting for a free process has a limit of its own, as long: a queue of
+        renders makes each wait, not fail, unless the wait itself is too long.
+        """
         if self.size <= 0:
             return function(*args, **kwargs)
-        deadline = time.monotonic() + seconds
-        # Waiting for a free process counts against the same deadline.
         if not self._slots.acquire(timeout=seconds):
             raise RenderStopped("every render process stayed busy")
         try:
             worker = self._take()
             try:
                 worker.connection.send((function, args, kwargs))
-                if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
+                if not worker.connection.poll(seconds):
                     raise RenderStopped(f"the render took longer than {seconds:g} s")
                 status, value = worker.connection.recv()
             except BaseException:

@@ -36,7 +36,7 @@ from .parts import Diagnosis, Letterhead, Reference, References, Row, Signature,
 from .response import MeasureRow
 from .review_blocks import closing_blocks, shared_blocks
 from .sections import EnclosureStatus, Section, reason_section, template_values
-from .wording import edited_sections, format_date
+from .wording import edited_sections, format_date, office_contact
 
 EXCEPTION_TEMPLATE = "documents/exception_request.html"
 PDF_TITLE = "Medical exception request"
@@ -241,12 +241,10 @@ def _draft(
             if r.required and r.status is not Status.MET
         ]
 
-    phone = f" at {case.prescriber.phone}" if case.prescriber.phone else ""
-    fax = f" (fax {case.prescriber.fax})" if case.prescriber.fax else ""
+    contact = office_contact(case.prescriber.phone, case.prescriber.fax)
     closing = (
         fill(rule.closing, values),
-        "I am available to discuss this patient's care with the reviewing physician; my "
-        f"office can be reached{phone}{fax}.",
+        f"I am available to discuss this patient's care with the reviewing physician{contact}.",
     )
     references = evidence.refs.items
     shows_measures = any(s.measures for s in sections)

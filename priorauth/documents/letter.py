@@ -44,7 +44,14 @@ from .parts import (
 from .response import MeasureRow, dose_reduction_text, response_rows
 from .review_blocks import letter_blocks, not_cited_sources
 from .treatment import treatment
-from .wording import edited_sections, format_date, format_short_date, in_sentence, paragraphs
+from .wording import (
+    edited_sections,
+    format_date,
+    format_short_date,
+    in_sentence,
+    office_contact,
+    paragraphs,
+)
 
 LETTER_TEMPLATE = "documents/letter.html"
 # Sections a physician may rewrite (a later issue's editor); anything else is a typo.
@@ -243,12 +250,11 @@ def _draft(
     else:
         therapy_intro = "No prior treatment for this condition is recorded."
 
-    phone = f" at {prescriber.phone}" if prescriber.phone else ""
-    fax = f" (fax {prescriber.fax})" if prescriber.fax else ""
+    contact = office_contact(prescriber.phone, prescriber.fax)
     closing = (
         f"In my clinical judgment, immune globulin therapy is medically necessary for "
         f"{patient.full_name}. I ask that you approve this request. I am available to "
-        f"discuss this patient's care; my office can be reached{phone}{fax}.",
+        f"discuss this patient's care{contact}.",
     )
 
     recipient = (

@@ -129,6 +129,8 @@ class Rendered(Generic[C_co]):
     fetches: tuple[Fetch, ...] = ()
     # A payer document's review (doubts.py): for staff and the physician, never printed on it.
     review: Review | None = None
+    # Where elements with an id landed (pdf.PdfOutput.anchors): the signature line's box.
+    anchors: Mapping[str, tuple[int, float, float, float]] = field(default_factory=dict)
 
     @property
     def preview_html(self) -> str:
@@ -166,6 +168,7 @@ def render_document(
         record=record,
         fetches=output.fetches,
         review=review,
+        anchors=output.anchors,
     )
 
 

@@ -300,6 +300,7 @@ def build_packet(
             contents=(PacketPart("Fax cover sheet", "cover", 1, cover_pages), *placed),
             fax_to=fax_to,
             attention=attention or main.context.recipient[1],
+            to_follow=missing,
         )
         rendered_cover = pages(render_pdf(COVER_TEMPLATE, cover, title="Fax cover sheet"))
         if len(rendered_cover) == cover_pages:

@@ -116,6 +116,20 @@ class Letterhead:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedBy:
+    """Who signed the document, when, and what they attested: printed in its signature block."""
+
+    name: str
+    credentials: str
+    npi: str
+    signed_on: str
+    signed_at: str
+    attestation: str
+    # The prescriber on the case, when another physician of the clinic signs for them.
+    for_prescriber: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Signature:
     name: str
     credentials: str
@@ -125,6 +139,8 @@ class Signature:
     practice_address: str
     phone: str
     fax: str
+    # Set only on the signed copy; the letter for review leaves the line blank.
+    signed: SignedBy | None = None
 
 
 class References:

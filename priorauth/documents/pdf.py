@@ -32,7 +32,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -116,6 +116,10 @@ class PdfOutput:
     pdf: bytes
     page_count: int
     fetches: tuple[Fetch, ...]
+    # Where each element with an id landed: page (from 0), then its left edge, top
+    # edge and right edge in PDF points from the page's lower left (e.g. the
+    # letter's signature line, where the digital signature goes).
+    anchors: Mapping[str, tuple[int, float, float, float]] = field(default_factory=dict)
 
 
 @cache
@@ -292,12 +296,29 @@ def convert(
         options["attachments"] = attachments
         finisher = _strip_producer if variant is None else _strip_producer_and_xmp_producer
         pdf = document.write_pdf(finisher=finisher, **options)
+        anchors = _anchors(document)
     except RecursionError as error:
         raise DocumentTooLarge("the document is nested too deeply to lay out") from error
     except FatalURLFetchingError as error:
         # WeasyPrint's fatal error is a BaseException; callers should see an ordinary one.
         raise MissingAsset("the document names an asset that is not packaged") from error
-    return PdfOutput(pdf=pdf, page_count=page_count, fetches=fetcher.fetches)
+    return PdfOutput(pdf=pdf, page_count=page_count, fetches=fetcher.fetches, anchors=anchors)
+
+
+# CSS pixels per PDF point: WeasyPrint lays out at 96 px per inch, PDF counts 72 points.
+_PT_PER_PX = 0.75
+
+
+def _anchors(document: Any) -> dict[str, tuple[int, float, float, float]]:
+    """Each id's first box, converted to PDF points from the page's lower left."""
+    found: dict[str, tuple[int, float, float, float]] = {}
+    for index, page in enumerate(document.pages):
+        for name, (left, top, right, _bottom) in page.anchors.items():
+            found.setdefault(
+                name,
+                (index, left * _PT_PER_PX, (page.height - top) * _PT_PER_PX, right * _PT_PER_PX),
+            )
+    return found
 
 
 def _record_attachment(record: RecordFile, fetcher: AssetFetcher) -> Attachment:

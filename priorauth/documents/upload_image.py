@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from typing import Any
 
 from PIL import Image  # WeasyPrint's own image library
 
@@ -29,6 +30,42 @@ _PADDING = b"\x00\r\n \t"
 _FILLER = b"\x55" * 4096
 # PDF readers accept a header anywhere in the first 1,024 bytes.
 _PDF_HEADER_WINDOW = 1024
+
+
+class _Joined(io.RawIOBase):
+    """Byte buffers read as one file without copying them together (an upload is 10 MB)."""
+
+    def __init__(self, *parts: bytes | memoryview) -> None:
+        self._parts = [memoryview(part) for part in parts]
+        self._size = sum(len(part) for part in self._parts)
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        start = self._position
+        target = memoryview(buffer).cast("B")
+        for part in self._parts:
+            if start >= len(part):
+                start -= len(part)
+                continue
+            count = min(len(target), len(part) - start)
+            target[:count] = part[start : start + count]
+            self._position += count
+            return count
+        return 0
 
 
 class ImageRefused(ValueError):
@@ -48,8 +85,8 @@ def _end_checked(data: bytes, end: bytes) -> int:
     raise ImageRefused("cannot be read (it is damaged or incomplete: its end is missing)")
 
 
-def _decoded_digest(data: bytes, *, reduced: bool) -> str:
-    with Image.open(io.BytesIO(data)) as image:
+def _decoded_digest(data: _Joined, *, reduced: bool) -> str:
+    with Image.open(io.BufferedReader(data)) as image:
         if reduced:
             # The 1/8 scale still reads every coded block; it is 64 times less to keep.
             image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
@@ -62,9 +99,11 @@ def _jpeg_complete(data: bytes, end_at: int) -> bool:
     with Image.open(io.BytesIO(data)) as image:
         # A progressive file's last scans refine detail only: compare at full scale.
         reduced = not (image.info.get("progressive") or image.info.get("progression"))
-    body = data[: end_at - len(_JPEG_END)]
-    as_sent = _decoded_digest(data[:end_at], reduced=reduced)
-    padded = _decoded_digest(body + _FILLER + _JPEG_END, reduced=reduced)
+    whole = memoryview(data)
+    as_sent = _decoded_digest(_Joined(whole[:end_at]), reduced=reduced)
+    padded = _decoded_digest(
+        _Joined(whole[: end_at - len(_JPEG_END)], _FILLER, _JPEG_END), reduced=reduced
+    )
     return as_sent == padded
 
 

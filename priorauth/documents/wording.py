@@ -85,3 +85,18 @@ _SOURCE_TAG = re.compile(r"\s*\[(?:S\d+|issue \d+)[^\]]*\]")
 def without_source_tags(text: str) -> str:
     """A source as a payer reads it: without the tags that point into the reference notes."""
     return _SOURCE_TAG.sub("", text).strip()
+
+
+def office_contact(phone: str, fax: str) -> str:
+    """How to reach the prescriber's office, to end "I am available to discuss..." with.
+
+    Empty when the case gives neither number: the letter then never says "my office
+    can be reached." with nothing after it.
+    """
+    if phone and fax:
+        return f"; my office can be reached at {phone} (fax {fax})"
+    if phone:
+        return f"; my office can be reached at {phone}"
+    if fax:
+        return f"; my office can be reached by fax at {fax}"
+    return ""

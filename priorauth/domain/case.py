@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from .facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, FactKind
-from .identifiers import is_icd10_cm, is_valid_npi, normalise_icd10
+from .identifiers import PHONE_MESSAGE, is_icd10_cm, is_phone_number, is_valid_npi, normalise_icd10
 from .model import EARLIEST_DATE, LongText, Model, RequiredText, Text, validation_today
 from .plan_terms import PlanTerms
 from .quantities import in_to_cm, lb_to_kg
@@ -137,6 +137,13 @@ class Prescriber(Model):
     fax: Text = ""
     practice_name: Text = ""
     practice_address: Text = ""
+
+    @field_validator("phone", "fax")
+    @classmethod
+    def _dialable(cls, value: str) -> str:
+        if value and not is_phone_number(value):
+            raise ValueError(PHONE_MESSAGE)
+        return value
 
     @field_validator("npi", mode="before")
     @classmethod

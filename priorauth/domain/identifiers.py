@@ -66,3 +66,26 @@ def npi_check_digit(first_nine: str) -> int:
 
 def is_valid_npi(npi: str) -> bool:
     return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])
+
+
+# A phone or fax number as people type it: digits with spaces, dots, dashes or
+# brackets, an optional leading + and country code, an optional extension.
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]+((\s*(ext\.?|x)\s*)[0-9]{1,6})?$", re.IGNORECASE)
+# A local number without its area code still reaches the office (the examples'
+# 555-01xx numbers are the fictional range); fewer digits cannot be dialled.
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15  # ITU-T E.164's longest number
+PHONE_MESSAGE = (
+    "enter a phone number a payer can dial: 7 to 15 digits, e.g. 555-010-0100 "
+    "(or + and the country code), with an extension after 'ext' if any"
+)
+
+
+def is_phone_number(text: str) -> bool:
+    """A number a payer can dial or fax: 7 to 15 digits, in the usual separators."""
+    value = text.strip()
+    if not _PHONE_CHARACTERS.match(value):
+        return False
+    main = re.split(r"(?i)\s*(?:ext\.?|x)\s*", value)[0]
+    digits = sum(ch.isdigit() for ch in main)
+    return PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS

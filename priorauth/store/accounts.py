@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from priorauth.domain.identifiers import BIDI_MESSAGE, has_bidi_controls
 
 from .models import Organization, Role, User, UserSession, utcnow
-from .passwords import hash_password, weakness
+from .passwords import hash_password, verify_password, weakness
 from .seed import DEMO_ACCOUNTS
 
 # NIST SP 800-63B asks for at least 8 characters and recommends longer; a clinic
@@ -43,17 +43,28 @@ class NewAccount:
     npi: str | None = None
 
 
-def check_new_account(session: Session, account: NewAccount) -> dict[str, str]:
+def users_with_email(session: Session, email: str) -> list[User]:
+    """Every account with this address, in any organization (at most one in each)."""
+    query = select(User).where(User.email == email.strip().lower()).order_by(User.id)
+    return list(session.scalars(query))
+
+
+def check_new_account(
+    session: Session, organization_id: int, account: NewAccount
+) -> dict[str, str]:
     """What is wrong with a new account, by field (empty when nothing is).
 
-    The NPI's check digit is the caller's to verify (the domain layer owns it).
+    An address is unique within the organization only: whether another
+    organization has it is never told. The NPI's check digit is the caller's to
+    verify (the domain layer owns it).
     """
     problems: dict[str, str] = {}
     email = account.email.strip().lower()
+    same_address = users_with_email(session, email) if _EMAIL.match(email) else []
     if not _EMAIL.match(email) or len(email) > 254:
         problems["email"] = "Enter an email address like name@clinic.example."
-    elif session.scalar(select(User.id).where(User.email == email)) is not None:
-        problems["email"] = "An account with this email already exists."
+    elif any(user.organization_id == organization_id for user in same_address):
+        problems["email"] = "An account with this email already exists in your organization."
     if not account.name.strip() or len(account.name) > 200:
         problems["name"] = "Enter the person's full name (up to 200 characters)."
     for field, value in (
@@ -68,6 +79,10 @@ def check_new_account(session: Session, account: NewAccount) -> dict[str, str]:
     password = password_problem(account.password, user_inputs=account_words(email, account.name))
     if password:
         problems["password"] = password
+    elif any(verify_password(user.password_hash, account.password) for user in same_address):
+        # Logging in tries each account with the address: one password, one account.
+        # Only whoever knows the other account's password learns anything here.
+        problems["password"] = "Choose another password."
     if len(account.credentials) > 40:
         problems["credentials"] = "Up to 40 characters, e.g. MD or DO."
     if account.role == Role.PHYSICIAN.value:
@@ -118,7 +133,7 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 def create_user(session: Session, organization_id: int, account: NewAccount) -> User:
     """Create an active account (flushed, not committed); AccountError when it cannot be."""
-    problems = check_new_account(session, account)
+    problems = check_new_account(session, organization_id, account)
     if problems:
         raise AccountError(problems)
     user = User(

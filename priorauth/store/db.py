@@ -137,6 +137,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+# Session.connection(execution_options=WRITER) begins the next transaction as a writer.
+WRITER = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+
+
 def for_writing(engine: Engine) -> Engine:
     """The same engine and pool, its transactions begun as writers (BEGIN IMMEDIATE on SQLite).
 
@@ -145,7 +149,7 @@ def for_writing(engine: Engine) -> Engine:
     """
     if engine.dialect.name != "sqlite":
         return engine
-    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    return engine.execution_options(**WRITER)
 
 
 def alembic_config(database_url: str | URL) -> Config:

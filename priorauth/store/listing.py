@@ -18,36 +18,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
+    CompoundSelect,
     Select,
-    case,
     event,
-    false,
     func,
-    literal,
-    or_,
     select,
-    true,
+    text,
+    union,
 )
-from sqlalchemy.orm import Session, UOWTransaction, load_only
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.orm import Session, UOWTransaction, aliased, load_only
 
 from .models import (
     SIGNED_EXCEPTION,
     CaseAssignment,
     CaseRecord,
-    CaseState,
     Decision,
     DecisionOutcome,
     DenialRecord,
     Signature,
     Submission,
-    UnitUsage,
 )
 
 # Between the references kept in one text column (a reference never holds a line break).
 REFERENCE_SEPARATOR = "\n"
 MAX_PAGE_SIZE = 200
+# Characters of name and references searched: short enough to index on every
+# database (PostgreSQL refuses a B-tree entry over 2,704 bytes; 600 UTF-8
+# characters are at most 2,400).
+MAX_SEARCH_TEXT = 600
 # The case's records whose changes show in its list columns.
 LISTED_RECORDS = (Submission, Decision, DenialRecord, Signature)
 
@@ -124,7 +122,9 @@ def columns_of(record: CaseRecord) -> dict[str, Any]:
         "patient_name": name.strip()[:200],
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
-        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
+        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold()[
+            :MAX_SEARCH_TEXT
+        ],
         **columns,
         "signed_current": signed,
         "submitted_on": submission.submitted_on if submission else None,
@@ -210,18 +210,28 @@ class Scope:
     npi: str | None = None
 
 
-def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+def scoped(query: Select[Any], scope: Scope) -> Select[Any]:
     query = query.where(CaseRecord.organization_id == scope.organization_id)
     if scope.assigned_to is None:
         return query
-    assigned = select(CaseAssignment.case_id).where(CaseAssignment.user_id == scope.assigned_to)
-    mine: ColumnElement[bool] = CaseRecord.id.in_(assigned)
+    # The person's cases as one set of ids, each part read on an index (a union,
+    # not an OR: an OR makes every row of the organization be read to test it).
+    mine: Select[Any] | CompoundSelect[Any] = select(CaseAssignment.case_id).where(
+        CaseAssignment.user_id == scope.assigned_to
+    )
     if scope.npi:
-        mine = or_(mine, CaseRecord.prescriber_npi == scope.npi)
-    return query.where(mine)
+        prescribed = aliased(CaseRecord)
+        mine = union(
+            mine,
+            select(prescribed.id).where(
+                prescribed.organization_id == scope.organization_id,
+                prescribed.prescriber_npi == scope.npi,
+            ),
+        )
+    return query.where(CaseRecord.id.in_(mine))
 
 
-def _listed(query: Select[Any]) -> Select[Any]:
+def listed(query: Select[Any]) -> Select[Any]:
     # Only the listing columns; touching any other attribute raises instead of
     # quietly costing one query per row.
     return query.options(load_only(*LISTED, raiseload=True))
@@ -252,7 +262,7 @@ def _filtered(query: Select[Any], wanted: Filter) -> Select[Any]:
 
 
 def count(session: Session, scope: Scope, wanted: Filter | None = None) -> int:
-    query = _scoped(select(func.count(CaseRecord.id)), scope)
+    query = scoped(select(func.count(CaseRecord.id)), scope)
     if wanted is not None:
         query = _filtered(query, wanted)
     return int(session.scalar(query) or 0)
@@ -263,17 +273,45 @@ def page(
 ) -> list[CaseRecord]:
     """One page (numbered from 1) of the cases, most recently changed first."""
     size = max(1, min(size, MAX_PAGE_SIZE))
-    query = _filtered(_listed(_scoped(select(CaseRecord), scope)), wanted)
+    query = _filtered(listed(scoped(select(CaseRecord), scope)), wanted)
     query = query.order_by(CaseRecord.updated_at.desc(), CaseRecord.id.desc())
     return list(session.scalars(query.limit(size).offset((max(number, 1) - 1) * size)))
 
 
-def payer_names(session: Session, scope: Scope) -> list[str]:
-    """The payers named on the cases in scope (for the search's choice), in order."""
-    query = _scoped(select(CaseRecord.payer_name).distinct(), scope).where(
-        CaseRecord.payer_name != ""
+# At most this many payers are offered in the search's choice.
+MAX_PAYER_CHOICES = 200
+# A loose index scan: each next name is one seek on (organization_id, payer_name),
+# so the cost follows the number of payers, not of cases (DISTINCT reads them all).
+_NEXT_PAYERS = text(
+    """
+    WITH RECURSIVE payer(name, n) AS (
+        SELECT (SELECT min(payer_name) FROM cases
+                WHERE organization_id = :organization AND payer_name > ''), 1
+        UNION ALL
+        SELECT (SELECT min(payer_name) FROM cases
+                WHERE organization_id = :organization AND payer_name > payer.name), n + 1
+        FROM payer WHERE payer.name IS NOT NULL AND n < :most
     )
-    return sorted(session.scalars(query), key=str.lower)
+    SELECT name FROM payer WHERE name IS NOT NULL
+    """
+)
+
+
+def payer_names(session: Session, scope: Scope) -> list[str]:
+    """The payers named on the cases in scope (for the search's choice), in order.
+
+    For a person who reaches only some cases, their own cases' payers; for the
+    organization, the loose index scan above.
+    """
+    if scope.assigned_to is not None:
+        query = scoped(select(CaseRecord.payer_name).distinct(), scope).where(
+            CaseRecord.payer_name != ""
+        )
+        names = list(session.scalars(query.limit(MAX_PAYER_CHOICES)))
+    else:
+        parameters = {"organization": scope.organization_id, "most": MAX_PAYER_CHOICES}
+        names = list(session.scalars(_NEXT_PAYERS, parameters))
+    return sorted(names, key=str.lower)
 
 
 def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> list[CaseRecord]:
@@ -284,103 +322,4 @@ def cases_by_id(session: Session, organization_id: int, case_ids: list[int]) -> 
                 CaseRecord.id.in_(case_ids), CaseRecord.organization_id == organization_id
             )
         )
-    )
-
-
-# --- the work queues ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRule:
-    """Which cases of one state make a queue section, which are urgent, in what order.
-
-    ``due`` names the date column the section sorts by (None: by case number);
-    a case is in the section only when that date is on or before ``due_until``
-    (if given), and urgent when it is on or before ``urgent_until`` (or always).
-    """
-
-    state: CaseState
-    due: str | None = None
-    due_until: dt.date | None = None
-    due_required: bool = False
-    urgent_until: dt.date | None = None
-    always_urgent: bool = False
-    needs_current_signature: bool = False
-    # Signed, but not to be submitted: superseded, or not ready and not an exception.
-    lacks_current_signature: bool = False
-    # The units section: approved units recorded, urgent at 90 % used.
-    units: bool = False
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    record: CaseRecord
-    urgent: bool
-    units_used: int = 0
-
-
-def _due_column(name: str) -> KeyedColumnElement[Any]:
-    column: KeyedColumnElement[Any] = getattr(CaseRecord, name).expression
-    return column
-
-
-def queue(
-    session: Session, scope: Scope, rule: QueueRule, *, limit: int
-) -> tuple[list[QueueEntry], int]:
-    """The first ``limit`` cases of a queue section, most urgent first, and how many there are.
-
-    Two queries: a count on the index, and the first items. Where urgency is a
-    date at most some day, the date's order is the urgency's order, so no
-    computed value is sorted; only the units section computes one per case.
-    """
-    members = _scoped(select(CaseRecord), scope).where(CaseRecord.state == rule.state.value)
-    urgent: ColumnElement[bool] = true() if rule.always_urgent else false()
-    used: ColumnElement[int] = literal(0)
-    order: list[Any] = [CaseRecord.id]
-    if rule.needs_current_signature:
-        members = members.where(CaseRecord.signed_current.is_(True))
-    if rule.lacks_current_signature:
-        members = members.where(CaseRecord.signed_current.is_not(True))
-    if rule.units:
-        members = members.where(CaseRecord.approved_units > 0)
-        used = _units_used()
-        urgent = used * 10 >= CaseRecord.approved_units * 9
-        order = [case((urgent, 0), else_=1), CaseRecord.id]
-    if rule.due is not None:
-        due = _due_column(rule.due)
-        if rule.due_required or rule.due_until is not None:
-            members = members.where(due.is_not(None))
-        if rule.due_until is not None:
-            members = members.where(due <= rule.due_until)
-        if rule.urgent_until is not None:
-            urgent = due <= rule.urgent_until
-        # Urgent means due soonest: by date, cases without one last, then by number.
-        order = [due.is_(None), due, CaseRecord.id]
-    total = session.scalar(members.with_only_columns(func.count(CaseRecord.id)))
-    # The first ids are chosen on the index alone; only their rows are read.
-    first = members.with_only_columns(CaseRecord.id).order_by(*order).limit(max(1, limit))
-    items = _listed(
-        select(CaseRecord)
-        .where(CaseRecord.id.in_(first))
-        .add_columns(case((urgent, 1), else_=0), used)
-    )
-    rows = session.execute(items.order_by(*order)).all()
-    entries = [QueueEntry(row[0], bool(row[1]), int(row[2] or 0)) for row in rows]
-    return entries, int(total or 0)
-
-
-def _units_used() -> ColumnElement[int]:
-    """Units given under the case's current approval (its last approved decision)."""
-    approval = (
-        select(func.max(Decision.id))
-        .where(Decision.case_id == CaseRecord.id, Decision.outcome == DecisionOutcome.APPROVED)
-        .correlate(CaseRecord)
-        .scalar_subquery()
-    )
-    return func.coalesce(
-        select(func.sum(UnitUsage.units))
-        .where(UnitUsage.case_id == CaseRecord.id, UnitUsage.decision_id == approval)
-        .correlate(CaseRecord)
-        .scalar_subquery(),
-        0,
     )

@@ -147,12 +147,18 @@ class Organization(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (_enum_check("role", "role", Role),)
+    __table_args__ = (
+        _enum_check("role", "role", Role),
+        # One account per address in an organization; two organizations may each
+        # have one, so creating an account never tells whether another
+        # organization has that address (migration 0004).
+        UniqueConstraint("organization_id", "email"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     # Stored lower-cased: one account per address whatever the capitals typed.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -167,11 +173,13 @@ class User(Base):
 # The cases' list indexes (see ``listing``); migration 0004 creates the same.
 LISTING_INDEXES = (
     ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "id"),
     ("organization_id", "state", "signed_current", "approved_units"),
     ("organization_id", "state", "respond_by"),
     ("organization_id", "state", "submitted_on"),
     ("organization_id", "state", "authorization_end"),
     ("organization_id", "payer_name"),
+    ("organization_id", "prescriber_npi"),
     ("organization_id", "search_text"),
 )
 

@@ -148,6 +148,7 @@ def record_signature(
         case_id=record.id,
         case_version=record.content_version,
         document_id=document.id,
+        document=document,
         signer_id=signer_id,
         signer_name=signer_name,
         signer_credentials=signer_credentials,

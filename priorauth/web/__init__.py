@@ -37,6 +37,7 @@ from . import (
     directory,
     documents,
     errors,
+    exception_request,
     guided,
     health,
     intake,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     documents.bp,
     workflow.bp,
     signing.bp,
+    exception_request.bp,
     denials.bp,
     appeals.bp,
     attachments.bp,
@@ -93,9 +95,9 @@ SECURITY_HEADERS = {
 # When cookies are Secure the site is served over HTTPS: browsers are told to use
 # nothing else for a year (Flask-Talisman's default, reference/perf-security.md).
 HSTS = "max-age=31536000; includeSubDomains"
-# The largest id any table holds (a signed 64-bit integer): a larger number in a
+# The largest id any table holds (INTEGER, 32 bits on PostgreSQL): a larger number in a
 # URL is no such page, not a database error.
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 
 DEFAULTS: dict[str, Any] = {
     # Far above a full intake form (~30 kB); refuses floods before they are parsed.
@@ -121,10 +123,10 @@ DEFAULTS: dict[str, Any] = {
     # A submission without a decision after this many days shows in the work queue.
     "PRIORAUTH_DECISION_DAYS": 14,
     "PRIORAUTH_TODAY": None,
-    # Renders run in this many worker processes per web worker, each stopped after
+    # Renders run in this many processes per web worker, each stopped after
     # PRIORAUTH_RENDER_SECONDS (documents/deadline.py); 0 renders in the request's
     # own process without a limit (the default under TESTING).
-    "PRIORAUTH_RENDER_WORKERS": 2,
+    "PRIORAUTH_RENDER_WORKERS": 1,
     "PRIORAUTH_RENDER_SECONDS": 60,
     # How many proxies in front of the app add X-Forwarded-For/-Proto/-Host (0: none,
     # the headers are ignored). Behind one TLS proxy: 1, so the login throttle and
@@ -140,6 +142,8 @@ ENVIRONMENT_SETTINGS = (
     "PRIORAUTH_IDLE_MINUTES",
     "PRIORAUTH_SESSION_MAX_HOURS",
     "PRIORAUTH_TRUSTED_PROXIES",
+    "PRIORAUTH_SIGNING_KEY",
+    "PRIORAUTH_SIGNING_CERT",
 )
 
 

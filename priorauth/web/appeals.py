@@ -30,7 +30,7 @@ from priorauth.rules.assessment import Assessment
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState
 
-from . import casefile, context
+from . import casefile, context, delivery
 from .casefile import APPEAL, PACKET, PEER_TO_PEER
 from .context import View
 from .pages import case_heading, document_rows
@@ -113,7 +113,7 @@ def appeal_preview(record: CaseRecord) -> Response:
     case, result, denial = _appeal_inputs(record)
     with casefile.rendering():
         built = _appeal_draft(record, case, result, denial).context
-    return casefile.preview_page(APPEAL_TEMPLATE, built)
+    return delivery.preview_page(APPEAL_TEMPLATE, built)
 
 
 @bp.get("/cases/<int:case_id>/appeal/review-sheet")
@@ -123,7 +123,7 @@ def appeal_review_sheet(record: CaseRecord) -> Response:
     case, result, denial = _appeal_inputs(record)
     review = _appeal_draft(record, case, result, denial).review
     sheet = build_review_sheet_context(review, case, result, prepared_on=context.today())
-    return casefile.preview_page(REVIEW_TEMPLATE, sheet)
+    return delivery.preview_page(REVIEW_TEMPLATE, sheet)
 
 
 @bp.post("/cases/<int:case_id>/appeal.pdf")

@@ -22,21 +22,18 @@ document is already stored for this content, day and definitions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from io import BytesIO
 from typing import Any, Protocol, cast
 
-from flask import abort, flash, g, redirect, send_file, url_for
+from flask import abort, flash, g, redirect, url_for
 from pydantic import ValidationError
 from sqlalchemy import Table, select, update
 from werkzeug.wrappers import Response
 
-from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge, render_html
+from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge
 from priorauth.documents.appeal import APPEAL_NARRATIVE_SECTIONS, AppealInputError
-from priorauth.documents.exception import EXCEPTION_NARRATIVE_SECTIONS, EXCEPTION_REASON
-from priorauth.documents.pdf import print_stylesheet_text
+from priorauth.documents.exception import EXCEPTION_NARRATIVE_SECTIONS
 from priorauth.documents.uploads import CheckedUpload
 from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, MediaType
@@ -53,17 +50,6 @@ APPEAL = "appeal"
 PEER_TO_PEER = "peer_to_peer"
 PACKET = "packet"
 
-# Content-Security-Policy of a document's preview frame: the document carries its
-# print stylesheet inline and nothing else; no script, no fetch, no form.
-PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
-)
-# Chromium shows a PDF in its own viewer; the page's usual policy would block it.
-PDF_VIEW_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
-# The print stylesheet names its fonts by the renderer's own scheme (asset:...), which
-# a browser cannot load; in a preview they become the same fonts installed locally.
-_ASSET_FONT = re.compile(r'url\(\s*"?asset:fonts/([A-Za-z0-9_-]+)\.ttf"?\s*\)')
 _CACHE_KEY = "priorauth_assessments"
 
 
@@ -246,12 +232,10 @@ def appeal_narrative_of(record: CaseRecord) -> dict[str, str] | None:
     return _narrative(record, APPEAL_NARRATIVE_SECTIONS)
 
 
-def exception_narrative_of(record: CaseRecord, reason: str) -> dict[str, str] | None:
-    """The narrative sections the exception request knows, with the signer's reason."""
-    known = _narrative(record, EXCEPTION_NARRATIVE_SECTIONS) or {}
-    if reason:
-        known[EXCEPTION_REASON] = reason
-    return known or None
+def exception_narrative_of(record: CaseRecord) -> dict[str, str] | None:
+    """The narrative sections the exception request knows, the signer's saved reason
+    (``EXCEPTION_REASON``) among them."""
+    return _narrative(record, EXCEPTION_NARRATIVE_SECTIONS)
 
 
 def current_denial(record: CaseRecord) -> Denial | None:
@@ -415,44 +399,3 @@ def keep(
     context.record("document.create", "ok", case_id=record.id, document_id=document.id)
     context.db().commit()
     return _open(record, document)
-
-
-def send_pdf(
-    data: bytes, download_name: str, *, inline: bool = False, etag: str | None = None
-) -> Response:
-    """A PDF for the browser; kept in no cache (it is about a patient).
-
-    ``download_name`` must carry no patient data: it lands in download histories.
-    """
-    response = send_file(
-        BytesIO(data),
-        mimetype="application/pdf",
-        as_attachment=not inline,
-        download_name=download_name,
-        etag=etag if etag is not None else False,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    if inline:
-        response.headers["Content-Security-Policy"] = PDF_VIEW_CSP
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
-
-
-def for_browser(html: str) -> str:
-    """A document's preview HTML with its fonts named as a browser can find them."""
-    return _ASSET_FONT.sub(lambda match: f'local("{match.group(1)}")', html)
-
-
-def preview_page(template: str, document_context: Any) -> Response:
-    """Render a document's template for its preview frame, its print stylesheet inline."""
-    html = render_html(template, document_context)
-    style = f"<style>{print_stylesheet_text()}</style>"
-    return preview(html.replace("</head>", f"{style}</head>", 1))
-
-
-def preview(html: str) -> Response:
-    """A document's HTML for its preview frame, under its own strict policy (no script)."""
-    response = Response(for_browser(html), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = PREVIEW_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response

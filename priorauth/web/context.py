@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
 from priorauth.rules.library import Library
+from priorauth.store.db import WRITER
 from priorauth.store.repository import Actor, record_event
 
 EXTENSION_KEY = "priorauth"
@@ -85,6 +86,17 @@ def close_db(_error: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+def begin_writing() -> None:
+    """End the request's reading transaction and begin a writing one (SQLite: the lock).
+
+    For work that reads what it is about to write and must not see it change in
+    between, such as counting failed logins before counting one more.
+    """
+    session = db()
+    session.commit()
+    session.connection(execution_options=WRITER)
 
 
 def today() -> dt.date:

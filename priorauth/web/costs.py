@@ -20,7 +20,7 @@ from priorauth.rules.assessment import Assessment
 from priorauth.rules.estimate import CostSummaryUnavailable
 from priorauth.store.models import CaseRecord
 
-from . import casefile, context
+from . import casefile, context, delivery
 from .context import View
 from .pages import case_heading
 from .permissions import Permission, case_action
@@ -124,7 +124,7 @@ def preview(record: CaseRecord) -> Response:
         built = _estimate(cost_summary.build_cost_summary_context, case, result, product_id, site)
     except CostSummaryUnavailable:
         abort(409)
-    return casefile.preview_page(cost_summary.COST_SUMMARY_TEMPLATE, built)
+    return delivery.preview_page(cost_summary.COST_SUMMARY_TEMPLATE, built)
 
 
 @bp.get("/cases/<int:case_id>/cost-summary.pdf")
@@ -137,4 +137,4 @@ def pdf(record: CaseRecord) -> Response:
             rendered = _estimate(cost_summary.render_cost_summary, case, result, product_id, site)
     except CostSummaryUnavailable:
         abort(409)
-    return casefile.send_pdf(rendered.pdf, f"cost-summary-case-{record.id}.pdf")
+    return delivery.send_pdf(rendered.pdf, f"cost-summary-case-{record.id}.pdf")

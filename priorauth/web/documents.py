@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from priorauth.store import repository
 from priorauth.store.models import CaseRecord, Document
 
-from . import casefile, context
+from . import context, delivery
 from .permissions import Permission, case_action
 
 bp = Blueprint("documents", __name__)
@@ -31,7 +31,7 @@ def _file_name(record: CaseRecord, stored: Document) -> str:
 @case_action(Permission.CASE_READ, action="document.download")
 def download(record: CaseRecord, document_id: int) -> Response:
     stored = _stored(record, document_id, "document.download")
-    return casefile.send_pdf(stored.pdf, _file_name(record, stored), etag=stored.sha256)
+    return delivery.send_pdf(stored.pdf, _file_name(record, stored), etag=stored.sha256)
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>/view")
@@ -39,6 +39,6 @@ def download(record: CaseRecord, document_id: int) -> Response:
 def view(record: CaseRecord, document_id: int) -> Response:
     """A stored document shown in the browser (the same bytes as the download)."""
     stored = _stored(record, document_id, "document.view")
-    return casefile.send_pdf(
+    return delivery.send_pdf(
         stored.pdf, _file_name(record, stored), inline=True, etag=stored.sha256
     )

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, build_letter_context, render_letter
-from priorauth.documents.letter import draft_letter
+from priorauth.documents.letter import LETTER_TEMPLATE, draft_letter
 from priorauth.documents.review import REVIEW_TEMPLATE, build_review_sheet_context
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
@@ -16,7 +16,7 @@ from priorauth.store.models import CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
 from priorauth.store.workflow import EDITABLE_STATES
 
-from . import casefile, context
+from . import casefile, context, delivery
 from .casefile import LETTER
 from .context import View
 from .fields import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -65,9 +65,17 @@ def _render(record: CaseRecord, case: Case, result: Assessment) -> casefile.Rend
 @bp.get("/cases/<int:case_id>/letter/preview")
 @case_action(Permission.CASE_READ, action="letter.preview")
 def preview(record: CaseRecord) -> Response:
-    """The letter as HTML, for the preview frame."""
+    """The letter as HTML, for the preview frame: built from its context, never rendered
+    to PDF (the PDF is made once, when someone asks for it)."""
     case, result = casefile.assessed(record)
-    return casefile.preview(_render(record, case, result).preview_html)
+    drafted = draft_letter(
+        case,
+        result,
+        context.library(),
+        letter_date=context.today(),
+        narrative=casefile.narrative_of(record),
+    )
+    return delivery.preview_page(LETTER_TEMPLATE, drafted.context)
 
 
 @bp.get("/cases/<int:case_id>/letter/review-sheet")
@@ -80,7 +88,7 @@ def review_sheet(record: CaseRecord) -> Response:
         case, result, context.library(), letter_date=today, narrative=casefile.narrative_of(record)
     )
     sheet = build_review_sheet_context(drafted.review, case, result, prepared_on=today)
-    return casefile.preview_page(REVIEW_TEMPLATE, sheet)
+    return delivery.preview_page(REVIEW_TEMPLATE, sheet)
 
 
 @bp.post("/cases/<int:case_id>/letter.pdf")

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from priorauth.documents.packet import MissingEnclosures, PacketDocument, build_packet
 from priorauth.documents.uploads import UploadRejected
-from priorauth.store.models import CaseRecord, utcnow
+from priorauth.store.models import CaseRecord, Document, utcnow
 from priorauth.store.signatures import (
     SIGNED_APPEAL,
     SIGNED_EXCEPTION,
@@ -33,16 +33,16 @@ bp = Blueprint("packet", __name__)
 CONFIRMATION_MAX_CHARS = 500
 
 
-def _signed(record: CaseRecord, wanted_kinds: frozenset[str]) -> tuple[bytes, str] | None:
-    """What the physician signed, and its kind, when the signature still covers this
-    content and is of a document the packet may lead with; otherwise None."""
+def _signed(record: CaseRecord, wanted_kinds: frozenset[str]) -> Document | None:
+    """What the physician signed, when the signature still covers this content and is of
+    a document the packet may lead with; otherwise None (a fresh, unsigned rendering)."""
     signature = current_signature(record)
     if (
         signature is not None
         and signature.document.kind in wanted_kinds
         and binding_holds(signature, signature.document)
     ):
-        return signature.document.pdf, signature.document.kind
+        return signature.document
     return None
 
 
@@ -88,11 +88,10 @@ def pdf(record: CaseRecord) -> View:
     signed = _signed(record, wanted)
     narrative = casefile.appeal_narrative_of(record) if denial else casefile.narrative_of(record)
     document = None
-    if signed is not None and signed[1] == SIGNED_EXCEPTION:
+    if signed is not None and signed.kind == SIGNED_EXCEPTION:
         # The exception request as signed: with the physician's reason, kept in its record.
         document = PacketDocument.EXCEPTION
-        stored: dict[str, Any] = current_signature(record).document.record or {}  # type: ignore[union-attr]
-        narrative = dict(stored.get("narrative") or {}) or None
+        narrative = dict((signed.record or {}).get("narrative") or {}) or None
     confirmed, reason, error = _confirmation()
     try:
         with casefile.rendering():
@@ -107,7 +106,7 @@ def pdf(record: CaseRecord) -> View:
                 narrative=narrative,
                 uploads=casefile.uploads_of(record),
                 rules=library.appeal_rules,
-                signed_pdf=signed[0] if signed is not None else None,
+                signed_pdf=signed.pdf if signed is not None else None,
                 missing_confirmed=confirmed,
             )
     except UploadRejected as error_:

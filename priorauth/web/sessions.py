@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from priorauth.store import accounts, throttle
 from priorauth.store.models import Organization, User
 from priorauth.store.passwords import hash_password, needs_rehash, verify_password
-from priorauth.store.repository import find_user_by_email
 
 from . import context
 
@@ -69,18 +68,33 @@ def _limits() -> throttle.Limits:
 def check_password(email: str, password: str) -> tuple[Check, User | None]:
     """Check a password against the account, counting the attempt for throttling.
 
-    Used by the login page and by signing (which asks for the password again).
+    Used by the login page and, for the logged-in person's own account only,
+    by signing and the password change. An address may have an account in
+    several organizations: logging in tries each, and the password decides.
     The attempt is added to the request's transaction; the caller commits.
     """
     db = context.db()
     if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
         return Check.THROTTLED, None
-    row = find_user_by_email(db, email)
-    ok = verify_password(row.password_hash if row else None, password)
-    good = row is not None and ok and row.active
+    # The slow hash check holds no lock; then the count is read again and the
+    # attempt recorded in one short write. Guesses made in parallel cannot pass
+    # the limit unseen: past it, the answer is "throttled", right or wrong.
+    if current_user.is_authenticated:
+        mine = db.get(User, current_user.id)
+        candidates = [mine] if mine is not None else []
+    else:
+        candidates = accounts.users_with_email(db, email)
+    row = next((c for c in candidates if verify_password(c.password_hash, password)), None)
+    if not candidates:
+        verify_password(None, password)  # as long as for a known address
+    good = row is not None and row.active
+    context.begin_writing()
+    if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
+        return Check.THROTTLED, None
     throttle.record_attempt(db, email=email, remote_addr=request.remote_addr, succeeded=good)
     if not good:
-        return Check.WRONG, row
+        # A refusal is put down to the account when the address names only one.
+        return Check.WRONG, row or (candidates[0] if len(candidates) == 1 else None)
     assert row is not None
     if needs_rehash(row.password_hash):
         row.password_hash = hash_password(password)

@@ -1,24 +1,22 @@
 # mypy: disallow-subclassing-any=False
 """Signing a letter, and verifying that a PDF is a signed document of record.
 
-The documents layer has no signature hook, so the signed PDF is the letter as
-rendered for the current version, followed by a signature page (rendered by the
-documents layer's own locked-down renderer from ``pages/signature_record.html``)
-joined with pypdf. The page carries the signer's printed name, credentials, NPI,
-the date and time, and the attestation (21 CFR 11.50's name, time and meaning);
-the store keeps the bytes, their SHA-256 and the signature bound to them.
+The signed PDF is the letter (appeal, exception request) rendered again with the
+signer in its own signature block (name, credentials, NPI, the date, and the
+attestation: 21 CFR 11.50's name, time and meaning), then signed with PAdES
+(pyHanko) with the clinic's signing certificate, the signature field on the
+letter's signature line. The store keeps the bytes, their SHA-256 and the
+signature record bound to them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-from io import BytesIO
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
-import pypdf
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
@@ -27,13 +25,16 @@ from wtforms import (
     HiddenField,
     PasswordField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from priorauth.documents import html_to_pdf, render_html, render_letter
-from priorauth.documents.appeal import render_appeal
-from priorauth.documents.exception import render_exception_request
+from priorauth.documents import LETTER_TEMPLATE, Rendered, render_letter
+from priorauth.documents.appeal import APPEAL_TEMPLATE, render_appeal
+from priorauth.documents.exception import EXCEPTION_TEMPLATE, render_exception_request
+from priorauth.documents.pades import check_pdf
+from priorauth.documents.parts import SignedBy
+from priorauth.documents.signed import sign_document
+from priorauth.documents.wording import format_date
 from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment
 from priorauth.store.models import CaseRecord, CaseState, utcnow
@@ -50,25 +51,32 @@ from priorauth.store.signatures import (
     look_up_pdf,
     record_signature,
 )
+from priorauth.store.signing_cert import (
+    SigningIdentity,
+    installation_certificate,
+    signing_identity,
+)
 
 from . import casefile, context
 from .context import View
-from .fields import LONG_TEXT_MAX_CHARS, no_control_characters
+from .fields import LONG_TEXT_MAX_CHARS
 from .pages import case_heading, conflict_page
 from .permissions import Permission, case_action, requires
 from .safety_view import dose_sentences, flag_views
 from .sessions import THROTTLED, Check, check_password
 from .signing_terms import (
     ACKNOWLEDGE,
+    FOR_PRESCRIBER,
     NOT_READY_SIGN,
     SigningTerms,
     content_digest,
     signing_terms,
+    signs_for_prescriber,
+    stored_reason,
 )
 
 bp = Blueprint("signing", __name__)
 
-SIGNATURE_PAGE_TEMPLATE = "pages/signature_record.html"
 WRONG_PASSWORD = "That password is not right. Enter the password you log in with."
 
 
@@ -83,16 +91,9 @@ class SignForm(Form):
         [InputRequired("Confirm that you have read the letter.")],
     )
     acknowledge = BooleanField("I have read the warnings and safety flags listed above.")
-    exception_reason = TextAreaField(
-        "Your reason for a medical exception",
-        [
-            Optional(),
-            Length(max=LONG_TEXT_MAX_CHARS, message=f"At most {LONG_TEXT_MAX_CHARS} characters."),
-            no_control_characters(long_text=True),
-        ],
-        description="Why this patient needs the treatment although the record does not meet "
-        f"the criteria listed above. The request prints it as your words. At most "
-        f"{LONG_TEXT_MAX_CHARS} characters.",
+    for_prescriber = BooleanField(
+        "I sign for the prescribing physician named above, as a physician of the same "
+        "practice; the letter says that I sign for them."
     )
     content_version = HiddenField()
     content_digest = HiddenField()
@@ -148,30 +149,33 @@ def _sign_page(
             unmet=assessment.unmet_required(),
             preview_url=url_for("appeals.appeal_preview", case_id=record.id)
             if appeal
+            else url_for("exception_request.preview", case_id=record.id)
+            if terms.exception_only
             else url_for("letters.preview", case_id=record.id),
+            exception_reason=stored_reason(record),
+            reason_max=LONG_TEXT_MAX_CHARS,
+            version=record.version_id,
             error=error,
             content_version=record.content_version,
             signer=context.user(),
+            for_prescriber=signs_for_prescriber(
+                casefile.readable_case(record), context.user().name, context.user().npi
+            ),
         ),
         status,
     )
 
 
-class _Titled(Protocol):
-    @property
-    def pdf_title(self) -> str: ...
-
-
-class _Signable(casefile.RenderedPdf, Protocol):
-    """A rendered letter or appeal: the signature page names its title and page count."""
-
-    @property
-    def context(self) -> _Titled: ...
+TEMPLATES = {
+    SIGNED_LETTER: LETTER_TEMPLATE,
+    SIGNED_APPEAL: APPEAL_TEMPLATE,
+    SIGNED_EXCEPTION: EXCEPTION_TEMPLATE,
+}
 
 
 def _render_for_signature(
-    record: CaseRecord, case: Case, result: Assessment, kind: str, reason: str
-) -> tuple[_Signable, str, dict[str, Any] | None]:
+    record: CaseRecord, case: Case, result: Assessment, kind: str
+) -> tuple[Rendered[Any], str, dict[str, Any] | None]:
     """What is signed: the appeal after a denial, the exception request for a case the
     rules judge not ready (with the physician's reason), else the letter.
 
@@ -200,7 +204,7 @@ def _render_for_signature(
             library,
             letter_date=today,
             attachments=casefile.attachments_of(record),
-            narrative=casefile.exception_narrative_of(record, reason),
+            narrative=casefile.exception_narrative_of(record),
         )
         return exception, EXCEPTION_ATTESTATION, dict(exception.record)
     letter = render_letter(
@@ -209,23 +213,15 @@ def _render_for_signature(
     return letter, ATTESTATION, None
 
 
-def signature_page_pdf(fields: dict[str, Any], title: str) -> bytes:
-    """The signature page alone, rendered like every other document."""
-    return html_to_pdf(render_html(SIGNATURE_PAGE_TEMPLATE, fields), title=title)
-
-
-def join_pdfs(letter: bytes, signature_page: bytes, *, title: str) -> bytes:
-    """The letter's pages followed by the signature page, as one PDF."""
-    writer = pypdf.PdfWriter()
-    writer.append(pypdf.PdfReader(BytesIO(letter)))
-    writer.append(pypdf.PdfReader(BytesIO(signature_page)))
-    # Only a neutral title: no author, no producer, nothing about the patient.
-    writer.metadata = pypdf.generic.DictionaryObject(
-        {pypdf.generic.NameObject("/Title"): pypdf.generic.TextStringObject(title)}
+def signing_keys() -> SigningIdentity:
+    """The clinic's signing key and certificate: configured, or made once under instance/."""
+    config = current_app.config
+    return signing_identity(
+        Path(current_app.instance_path),
+        context.user().organization_name,
+        key_path=config.get("PRIORAUTH_SIGNING_KEY"),
+        cert_path=config.get("PRIORAUTH_SIGNING_CERT"),
     )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _conflict(record: CaseRecord, message: str) -> tuple[str, int]:
@@ -265,17 +261,19 @@ def sign(record: CaseRecord) -> View:
             "enclosure added or removed), so nothing was signed. Open it again and read "
             "the new version before signing.",
         )
-    reason = (form.exception_reason.data or "").replace("\r\n", "\n").strip()
-    if terms.exception_only and not reason:
-        form.exception_reason.errors = [NOT_READY_SIGN]
+    if terms.exception_only and not stored_reason(record):
         context.record("case.sign", "refused", case_id=record.id, detail="not ready")
         context.db().commit()
         return _sign_page(record, form, result, error=NOT_READY_SIGN, status=422)
     if terms.needs_acknowledgement and not form.acknowledge.data:
         form.acknowledge.errors = [ACKNOWLEDGE]
         return _sign_page(record, form, result, status=422)
-
     who = context.user()
+    for_prescriber = signs_for_prescriber(case, who.name, who.npi)
+    if for_prescriber and not form.for_prescriber.data:
+        form.for_prescriber.errors = [FOR_PRESCRIBER]
+        return _sign_page(record, form, result, status=422)
+
     db = context.db()
     check, _row = check_password(who.email, form.password.data or "")
     if check is not Check.OK:
@@ -284,32 +282,31 @@ def sign(record: CaseRecord) -> View:
         if check is Check.THROTTLED:
             return _sign_page(record, form, result, error=THROTTLED, status=429)
         return _sign_page(record, form, result, error=WRONG_PASSWORD, status=403)
+    # The login attempt is recorded; the render below must not hold the write lock.
+    db.commit()
 
     signed_at = utcnow()
     letter_date = context.today()
+    keys = signing_keys()
     with casefile.rendering():
-        rendered, attestation, rendered_record = _render_for_signature(
-            record, case, result, kind, reason if terms.exception_only else ""
+        rendered, attestation, rendered_record = _render_for_signature(record, case, result, kind)
+        signed = sign_document(
+            rendered,
+            TEMPLATES[kind],
+            SignedBy(
+                name=who.name,
+                credentials=who.credentials,
+                npi=who.npi or "",
+                signed_on=format_date(letter_date),
+                signed_at=signed_at.strftime("%Y-%m-%d %H:%M UTC"),
+                attestation=attestation,
+                for_prescriber=for_prescriber,
+            ),
+            title=rendered.context.pdf_title,
+            key_pem=keys.key_pem,
+            cert_pem=keys.cert_pem,
         )
-        letter_sha = hashlib.sha256(rendered.pdf).hexdigest()
-        title = rendered.context.pdf_title
-        page = signature_page_pdf(
-            {
-                "signer_name": who.name,
-                "signer_credentials": who.credentials,
-                "signer_npi": who.npi or "",
-                "signed_at": signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                "attestation": attestation,
-                "organization": who.organization_name,
-                "case_id": record.id,
-                "case_version": record.content_version,
-                "letter_date": letter_date.isoformat(),
-                "letter_sha256": letter_sha,
-                "letter_pages": rendered.page_count,
-            },
-            title,
-        )
-    pdf = join_pdfs(rendered.pdf, page, title=title)
+    pdf = signed.pdf
     try:
         document = casefile.add_document(
             record,
@@ -330,9 +327,12 @@ def sign(record: CaseRecord) -> View:
             signed_at=signed_at,
             attestation=attestation,
         )
-        detail = "medical exception" if kind == SIGNED_EXCEPTION else ""
-        if terms.needs_acknowledgement:
-            detail = f"{detail}; warnings acknowledged".lstrip("; ")
+        notes = [
+            "medical exception" if kind == SIGNED_EXCEPTION else "",
+            "warnings acknowledged" if terms.needs_acknowledgement else "",
+            "for the prescriber on the case" if for_prescriber else "",
+        ]
+        detail = "; ".join(note for note in notes if note)
         context.record("case.sign", "ok", case_id=record.id, document_id=document.id, detail=detail)
         db.commit()
     except (AlreadySigned, EditConflict, IntegrityError):
@@ -399,4 +399,14 @@ def verify() -> View:
         case_id=status.case_id,
         document_id=status.document_id,
     )
-    return render_template("pages/verify.html", form=form, result=_status_view(status))
+    digital = check_pdf(data, trusted_pem=_installation_certificate()) if data else None
+    return render_template(
+        "pages/verify.html", form=form, result=_status_view(status), digital=digital
+    )
+
+
+def _installation_certificate() -> bytes | None:
+    return installation_certificate(
+        Path(current_app.instance_path),
+        cert_path=current_app.config.get("PRIORAUTH_SIGNING_CERT"),
+    )

@@ -19,6 +19,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from priorauth.documents.exception import EXCEPTION_REASON
+from priorauth.domain.case import Case
 from priorauth.rules.assessment import Assessment, Verdict
 from priorauth.store import casework
 from priorauth.store.models import CaseRecord, CaseState
@@ -34,6 +36,9 @@ NOT_READY_SIGN = (
     "record your reason for a medical exception: the request then says so and argues it."
 )
 ACKNOWLEDGE = "Confirm that you have read the warnings and safety flags above."
+FOR_PRESCRIBER = (
+    "Confirm that you sign for the prescribing physician named above: the letter will say so."
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,22 @@ def signing_terms(assessment: Assessment, *, appeal: bool = False) -> SigningTer
         exception_only=not_ready and not appeal,
         warnings=tuple(dict.fromkeys((*reasons, *flags))),
     )
+
+
+def signs_for_prescriber(case: Case, signer_name: str, signer_npi: str | None) -> str:
+    """The prescriber the signer signs for, named as the letter names them, when the
+    case's prescriber is another physician (by NPI); "" when the signer is the prescriber."""
+    prescriber = case.prescriber
+    if signer_npi and signer_npi == prescriber.npi:
+        return ""
+    if not signer_npi and signer_name.strip().casefold() == prescriber.name.strip().casefold():
+        return ""
+    return f"{prescriber.name}, {prescriber.credentials} (NPI {prescriber.npi})"
+
+
+def stored_reason(record: CaseRecord) -> str:
+    """The physician's reason for a medical exception, as saved with the case ("" if none)."""
+    return str((record.narrative or {}).get(EXCEPTION_REASON, ""))
 
 
 def content_digest(record: CaseRecord, *, kind: str, document_date: dt.date) -> str:

@@ -32,7 +32,7 @@ from .context import View
 from .fields import no_control_characters, options
 from .pages import conflict_page
 from .permissions import Permission, case_action
-from .signing_terms import NOT_READY_SEND
+from .signing_terms import NOT_READY_SEND, ready_to_submit
 from .workflow_panel import ASSIGNABLE_ROLES, state_label
 
 bp = Blueprint("workflow", __name__)
@@ -166,6 +166,19 @@ def transition(record: CaseRecord, name: str) -> View:
             "The letter needs a signature first",
             "The case changed after the letter was signed. Send the new version "
             "for signature, then submit it.",
+        )
+    if (
+        found.name == "submit"
+        and record.state == CaseState.SIGNED
+        and _not_ready(record)
+        and not ready_to_submit(record, Verdict.NOT_READY)
+    ):
+        return conflict_page(
+            record,
+            "Not ready to submit",
+            "The letter was signed as a standard request, but the rules now judge the case "
+            "not ready. Complete what is missing, or have it signed as a medical-exception "
+            "request, then submit.",
         )
     not_ready = found.name == "send_for_signature" and _not_ready(record)
     if not_ready and request.method == "POST" and request.form.get("as_exception") != "y":

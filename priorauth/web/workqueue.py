@@ -2,7 +2,7 @@
 
 Plain values for the dashboard template: sections of items, each naming a case,
 what is due and when, most urgent first. Each section is one indexed query on
-the cases' list columns (``listing.queue``), its first items and its count,
+the cases' list columns (``queues.queue``), its first items and its count,
 however many cases there are.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from priorauth.rules.assessment import VERDICT_LABELS, Verdict
-from priorauth.store import listing
-from priorauth.store.listing import QueueEntry, QueueRule
+from priorauth.store import listing, queues
 from priorauth.store.models import CaseRecord, CaseState, Role
+from priorauth.store.queues import QueueEntry, QueueRule
 from priorauth.store.signatures import SIGNED_EXCEPTION, current_signature
 
 from .signing_terms import needs_resigning
@@ -213,9 +213,12 @@ def build(
     )
     units = Section("units", "Units used of units approved", "From the usage recorded.")
     rules: dict[str, tuple[QueueRule, Describe | None]] = {
-        "to_complete": (QueueRule(S.DRAFT), None),
+        "to_complete": (QueueRule(S.DRAFT, with_signatures=True), None),
         "to_sign": (QueueRule(S.READY_FOR_SIGNATURE), _to_sign),
-        "to_submit": (QueueRule(S.SIGNED, needs_current_signature=True), _signed),
+        "to_submit": (
+            QueueRule(S.SIGNED, needs_current_signature=True, with_signatures=True),
+            _signed,
+        ),
         "to_resign": (QueueRule(S.SIGNED, lacks_current_signature=True), _signed_not_ready),
         "pended": (
             QueueRule(
@@ -269,7 +272,7 @@ def build(
         return sections
     for section in sections:
         rule, describe = rules[section.key]
-        entries, section.total = listing.queue(session, scope, rule, limit=SECTION_ITEMS)
+        entries, section.total = queues.queue(session, scope, rule, limit=SECTION_ITEMS)
         if describe is None:
             describe = _draft(verdicts([entry.record for entry in entries]))
         section.items = [describe(entry) for entry in entries]

@@ -24,7 +24,7 @@ from priorauth.cli.server import MAX_WORKERS, default_workers, worker_count
 from priorauth.store.seed import DEMO_ACCOUNTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from live_calls import call, log_in, post_form
+from raw_http import call, log_in, post_form
 
 PRIORAUTH = Path(sys.executable).parent / "priorauth"
 

@@ -28,6 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 # A case file without its own as_of is judged and dated on this day, so the text is stable.
 DEFAULT_AS_OF = "2026-11-20"
+SEND_SEPARATELY = "Sent separately by the clinic (synthetic)."
 EXAMPLE_DOCUMENTS = (
     "letter",
     "review-sheet",
@@ -88,6 +89,8 @@ def render_text(case: GoldenCase, tmp_dir: Path) -> str:
                 str(out),
                 "--as-of",
                 as_of or DEFAULT_AS_OF,
+                # The examples attach few files: staff confirm sending the rest separately.
+                *(["--send-separately", SEND_SEPARATELY] if case.document == "packet" else []),
             ]
         )
     if status != 0:

@@ -421,3 +421,13 @@ def test_the_declared_type_may_be_written_loosely_and_names_are_cleaned() -> Non
     # Kept as its clean rebuild (upload_pdf), which is what the size and hash describe.
     assert checked.data.startswith(b"%PDF-1.7")
     assert checked.attachment.size_bytes == len(checked.data)
+
+
+def test_the_cover_names_what_follows_separately(case: Case, library: Library) -> None:
+    packet = build_packet(
+        case, evaluate(case, library, TODAY), library, packet_date=TODAY, missing_confirmed=True
+    )
+    assert packet.cover.to_follow == packet.missing_enclosures != ()
+    cover = " ".join(pdf_inspect.reader(packet.pdf).pages[0].extract_text().split())
+    assert "To follow separately:" in cover
+    assert "Nerve conduction study" in cover

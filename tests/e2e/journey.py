@@ -284,6 +284,10 @@ class Journey:
         self.checkpoint(page, name)
         physician = next(a for a in DEMO_ACCOUNTS if a.role == "physician")
         page.locator("#read_it").check()
+        # Warnings and serious safety flags are acknowledged when the page lists them.
+        for box in ("#acknowledge", "#for_prescriber"):
+            if page.locator(box).count():
+                page.locator(box).check()
         page.get_by_label("Your password").fill(physician.password)
         heading = page.get_by_role("heading", level=1).inner_text()
         self.submit(self.button(heading.replace("Read and sign", "Sign")), "sign")
@@ -343,6 +347,7 @@ class Journey:
         self.checkpoint(page, "17-upload-refused")
         for filename, enclosure in (
             ("ncs-report.pdf", "ncs_report"),
+            ("neurology-note.pdf", "neurology_note"),
             ("denial-notice.pdf", "denial_notice"),
         ):
             page.set_input_files("#file", str(ATTACHMENTS / filename))

@@ -357,7 +357,10 @@ def test_creating_an_account_checks_what_it_needs(db_session: Session) -> None:
         accounts.create_user(db_session, organization.id, bad)
     assert set(caught.value.problems) == {"email", "name", "role", "password"}
     physician = accounts.NewAccount(
-        email="doc@demo.example", name="Doc Two", role="physician", password="x" * 12
+        email="doc@demo.example",
+        name="Doc Two",
+        role="physician",
+        password="Quiet-Harbor-Lantern-42",
     )
     with pytest.raises(accounts.AccountError) as caught:
         accounts.create_user(db_session, organization.id, physician)
@@ -369,7 +372,7 @@ def test_creating_an_account_checks_what_it_needs(db_session: Session) -> None:
             email="Doc@Demo.example",
             name="Doc Two",
             role="physician",
-            password="x" * 12,
+            password="Quiet-Harbor-Lantern-42",
             credentials="DO",
             npi="1234567893",
         ),

@@ -71,7 +71,7 @@ def test_an_administrator_creates_an_account_that_can_log_in(app: Flask) -> None
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"email": "billing@demo.example"}, "already exists"),
+        ({"email": "billing@demo.example"}, "already exists in your organization"),
         ({"npi": "1234567890"}, "check digit is wrong"),
         ({"npi": ""}, "needs their NPI"),
         ({"password": "short"}, "at least 12 characters"),
@@ -207,3 +207,39 @@ def test_an_active_session_stays_and_a_session_without_a_time_ends(
 def test_the_idle_limit_is_fifteen_minutes_and_the_cookie_matches(app: Flask) -> None:
     assert app.config["PRIORAUTH_IDLE_MINUTES"] == 15
     assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 15 * 60
+
+
+def test_creating_an_account_does_not_tell_that_another_organization_has_the_address(
+    app: Flask, other_clinic: Any
+) -> None:
+    other_email, other_password = other_clinic()
+    admin = app.test_client()
+    log_in_demo(admin, "admin")
+    made = admin.post(
+        "/admin/users/new",
+        data=_account(email=other_email, role="billing", npi="", credentials=""),
+    )
+    # Exactly what an unknown address gets: the account is made, in this organization.
+    assert made.status_code == 303
+    assert other_email in page_text(admin.get("/admin/users").text)
+    # Each person logs in to their own organization with their own password.
+    ours, theirs = app.test_client(), app.test_client()
+    log_in(ours, other_email, "correct horse battery")
+    log_in(theirs, other_email, other_password)
+    assert "Demo Clinic" in page_text(ours.get("/").text)
+    assert "Other Clinic" in page_text(theirs.get("/").text)
+    # Within one organization an address is still one account.
+    again = admin.post("/admin/users/new", data=_account(email=other_email, role="billing"))
+    assert again.status_code == 422
+    assert "already exists in your organization" in page_text(again.text)
+
+
+def test_one_address_never_gets_one_password_twice(app: Flask, other_clinic: Any) -> None:
+    other_email, other_password = other_clinic()
+    admin = app.test_client()
+    log_in_demo(admin, "admin")
+    data = _account(email=other_email, role="billing", npi="", credentials="")
+    data["password"] = other_password
+    response = admin.post("/admin/users/new", data=data)
+    assert response.status_code == 422
+    assert "Choose another password" in page_text(response.text)

@@ -28,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from web_helpers import (
+    TODAY,
     another_valid_npi,
     blank_pdf,
     build_case,
@@ -41,8 +42,10 @@ from priorauth.store.db import make_engine, session_factory
 from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
 from priorauth.store.passwords import hash_password
+from priorauth.store.signatures import SIGNED_LETTER
 from priorauth.store.workflow import TRANSITIONS
 from priorauth.web.permissions import PUBLIC_ENDPOINTS, endpoint_permission
+from priorauth.web.signing_terms import content_digest
 
 ROLES = ("billing", "physician", "advocate", "admin")
 KINDS = ("own", "unassigned", "other")
@@ -127,7 +130,17 @@ def _sign(world: World) -> dict[str, Any]:
         "password": demo_account("physician").password,
         "read_it": "y",
         "content_version": str(world.record.content_version),
+        # What the signing page would carry for this case today (no denial, no upload).
+        "content_digest": content_digest(world.record, kind=SIGNED_LETTER, document_date=TODAY),
     }
+
+
+def _exception_reason(world: World) -> dict[str, Any]:
+    return {"exception_reason": "A reason (synthetic).", "version": str(world.record.version_id)}
+
+
+# The required enclosures the cases here lack, confirmed as sent separately.
+SEND_SEPARATELY = {"confirm_missing": "y", "reason": "Faxed by the lab (synthetic)."}
 
 
 def _submission(world: World) -> dict[str, Any]:
@@ -315,6 +328,10 @@ TABLE: list[Row] = [
     Row("auth.login", "GET", every="302 302 302 302"),
     Row("auth.login", "POST", every="302 302 302 302", data=lambda _w: {}),
     Row("auth.logout", "POST", every="302 302 302 302", data=lambda _w: {}),
+    Row("health.check", "GET", every="200 200 200 200"),
+    Row("auth.change_password", "GET", every="200 200 200 200"),
+    # Nothing typed: the form is shown again with its messages, to everyone.
+    Row("auth.change_password", "POST", every="422 422 422 422", data=lambda _w: {}),
     Row("dashboard.index", "GET", every="200 200 200 200"),
     # The search is posted (no patient name in a URL); it lists only what each person reaches.
     Row("dashboard.index", "POST", every="200 200 200 200", data=_search),
@@ -407,6 +424,10 @@ TABLE: list[Row] = [
     Row("letters.narrative", "POST", data=_narrative, **PHYSICIAN_POST),
     Row("signing.sign", "GET", setup="ready", **PHYSICIAN_GET),
     Row("signing.sign", "POST", setup="ready", data=_sign, **PHYSICIAN_POST),
+    Row("exception_request.preview", "GET", setup="ready", **READ),
+    Row(
+        "exception_request.reason", "POST", setup="ready", data=_exception_reason, **PHYSICIAN_POST
+    ),
     Row("workflow.assign", "POST", data=_assign, **BILLING_POST),
     # Renewal: a continuation draft from the case (billing staff start cases).
     Row("cases.continuation", "POST", setup="approved", data=lambda _w: {}, **BILLING_POST),
@@ -434,7 +455,7 @@ TABLE: list[Row] = [
         data=lambda _w: {},
         **APPEAL_DOCUMENT_POST,
     ),
-    Row("packet.pdf", "POST", data=lambda _w: {}, **BILLING_AND_ADVOCATE_CASE_POST),
+    Row("packet.pdf", "POST", data=lambda _w: SEND_SEPARATELY, **BILLING_AND_ADVOCATE_CASE_POST),
     Row("attachments.upload", "POST", data=_upload, **BILLING_AND_ADVOCATE_CASE_POST),
     Row(
         "attachments.remove",
@@ -510,6 +531,14 @@ TABLE: list[Row] = [
         own="403 403 403 303",
         other="403 403 403 404",
         data=lambda _w: {"active": "0"},
+        about_user=True,
+    ),
+    Row(
+        "admin.sign_out",
+        "POST",
+        own="403 403 403 303",
+        other="403 403 403 404",
+        data=lambda _w: {},
         about_user=True,
     ),
     Row("admin.audit", "GET", every="403 403 403 200"),
@@ -633,6 +662,8 @@ class _Fixture:
             list(record.documents)
             list(record.attachments)
             list(record.usage)
+            list(record.denials)
+            list(record.decisions)
             number = next(self.counter)
             target = User(
                 organization_id=self.other_org if kind == "other" else self.demo_org,
@@ -665,7 +696,7 @@ class _Fixture:
                 values["document_id"] = world.record.documents[-1].id
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = world.advocate_id
-            if row.endpoint == "admin.set_active":
+            if row.endpoint in ("admin.set_active", "admin.sign_out"):
                 values = {"user_id": world.target_user_id}
             if row.endpoint == "signing.verify":
                 values = {}

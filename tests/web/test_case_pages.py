@@ -270,3 +270,18 @@ def test_the_letter_preview_is_clean_and_the_review_sheet_holds_the_doubts(
     row = text.split("Authorization period:", 1)[1][:600]
     assert "not confirmed by a source" in row
     assert "Source:" in row
+
+
+def test_the_letter_preview_is_built_without_a_pdf_render(
+    logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview frame reloads often; a whole WeasyPrint layout per GET would be wasted."""
+    case_id = create_case(logged_in)
+
+    def no_pdf(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("the preview rendered a PDF")
+
+    monkeypatch.setattr("weasyprint.HTML.write_pdf", no_pdf)
+    preview = logged_in.get(f"/cases/{case_id}/letter/preview")
+    assert preview.status_code == 200
+    assert "Avery Testpatient" in page_text(preview.text)

@@ -10,7 +10,7 @@ import pydantic
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from live_calls import call, live_server, log_in
+from raw_http import call, live_server, log_in
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import cidp_case_data, cidp_formdata, demo_account, log_in_demo, page_text
@@ -109,8 +109,8 @@ def base(app: Flask) -> Iterator[str]:
     "path",
     [
         "/cases/99999999999999999999999",
-        "/cases/9223372036854775808",
-        "/cases/9223372036854775807",
+        "/cases/2147483648",
+        "/cases/2147483647",
         "/cases/99999999999999999999999/edit",
         "/admin/users/99999999999999999999999/active",
     ],

@@ -73,7 +73,7 @@ def _signed_documents(sessions: Sessions, case_id: int) -> list[Document]:
         )
 
 
-def test_signing_stores_a_signed_pdf_with_the_signature_page(
+def test_signing_stores_the_signed_letter_with_its_signature_block_filled(
     logged_in: FlaskClient, physician: FlaskClient, sessions: Sessions
 ) -> None:
     case_id = create_case(logged_in)
@@ -90,14 +90,16 @@ def test_signing_stores_a_signed_pdf_with_the_signature_page(
     assert hashlib.sha256(document.pdf).hexdigest() == document.sha256
     text = _pdf_text(document.pdf)
     assert "Avery Testpatient" in text  # the letter itself
-    signature_page = text[text.index("Electronic signature record") :]
-    assert "Dana Example, MD" in signature_page
-    assert "1234567893" in signature_page
-    assert "2026-" in signature_page and "UTC" in signature_page
-    assert "medically necessary" in signature_page
-    assert "Avery" not in signature_page  # the signature page names the case, not the patient
+    block = text[text.index("Signature (electronic)") :]
+    assert "Dana Example, MD" in block
+    assert "1234567893" in block
+    assert "2026-" in block and "UTC" in block
+    assert "medically necessary" in block  # the attestation, in the letter's own block
+    assert "Electronic signature record" not in text  # no separate signature page
     metadata = pypdf.PdfReader(io.BytesIO(document.pdf)).metadata or {}
-    assert set(metadata) <= {"/Title"}
+    # The digital signature's incremental update names its tool and time; nothing else.
+    assert set(metadata) <= {"/Title", "/Producer", "/ModDate"}
+    assert "Avery" not in str(dict(metadata)) and "Testpatient" not in str(dict(metadata))
     assert "Avery" not in str(metadata.get("/Title", ""))
 
     with sessions() as session:
@@ -185,7 +187,9 @@ def test_only_the_prescriber_or_an_assigned_physician_signs(
     assigned = logged_in.post(f"/cases/{case_id}/assignments", data={"user_id": str(doctor_id)})
     assert assigned.status_code == 303
     assert f"Case {case_id}" in client.get("/").text
-    assert _sign(client, case_id).status_code == 303
+    # Not the prescriber on the case: they confirm signing for them.
+    assert _sign(client, case_id).status_code == 422
+    assert _sign(client, case_id, for_prescriber="y").status_code == 303
 
 
 def test_editing_after_signing_supersedes_the_signature(
@@ -346,7 +350,7 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
             values = {**row.args, "case_id": case_id}
             if row.endpoint == "workflow.unassign":
                 values["user_id"] = people["advocate"].id
-            if row.endpoint == "admin.set_active":
+            if row.endpoint in ("admin.set_active", "admin.sign_out"):
                 values = {"user_id": people["physician"].id}
             if row.endpoint == "attachments.remove":
                 values["attachment_id"] = 1

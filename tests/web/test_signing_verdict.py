@@ -108,9 +108,23 @@ def test_a_not_ready_case_is_signed_only_as_an_exception_that_says_so(
     assert "cannot be signed as a standard request" in page_text(refused.text)
     assert _signatures(sessions, case_id) == []
 
-    signed = physician.post(
-        f"/cases/{case_id}/sign", data={**form, "exception_reason": REASON, "acknowledge": "y"}
+    # The reason is saved first (a new version), and shown in the request before signing.
+    page = physician.get(f"/cases/{case_id}/sign")
+    saved = physician.post(
+        f"/cases/{case_id}/exception/reason",
+        data={"exception_reason": REASON, "version": _version(page.text)},
     )
+    assert saved.status_code == 303
+    preview = physician.get(f"/cases/{case_id}/exception/preview")
+    assert "no neurologist within 300 km" in page_text(preview.text)
+    assert "Request for a medical exception" in page_text(preview.text)
+    assert (
+        f'src="/cases/{case_id}/exception/preview"' in physician.get(f"/cases/{case_id}/sign").text
+    )
+    stale = physician.post(f"/cases/{case_id}/sign", data={**form, "acknowledge": "y"})
+    assert stale.status_code == 409  # opened before the reason was saved
+    fresh = _sign_form(physician, case_id)
+    signed = physician.post(f"/cases/{case_id}/sign", data={**fresh, "acknowledge": "y"})
     assert signed.status_code == 303, page_text(signed.text)[:800]
     (signature,) = _signatures(sessions, case_id)
     assert signature.document.kind == SIGNED_EXCEPTION
@@ -120,9 +134,18 @@ def test_a_not_ready_case_is_signed_only_as_an_exception_that_says_so(
     assert "Why this patient needs an exception to the standard criteria" in text
     assert "no neurologist within 300 km" in text
     assert "Diagnosed and managed by a neurologist" in text
-    # Billing sees it ready to submit, as what it is.
+    # Billing sees it ready to submit, as what it is; its packet leads with it, as signed.
     dashboard = page_text(logged_in.get("/").text)
     assert "Signed medical-exception request" in dashboard
+    made = logged_in.post(
+        f"/cases/{case_id}/packet.pdf",
+        data={"confirm_missing": "y", "reason": "Sent separately (synthetic)."},
+    )
+    assert made.status_code == 303, page_text(made.text)[:500]
+    packet = _pdf_text(logged_in.get(made.headers["Location"]).data)
+    assert "Request for a medical exception" in packet
+    assert "no neurologist within 300 km" in packet
+    assert "signed by the physician" in packet
 
 
 def test_a_standard_letter_signed_before_the_verdict_changed_is_not_ready_to_submit(
@@ -144,6 +167,9 @@ def test_a_standard_letter_signed_before_the_verdict_changed_is_not_ready_to_sub
         session.commit()
     dashboard = page_text(logged_in.get("/").text)
     assert "Signed, but not ready" in dashboard
+    page = logged_in.get(f"/cases/{case_id}/state/submit")
+    assert page.status_code == 409
+    assert "not ready" in page_text(page.text)
     queue = (
         dashboard[dashboard.index("Signed, ready to submit") :]
         if "Signed, ready to submit" in dashboard
@@ -290,3 +316,27 @@ def test_a_packet_missing_required_enclosures_is_refused_or_carries_the_confirma
     )
     page = page_text(logged_in.get(f"/cases/{case_id}/attachments").text)
     assert "Superseded: a newer signed document was made after it" in page
+
+
+def test_a_bad_exception_reason_gets_a_field_message_and_is_kept(
+    logged_in: FlaskClient, physician: FlaskClient, sessions: Sessions
+) -> None:
+    case_id = _not_ready_case(logged_in)
+    assert _send(logged_in, case_id, as_exception="y").status_code == 303
+    version = _version(physician.get(f"/cases/{case_id}/sign").text)
+    empty = physician.post(
+        f"/cases/{case_id}/exception/reason", data={"exception_reason": " ", "version": version}
+    )
+    assert empty.status_code == 422
+    assert "Write your reason" in page_text(empty.text)
+    too_long = "x" * 4001
+    long = physician.post(
+        f"/cases/{case_id}/exception/reason",
+        data={"exception_reason": too_long, "version": version},
+    )
+    assert long.status_code == 422
+    assert "Shorten the reason to 4000 characters" in page_text(long.text)
+    assert too_long in long.text  # the input is kept
+    with sessions() as session:
+        record = session.get(CaseRecord, case_id)
+        assert record is not None and not (record.narrative or {})

@@ -1,10 +1,13 @@
-"""Server-side login sessions; the audit chain head's signature.
+"""Server-side login sessions; the audit chain head's signature; emails unique per organization.
 
 Adds ``user_sessions`` (one row per login, ended by logout, a password change or
 an administrator) and ``audit_chain_head.head_mac`` (HMAC of the head under a key
-kept outside the database). A new table and a nullable column only: columns are
-added with plain ALTER TABLE (no batch copy), so SQLite keeps the append-only
-triggers of migration 0002.
+kept outside the database), and makes an email unique within an organization
+instead of across the server (so creating an account never tells whether another
+organization has that address). The head's column is added with plain ALTER
+TABLE, so SQLite keeps the append-only triggers of migration 0002; ``users``
+(which has no triggers) is copied by batch mode on SQLite, with foreign keys
+off during the migration and checked after it (env.py).
 
 Revision ID: 0004
 Revises: 0003
@@ -26,6 +29,10 @@ UTC_DATETIME = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.add_column("audit_chain_head", sa.Column("head_mac", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint("uq_users_email", type_="unique")
+        batch.create_unique_constraint("uq_users_organization_id", ["organization_id", "email"])
+        batch.create_index("ix_users_email", ["email"])
     op.create_table(
         "user_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -43,6 +50,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Fails if two organizations now share an address: resolve that by hand first.
+    with op.batch_alter_table("users") as batch:
+        batch.drop_index("ix_users_email")
+        batch.drop_constraint("uq_users_organization_id", type_="unique")
+        batch.create_unique_constraint("uq_users_email", ["email"])
     op.drop_index(op.f("ix_user_sessions_user_id"), table_name="user_sessions")
     op.drop_table("user_sessions")
     # Plain DROP COLUMN (SQLite 3.35+), as migration 0003 does.

@@ -38,11 +38,13 @@ BATCH_CASES = 500
 # Frozen copy of priorauth.store.models.LISTING_INDEXES (built after the backfill).
 INDEXES = (
     ("organization_id", "updated_at", "id"),
+    ("organization_id", "state", "id"),
     ("organization_id", "state", "signed_current", "approved_units"),
     ("organization_id", "state", "respond_by"),
     ("organization_id", "state", "submitted_on"),
     ("organization_id", "state", "authorization_end"),
     ("organization_id", "payer_name"),
+    ("organization_id", "prescriber_npi"),
     ("organization_id", "search_text"),
 )
 REFERENCE_SEPARATOR = "\n"
@@ -169,7 +171,7 @@ def _columns(
         "patient_name": name.strip()[:200],
         "payer_name": _text(coverage.get("payer_name"), 200),
         "payer_references": REFERENCE_SEPARATOR.join(references),
-        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold(),
+        "search_text": REFERENCE_SEPARATOR.join([name.strip(), *references]).casefold()[:600],
         "verdict": (str(assessment.get("verdict") or "")[:30] or None) if assessment else None,
         "verdict_as_of": dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None,
         "verdict_payer_id": (str(assessment.get("payer_id") or "")[:60] or None)
