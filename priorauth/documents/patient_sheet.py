@@ -31,20 +31,22 @@ from .wording import format_date, plural
 PATIENT_SHEET_TEMPLATE = "documents/patient_sheet.html"
 PDF_TITLE = "About your treatment"
 
-# Where each fact comes from (the reference notes the project keeps, with their own sources).
+# Where each fact comes from, named as the patient can look it up. The project's
+# notes hold them: ivig-products-billing.md §1.2 (label), ivig-criteria.md §1.5 and
+# anchor-systems.md (tests payers ask for), ivig-products-billing.md §6 (rates),
+# ivig-criteria.md [S15] (Immune Deficiency Foundation).
 SOURCE_BOXED_WARNING = (
-    "Boxed warning on every IVIG label (thrombosis, kidney problems): DailyMed Privigen label, "
-    "updated Apr 4, 2022 (ivig-products-billing.md §1.2)"
+    "Warning on IVIG labels about blood clots (thrombosis) and kidney problems: "
+    "Privigen label on DailyMed, updated April 4, 2022"
 )
 SOURCE_TESTS = (
-    "Health plans' criteria: platelet count and creatinine among the data payers ask for "
-    "(ivig-criteria.md §1.5); baseline BUN/creatinine within 30 days (Medical Mutual Gamunex-C "
-    "criteria, anchor-systems.md)"
+    "Health plans' immune globulin criteria, e.g. Medical Mutual (Gamunex-C): kidney blood "
+    "tests (BUN and creatinine) within 30 days before treatment"
 )
-SOURCE_INFUSION = "Infusion time from the product label's rate steps (ivig-products-billing.md §6)"
+SOURCE_INFUSION = "Infusion time worked out from the rate steps in the product's label"
 SOURCE_MEDICARE_PI = (
     'Immune Deficiency Foundation: "Understanding the benefits of Medicare Part B coverage for PI '
-    'diagnoses" (Aug 6, 2019) and "Medicare Home IVIG Benefit: FAQs" (Jan 19, 2023) [S15]'
+    'diagnoses" (Aug 6, 2019) and "Medicare Home IVIG Benefit: FAQs" (Jan 19, 2023)'
 )
 SITE_WORDS = {
     SiteOfCare.HOSPITAL_OUTPATIENT: "at a hospital infusion clinic",
