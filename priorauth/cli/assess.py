@@ -16,6 +16,7 @@ DOCUMENTS = (
     "letter",
     "review-sheet",
     "cost-summary",
+    "patient-sheet",
     "appeal",
     "exception",
     "peer-to-peer",

@@ -29,6 +29,7 @@ from priorauth.documents.cost_summary import render_cost_summary
 from priorauth.documents.exception import NoExceptionNeeded, render_exception_request
 from priorauth.documents.letter import draft_letter
 from priorauth.documents.packet import MissingEnclosures, build_packet
+from priorauth.documents.patient_sheet import render_patient_sheet
 from priorauth.documents.pdfa import render_pdfa
 from priorauth.documents.peer_to_peer import render_peer_to_peer
 from priorauth.documents.review import render_review_sheet
@@ -183,6 +184,11 @@ def render_document(
                 site=site,
             )
             return Output(summary.pdf, summary.html, summary.html)
+        if document == "patient-sheet":
+            sheet = render_patient_sheet(
+                case_file.case, assessment, library, prepared_on=document_date
+            )
+            return Output(sheet.pdf, sheet.html, sheet.html)
         return _render_from_wrapper(
             document,
             case_file,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from priorauth.domain.case import PLAN_LABELS, Case, Prescriber, RequestType
 from priorauth.domain.facts import SPECIALTIES
 from priorauth.rules.assessment import Assessment, Status, Verdict
+from priorauth.rules.codesets import icd10cm_entry
 from priorauth.rules.library import Library
 from priorauth.rules.schema import CoverageStatus, IndicationDefinition
 
@@ -106,7 +107,11 @@ def _diagnoses(case: Case, definition: IndicationDefinition) -> list[Marked[Diag
     diagnoses = []
     for code in case.icd10_codes:
         known = definition.code(code)
-        if known is None:
+        entry = icd10cm_entry(code) if definition.any_code and known is None else None
+        if entry is not None:
+            # A condition outside the library: the code set's own description.
+            diagnoses.append(Marked(Diagnosis(entry.code, entry.description), ()))
+        elif known is None:
             diagnoses.append(
                 Marked(
                     Diagnosis(code, ""),

@@ -41,7 +41,7 @@ def case_problems(case: Case, library: Library) -> list[Problem]:
         not_billable = icd10cm_problem(code)
         if not_billable is not None:
             problems.append(Problem(field=f"icd10_codes.{index}", message=not_billable))
-        elif definition.code(code) is None:
+        elif definition.code(code) is None and not definition.any_code:
             known = ", ".join(c.code for c in definition.codes[:8])
             problems.append(
                 Problem(
@@ -50,6 +50,14 @@ def case_problems(case: Case, library: Library) -> list[Problem]:
                     + ("…" if len(definition.codes) > 8 else ""),
                 )
             )
+    if definition.any_code and not case.clinical_summary.strip():
+        # A condition outside the library rests on the physician's reasons alone.
+        problems.append(
+            Problem(
+                field="clinical_summary",
+                message="give the physician's rationale for immune globulin in this condition",
+            )
+        )
     if case.regimen.product_id not in library.products:
         problems.append(
             Problem(

@@ -162,6 +162,7 @@ def load_definitions(root: Path) -> Definitions:
         if definition is None:
             continue
         definition = _confirm_codes(path, label, definition, problems)
+        problems.extend(_check_periods(path, label, definition))
         if definition.id != path.parent.name:
             problems.append(
                 f"{path} → {label} → id: must match its folder name {path.parent.name!r}"
@@ -222,6 +223,26 @@ def load_definitions(root: Path) -> Definitions:
         catalog_as_of=catalog_as_of,
         file_versions=versions,
     )
+
+
+def _check_periods(path: Path, label: str, definition: IndicationDefinition) -> list[str]:
+    """Every indication has its periods from a source, or says why it has none.
+
+    Periods without a citation must be marked unverified, and an unverified mark
+    (or a missing period) needs the reason in the note.
+    """
+    periods = definition.authorization
+    crumb = f"{path} → {label} → authorization"
+    has_period = periods.initial_months is not None or periods.continuation_months is not None
+    if not has_period and not periods.unverified:
+        return [
+            f"{crumb}: give the periods from a source, or set unverified = true with the reason"
+        ]
+    if has_period and not periods.citations and not periods.unverified:
+        return [f"{crumb}: cite the source of the periods, or set unverified = true"]
+    if periods.unverified and not periods.note.strip():
+        return [f"{crumb} → note: say why the periods are unverified"]
+    return []
 
 
 def _confirm_codes(

@@ -396,7 +396,10 @@ class IndicationDefinition(Frozen):
     summary: str = ""
     coverage: CoverageStatus = CoverageStatus.STANDARD
     exception_needs: tuple[str, ...] = ()
-    codes: tuple[DiagnosisCode, ...] = Field(min_length=1)
+    # A condition not in the library: any billable ICD-10-CM code is accepted (the
+    # engine checks it against the code set); `codes` may then be empty.
+    any_code: bool = False
+    codes: tuple[DiagnosisCode, ...] = ()
     questions: tuple[Question, ...] = ()
     criteria: tuple[Criterion, ...] = ()
     dosing: tuple[DosingLimit, ...] = Field(min_length=1)
@@ -408,6 +411,8 @@ class IndicationDefinition(Frozen):
     def _consistent(self) -> IndicationDefinition:
         if self.schema_version != SCHEMA_VERSION:
             raise ValueError(f"schema_version {self.schema_version} is not {SCHEMA_VERSION}")
+        if not self.codes and not self.any_code:
+            raise ValueError("codes: list at least one ICD-10-CM code (or set any_code = true)")
         cited = {c.id for c in self.citations}
         asked = {q.fact for q in self.questions}
         seen: set[str] = set()

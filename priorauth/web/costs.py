@@ -14,7 +14,7 @@ from typing import TypeVar
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
-from priorauth.documents import cost_summary
+from priorauth.documents import cost_summary, patient_sheet
 from priorauth.domain.case import SITE_LABELS, Case, SiteOfCare
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.estimate import CostSummaryUnavailable
@@ -138,3 +138,15 @@ def pdf(record: CaseRecord) -> Response:
     except CostSummaryUnavailable:
         abort(409)
     return delivery.send_pdf(rendered.pdf, f"cost-summary-case-{record.id}.pdf")
+
+
+@bp.get("/cases/<int:case_id>/patient-sheet.pdf")
+@case_action(Permission.COST_SUMMARY, action="patient_sheet.download")
+def patient_sheet_pdf(record: CaseRecord) -> Response:
+    """The patient information sheet as a PDF download; not stored with the case."""
+    case, result = casefile.assessed(record)
+    with casefile.rendering():
+        rendered = patient_sheet.render_patient_sheet(
+            case, result, context.library(), prepared_on=context.today()
+        )
+    return delivery.send_pdf(rendered.pdf, f"patient-sheet-case-{record.id}.pdf")

@@ -417,7 +417,9 @@ def _choose_indication(draft: IntakeDraft) -> View:
         (name, value)
         for name, value in draft.formdata
         if name not in ("request_type", "form_request_type")
-        and not (changed and (name == "icd10_codes" or name.startswith("answers-")))
+        and not (
+            changed and (name in ("icd10_codes", "icd10_code_typed") or name.startswith("answers-"))
+        )
     ]
     pairs += [("request_type", request_type.value), ("form_request_type", request_type.value)]
     if changed and len(definition.codes) == 1:

@@ -46,7 +46,7 @@ STEPS: tuple[Step, ...] = (
         "questions",
         "Diagnosis and questions",
         "The diagnosis codes and what the payer asks about this indication.",
-        ("icd10_codes", "answers-"),
+        ("icd10_codes", "icd10_code_typed", "answers-"),
     ),
     Step(
         "therapies",

@@ -337,6 +337,10 @@ TABLE: list[Row] = [
     Row("dashboard.index", "POST", every="200 200 200 200", data=_search),
     Row("reference.index", "GET", every="200 200 200 200"),
     Row("reference.show", "GET", every="200 200 200 200", args={"indication_id": "cidp"}),
+    Row("reference.compare", "GET", every="200 200 200 200", args={"indication_id": "cidp"}),
+    Row("reference.payer", "GET", every="200 200 200 200", args={"payer_id": "aetna"}),
+    Row("reference.products", "GET", every="200 200 200 200"),
+    Row("reference.product", "GET", every="200 200 200 200", args={"product_id": "privigen"}),
     Row("signing.verify", "GET", every="200 200 200 200"),
     # Verifying finds the organization's own signed letters only (checked in the text).
     Row(
@@ -403,6 +407,7 @@ TABLE: list[Row] = [
     Row("costs.summary", "GET", **READ),
     Row("costs.preview", "GET", **READ),
     Row("costs.pdf", "GET", **READ),
+    Row("costs.patient_sheet_pdf", "GET", **READ),
     Row("documents.view", "GET", setup="draft+document", **READ),
     Row("appeals.appeal", "GET", setup="denied+notice", **READ),
     Row("appeals.appeal_preview", "GET", setup="denied+notice", **READ),

@@ -357,5 +357,7 @@ def test_choose_an_indication_by_name_or_code(logged_in: FlaskClient) -> None:
     by_name = logged_in.get("/cases/new?q=immunodeficiency")
     assert "/cases/new/pid" in by_name.text
     assert "/cases/new/cidp" not in by_name.text
+    # Nothing in the library matches: only the medical-exception request is offered.
     nothing = logged_in.get("/cases/new?q=zzzz")
-    assert "0 indications match" in page_text(nothing.text)
+    assert "/cases/new/unlisted_condition" in nothing.text
+    assert "/cases/new/cidp" not in nothing.text and "/cases/new/pid" not in nothing.text

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from web_helpers import page_text
+from web_helpers import field_error, input_value, page_text
+from werkzeug.datastructures import MultiDict
 
 from priorauth.cli import main
 from priorauth.rules.library import load_library
 from priorauth.rules.payer_compare import TOPICS, compare_payers
+from priorauth.web.intake.formdata import formdata_for_case
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 LIBRARY = load_library()
 SHOWN_TOPICS = ("Dosing weight", "Authorization periods", "Preferred products", "Criteria changed")
@@ -121,3 +127,49 @@ def test_reference_pages_need_a_login(client: FlaskClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code in (302, 303)
     assert "/login" in response.headers["Location"]
+
+
+# --- a condition outside the library ---------------------------------------------------------
+
+
+def create_case_at(client: FlaskClient, indication_id: str, formdata: MultiDict[str, str]) -> int:
+    response = client.post(f"/cases/new/{indication_id}", data=formdata)
+    assert response.status_code == 303, page_text(response.text)[:2000]
+    match = re.fullmatch(r"/cases/(\d+)", response.headers["Location"])
+    assert match
+    return int(match.group(1))
+
+
+def _unlisted_formdata(code: str, rationale: str) -> MultiDict[str, str]:
+    path = FORMS_DIR / "indications" / "unlisted_condition" / "examples"
+    data = json.loads((path / "exception-with-rationale.json").read_text(encoding="utf-8"))
+    formdata = formdata_for_case(data["case"])
+    formdata.poplist("icd10_codes")
+    formdata["icd10_code_typed"] = code
+    formdata.setlist("clinical_summary", [rationale])
+    return formdata
+
+
+def test_a_condition_outside_the_library_starts_an_exception_request(
+    logged_in: FlaskClient,
+) -> None:
+    found = page_text(logged_in.get("/cases/new?q=PANDAS").text)
+    assert "An unlisted condition" in found
+    form = logged_in.get("/cases/new/unlisted_condition").text
+    assert 'id="icd10_code_typed"' in form
+    bad = logged_in.post(
+        "/cases/new/unlisted_condition", data=_unlisted_formdata("D89.8", "Rationale.")
+    )
+    assert bad.status_code == 422
+    assert "not a billable" in field_error(bad.text, "icd10_code_typed")
+    assert input_value(bad.text, "icd10_code_typed") == "D89.8"
+    no_reason = logged_in.post(
+        "/cases/new/unlisted_condition", data=_unlisted_formdata("d8989", "")
+    )
+    assert no_reason.status_code == 422
+    assert "rationale" in field_error(no_reason.text, "clinical_summary")
+    case_id = create_case_at(
+        logged_in, "unlisted_condition", _unlisted_formdata("d8989", "The physician's reasons.")
+    )
+    page = page_text(logged_in.get(f"/cases/{case_id}").text)
+    assert "medical-exception request" in page

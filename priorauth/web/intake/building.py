@@ -52,6 +52,7 @@ _USUALLY = {
     RequestType.INITIAL: " — usually an initial request",
     RequestType.CONTINUATION: " — usually a renewal",
 }
+MAX_TYPED_CODE_CHARS = 10
 MAX_CODES = 12
 
 
@@ -214,6 +215,19 @@ def build_form_class(
             validate_choice=False,  # the rules say which codes belong, with a better message
             description="Tick each code that applies to this patient.",
         ),
+        # A condition outside the library has no list of codes: the code is typed
+        # and checked against the ICD-10-CM code set.
+        **(
+            {
+                "icd10_code_typed": text_field(
+                    "ICD-10-CM code of the condition",
+                    MAX_TYPED_CODE_CHARS,
+                    description="For example D89.89; checked against the official code set.",
+                )
+            }
+            if definition.any_code
+            else {}
+        ),
         "answers": FormField(answers_form, label=""),
         "prior_therapies": FieldList(
             FormField(TherapyForm),
@@ -316,4 +330,7 @@ def matching_indications(library: Library, query: str) -> list[IndicationDefinit
         codes = [c.code.replace(".", "") for c in definition.codes]
         if words in names or (len(code) >= 2 and any(c.startswith(code) for c in codes)):
             found.append(definition)
+    # A condition the library does not list always has a way forward: the
+    # medical-exception request with its own code.
+    found += [d for d in definitions if d.any_code and d not in found]
     return found

@@ -22,6 +22,7 @@ from priorauth.domain.case import (
     parse_answer,
 )
 from priorauth.domain.facts import FACTS, FactKind
+from priorauth.domain.identifiers import normalise_icd10
 from priorauth.domain.quantities import feet_inches_to_in
 from priorauth.rules.engine import case_problems
 from priorauth.rules.library import Library
@@ -253,6 +254,14 @@ def _read(form: IntakeForm) -> _Reading:
         if given:
             regimen[part] = given
     codes = [c.strip() for c in (form.icd10_codes.data or []) if c and c.strip()]
+    if "icd10_code_typed" in form:
+        typed = _value(form["icd10_code_typed"])
+        if typed:
+            code = normalise_icd10(str(typed))
+            if code not in codes:
+                codes.append(code)
+            # The code's messages go beside the box it was typed in.
+            reading.redirects[("icd10_codes", codes.index(code))] = form["icd10_code_typed"]
     data = {
         "patient": _section(form.patient.form, _PATIENT),
         "coverage": _coverage(form.coverage.form, reading),
