@@ -17,6 +17,7 @@ from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultiple
 
 from priorauth.domain.case import Case, RequestType
 from priorauth.rules.schema import IndicationDefinition
+from priorauth.store import repository
 from priorauth.store.models import IntakeDraft
 
 from . import context, intake, steps
@@ -78,6 +79,22 @@ def hidden_fields(
         and not (shown_by_form and name == "form_request_type")
         and (step is None or not step.owns(name))
     ]
+
+
+def summary_notice(draft: IntakeDraft, form: intake.IntakeForm) -> str:
+    """A renewal whose clinical summary is still the renewed case's word for word: say so."""
+    if draft.continues_case_id is None or "clinical_summary" not in form._fields:
+        return ""
+    previous = repository.get_case(
+        context.db(), context.user().organization_id, draft.continues_case_id
+    )
+    old = str((previous.data if previous else {}).get("clinical_summary") or "").strip()
+    if not old or (form.clinical_summary.data or "").strip() != old:
+        return ""
+    return (
+        f"The clinical summary is case {draft.continues_case_id}'s, word for word: update it "
+        "with the course since (response, current measures, dose changes) before saving."
+    )
 
 
 # --- the review: every answer on one page -------------------------------------------------

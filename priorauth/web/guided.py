@@ -35,6 +35,7 @@ from .draft_form import (
     hidden_fields,
     review_sections,
     step_url,
+    summary_notice,
 )
 from .fields import ErrorLink
 from .intake import prefill
@@ -142,7 +143,9 @@ def _render_step(
             form=form,
             definition=definition,
             errors=errors,
-            notices=[*form.notices, *notices],
+            notices=[*form.notices, *notices, summary_notice(draft, form)]
+            if draft is not None and step.key == "review"
+            else [*form.notices, *notices],
             hidden=hidden_fields(draft, step, form) if draft is not None else [],
             indicator=_indicator(draft, step.key, problems),
             readiness=checked,
