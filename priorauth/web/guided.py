@@ -121,7 +121,12 @@ def _render_step(
         problems = errors_by_step(whole)
         if definition is not None:
             checked = readiness.summarize_read(
-                whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
+                whole,
+                case,
+                library,
+                today,
+                lambda anchor: step_url(draft.id, anchor),
+                first_step=step.key,
             )
     errors: list[ErrorLink] = []
     if show_errors and step.key == "review" and draft is not None:
