@@ -112,6 +112,13 @@ def test_units_past_the_approved_total_need_a_reason(
     page.goto(base)
     units = page.locator("#queue-units").locator("xpath=..").inner_text()
     assert "10 past the approved total" in units, units
+    # The dashboard fits a 1,280-px laptop: no horizontal scrolling, its table included.
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " ...Array.from(document.querySelectorAll('.table-wrap'))"
+        ".map(e => e.scrollWidth - e.clientWidth)]"
+    )
+    assert widths[0] <= widths[1] and all(extra <= 0 for extra in widths[2:]), widths
     assert not page.script_problems, page.script_problems
     assert not auditor.problems, "\n".join(auditor.problems)
 
