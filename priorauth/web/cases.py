@@ -275,7 +275,9 @@ def readiness_check(indication_id: str) -> Response:
             def link(anchor: str) -> str:
                 return step_url(draft_id, anchor)
 
-    result = readiness.summarize(form, library, context.today(), link)
+    step = request.form.get("readiness_step", "")  # a guided step: its fixes first
+    first = step if step in steps.BY_KEY else ""
+    result = readiness.summarize(form, library, context.today(), link, first_step=first)
     html = render_template("pages/readiness_fragment.html", readiness=result)
     return jsonify({**result.as_json(), "html": html})
 

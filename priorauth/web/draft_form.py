@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from flask import url_for
+from flask import flash, redirect, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField
 
 from priorauth.domain.case import Case, RequestType
 from priorauth.rules.schema import IndicationDefinition
+from priorauth.store import repository
 from priorauth.store.models import IntakeDraft
 
 from . import context, intake, steps
@@ -78,6 +80,58 @@ def hidden_fields(
         and not (shown_by_form and name == "form_request_type")
         and (step is None or not step.owns(name))
     ]
+
+
+def closed_redirect(draft: IntakeDraft) -> Response | None:
+    """Where a page of a finished or discarded draft leads (Back after saving lands here)."""
+    if draft.closed_at is None:
+        return None
+    if draft.finished_case_id is not None:
+        flash(f"This intake was saved as case {draft.finished_case_id}: here it is.", "info")
+        return redirect(url_for("cases.assessment", case_id=draft.finished_case_id), code=303)
+    flash("This draft was discarded. Start a new case from here.", "info")
+    return redirect(url_for("dashboard.index"), code=303)
+
+
+def problems_message(count: int, title: str) -> str:
+    """The one message for a saved step that still has problems."""
+    things = f"{count} thing{'s' if count != 1 else ''}"
+    return (
+        f"Saved. {things} on “{title}” still to fix before the case can be saved: "
+        "the step is marked in the steps above."
+    )
+
+
+def next_step_to_show(
+    draft: IntakeDraft, step: steps.Step, problems: dict[str, list[ErrorLink]]
+) -> steps.Step:
+    """The step "Save and continue" goes to: the next one; for a renewal, past the steps
+    filled from the case it renews (saved, nothing to fix), so only what is new is asked."""
+    following = steps.next_step(step.key) or step
+    while (
+        draft.continues_case_id is not None
+        and following.key != "review"
+        and following.key in draft.steps_saved
+        and not problems.get(following.key)
+    ):
+        following = steps.next_step(following.key) or following
+    return following
+
+
+def summary_notice(draft: IntakeDraft, form: intake.IntakeForm) -> str:
+    """A renewal whose clinical summary is still the renewed case's word for word: say so."""
+    if draft.continues_case_id is None or "clinical_summary" not in form._fields:
+        return ""
+    previous = repository.get_case(
+        context.db(), context.user().organization_id, draft.continues_case_id
+    )
+    old = str((previous.data if previous else {}).get("clinical_summary") or "").strip()
+    if not old or (form.clinical_summary.data or "").strip() != old:
+        return ""
+    return (
+        f"The clinical summary is case {draft.continues_case_id}'s, word for word: update it "
+        "with the course since (response, current measures, dose changes) before saving."
+    )
 
 
 # --- the review: every answer on one page -------------------------------------------------

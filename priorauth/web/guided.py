@@ -29,12 +29,16 @@ from .context import View
 from .draft_form import (
     build,
     check,
+    closed_redirect,
     definition_of,
     errors_by_step,
     formdata_of,
     hidden_fields,
+    next_step_to_show,
+    problems_message,
     review_sections,
     step_url,
+    summary_notice,
 )
 from .fields import ErrorLink
 from .intake import prefill
@@ -117,7 +121,12 @@ def _render_step(
         problems = errors_by_step(whole)
         if definition is not None:
             checked = readiness.summarize_read(
-                whole, case, library, today, lambda anchor: step_url(draft.id, anchor)
+                whole,
+                case,
+                library,
+                today,
+                lambda anchor: step_url(draft.id, anchor),
+                first_step=step.key,
             )
     errors: list[ErrorLink] = []
     if show_errors and step.key == "review" and draft is not None:
@@ -142,7 +151,9 @@ def _render_step(
             form=form,
             definition=definition,
             errors=errors,
-            notices=[*form.notices, *notices],
+            notices=[*form.notices, *notices, summary_notice(draft, form)]
+            if draft is not None and step.key == "review"
+            else [*form.notices, *notices],
             hidden=hidden_fields(draft, step, form) if draft is not None else [],
             indicator=_indicator(draft, step.key, problems),
             readiness=checked,
@@ -225,35 +236,12 @@ def _after_save(
     # "Save and continue" always continues: a step's problems stay marked on the step
     # indicator and listed on the review, to fix in any order.
     check(form, draft)
-    mine = [
-        e
-        for e in intake.error_summary(form)
-        if (steps.step_of(e.anchor).key == step.key if e.anchor else False)
-    ]
-    following = steps.next_step(step.key) or step
+    problems = errors_by_step(form)
+    mine = problems.get(step.key, [])
+    following = next_step_to_show(draft, step, problems)
     if mine:
         flash(problems_message(len(mine), step.title), "info")
     return redirect(step_url(draft.id, key=following.key), code=303)
-
-
-def problems_message(count: int, title: str) -> str:
-    """The one message for a saved step that still has problems."""
-    things = f"{count} thing{'s' if count != 1 else ''}"
-    return (
-        f"Saved. {things} on “{title}” still to fix before the case can be saved: "
-        "the step is marked in the steps above."
-    )
-
-
-def _closed(draft: IntakeDraft) -> Response | None:
-    """Where a page of a finished or discarded draft leads (Back after saving lands here)."""
-    if draft.closed_at is None:
-        return None
-    if draft.finished_case_id is not None:
-        flash(f"This intake was saved as case {draft.finished_case_id}: here it is.", "info")
-        return redirect(url_for("cases.assessment", case_id=draft.finished_case_id), code=303)
-    flash("This draft was discarded. Start a new case from here.", "info")
-    return redirect(url_for("dashboard.index"), code=303)
 
 
 @bp.get("/drafts/<int:draft_id>/<step>")
@@ -262,7 +250,7 @@ def step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
-    closed = _closed(draft)
+    closed = closed_redirect(draft)
     if closed is not None:
         return closed
     if found.key == "indication":
@@ -282,7 +270,7 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     found = steps.BY_KEY.get(step)
     if found is None:
         abort(404)
-    closed = _closed(draft)
+    closed = closed_redirect(draft)
     if closed is not None:
         return closed
     if found.key == "indication":
@@ -351,7 +339,7 @@ def _finish(draft: IntakeDraft, form: intake.IntakeForm) -> Response:
 @bp.post("/drafts/<int:draft_id>/discard")
 @draft_action(Permission.CASE_CREATE, action="draft.discard")
 def discard(draft: IntakeDraft) -> View:
-    closed = _closed(draft)
+    closed = closed_redirect(draft)
     if closed is not None:
         return closed
     db = context.db()

@@ -20,7 +20,7 @@ from priorauth.rules.assessment import STATUS_LABELS, CriterionResult, InfusionD
 from priorauth.rules.engine import evaluate
 from priorauth.rules.library import Library
 
-from . import intake
+from . import intake, steps
 from .safety_view import FlagView, dose_sentences, flag_views
 
 MAX_FIX_LINES = 12
@@ -99,12 +99,15 @@ def summarize(
     library: Library,
     today: dt.date,
     link: Callable[[str], str],
+    first_step: str = "",
 ) -> Readiness:
     """Check the form's values as saving would, and say how ready the request is.
 
-    ``link`` turns a field's id into the URL of the place it is shown.
+    ``link`` turns a field's id into the URL of the place it is shown; ``first_step``
+    (a guided step's key) lists what that step can fix before the rest.
     """
-    return summarize_read(form, intake.read_case(form, library, today), library, today, link)
+    case = intake.read_case(form, library, today)
+    return summarize_read(form, case, library, today, link, first_step)
 
 
 def summarize_read(
@@ -113,10 +116,13 @@ def summarize_read(
     library: Library,
     today: dt.date,
     link: Callable[[str], str],
+    first_step: str = "",
 ) -> Readiness:
     """``summarize`` for a form ``intake.read_case`` has already read (into ``case``)."""
     if case is None:
         errors = intake.error_summary(form)
+        if first_step:  # what this step can fix first, then the rest in page order
+            errors.sort(key=lambda e: not e.anchor or steps.step_of(e.anchor).key != first_step)
         lines = tuple(
             FixLine(e.label or "The case", e.message, link(e.anchor) if e.anchor else "")
             for e in errors[:MAX_FIX_LINES]

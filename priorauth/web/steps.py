@@ -71,7 +71,9 @@ STEPS: tuple[Step, ...] = (
 STEP_KEYS = tuple(step.key for step in STEPS)
 BY_KEY = {step.key: step for step in STEPS}
 # Fields every step page carries as they are, outside any step.
-BOOKKEEPING = frozenset({"csrf_token", "action", "draft_id", "draft_version", "version"})
+BOOKKEEPING = frozenset(
+    {"csrf_token", "action", "draft_id", "draft_version", "version", "readiness_step"}
+)
 
 
 def step_of(name: str) -> Step:

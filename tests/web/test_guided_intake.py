@@ -376,3 +376,17 @@ def test_the_measurements_step_asks_pregnancy_of_female_patients_only(
     page = logged_in.get(f"/drafts/{female}/measurements").text
     group = re.search(r"<div[^>]*data-pregnancy-fields[^>]*>", page)
     assert group and "hidden" not in group.group(0)
+
+
+def test_the_checklist_lists_what_this_step_can_fix_first(logged_in: FlaskClient) -> None:
+    values = _case_values(("patient-", "coverage-", "prescriber-"))
+    values["coverage-member_id"] = ""  # a problem left on step 1
+    response = logged_in.post("/cases/start", data={**values, "action": "continue"})
+    draft_id = int(re.findall(r"/drafts/(\d+)/", response.headers["Location"])[0])
+    _choose_cidp(logged_in, draft_id)
+    page = logged_in.get(f"/drafts/{draft_id}/measurements")
+    fixes = re.search(r'<ul class="readiness__fix">(.*?)</ul>', page.text, re.S)
+    assert fixes is not None
+    links = re.findall(r'href="([^"]+)"', fixes.group(1))
+    assert links and f"/drafts/{draft_id}/measurements#" in links[0], links
+    assert any("/patient#coverage-member_id" in link for link in links[1:]), links

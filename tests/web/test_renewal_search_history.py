@@ -74,6 +74,18 @@ def test_a_continuation_starts_from_the_approved_case(
     assert input_value(measures.text, "measurements-weight") == ""
     assert input_value(measures.text, "measurements-height") == "67"
     assert "Weigh the patient again" in page_text(measures.text)
+    # The renewal follows the maintenance phase, filled as choosing it fills it (Ontario:
+    # 1 g/kg every 3 weeks), for the continuation period; not the initial 2 g/kg course.
+    assert input_value(measures.text, "regimen-dose_g_per_kg") == "1"
+    assert input_value(measures.text, "regimen-interval_weeks") == "3"
+    assert input_value(measures.text, "regimen-months_requested") == "6"
+    assert input_value(measures.text, "regimen-courses_requested") == ""
+    assert re.search(
+        r'<option selected value="maintenance"|value="maintenance" selected', measures.text
+    )
+    # The summary copied word for word is pointed out on the review.
+    review = page_text(logged_in.get(f"/drafts/{draft_id}/review").text)
+    assert "word for word: update it" in review
     therapies = logged_in.get(f"/drafts/{draft_id}/therapies")
     assert input_value(therapies.text, "prior_therapies-1-agent") == "Plasma exchange"
 

@@ -354,6 +354,8 @@ def test_no_route_can_change_a_signed_document(app: Flask, sessions: Sessions) -
                 values = {"user_id": people["physician"].id}
             if row.endpoint == "attachments.remove":
                 values["attachment_id"] = 1
+            if row.endpoint == "workflow.usage_remove":
+                values["usage_id"] = 1
             if row.endpoint in (
                 "signing.verify",
                 "cases.create",

@@ -18,6 +18,7 @@ from priorauth.domain.facts import FACTS, FactKind
 from priorauth.rules.schema import IndicationDefinition
 
 from .building import IntakeForm
+from .prefill import phase_values
 from .safety import never_tried_pairs, safety_pairs
 
 ACTION_SAVE = "save"
@@ -116,8 +117,40 @@ def continuation_formdata(
     regimen = dict(data.get("regimen") or {})
     for key in ("phase", "start_date"):
         regimen.pop(key, None)
-    renewed["regimen"] = regimen
+    renewed["regimen"] = _renewed_regimen(regimen, definition)
     return formdata_for_case(renewed)
+
+
+def _renewed_regimen(regimen: dict[str, Any], definition: IndicationDefinition) -> dict[str, Any]:
+    """The regimen of a renewal: the indication's continuation phase, filled as choosing it
+    fills it, for the definition's continuation period (not the initial request's course).
+
+    The phase keeps the route of the regimen renewed (IV stays IV); with no such phase, the
+    regimen is copied as it was, to be checked by the person.
+    """
+    route = next(
+        (d.route for d in definition.dosing if d.id == regimen.get("phase")),
+        definition.dosing[0].route if definition.dosing else None,
+    )
+    phase = next(
+        (
+            d
+            for d in definition.dosing
+            if RequestType.CONTINUATION in d.applies_to and not d.loading and d.route == route
+        ),
+        None,
+    )
+    if phase is None:
+        return regimen
+    renewed = {**regimen, "phase": phase.id}
+    for name, value in phase_values(phase).items():
+        renewed[name.removeprefix("regimen-")] = value
+    renewed.pop("loading", None)  # a loading course belongs to the start of treatment
+    months = definition.authorization.continuation_months
+    if months is not None and renewed.get("interval_weeks"):
+        renewed.pop("courses_requested", None)
+        renewed["months_requested"] = months
+    return renewed
 
 
 def form_pairs(form: Form) -> list[tuple[str, str]]:
