@@ -209,6 +209,11 @@ def check_dose(
         text += f" over {limit.days_per_course.describe('days')}"
     if not limit.interval_weeks.is_open():
         text += f", every {limit.interval_weeks.describe('weeks')}"
+    dose_range = limit.g_per_kg_per_week or limit.g_per_kg_per_course
+    if dose_range.is_open() and limit.days_per_course.is_open() and limit.interval_weeks.is_open():
+        # A phase that bounds nothing (a condition outside the library, an exception's
+        # "dose requested") has no limits to state: the letter claims none.
+        text = ""
     findings = _limit_findings(case, dose, limit, definition, product)
     sc = None
     if route is Route.SC:
