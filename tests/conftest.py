@@ -112,13 +112,16 @@ def _reset_postgres(url: str) -> None:
             session.execute(
                 text(
                     "TRUNCATE cases, intake_drafts, audit_events, login_attempts, "
-                    "user_sessions CASCADE"
+                    "user_sessions, api_tokens, letterheads, prescribers, payer_entries, "
+                    "patients CASCADE"
                 )
             )
             session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))
             session.execute(delete(User).where(User.email.not_in(demo_emails)))
             session.execute(delete(Organization).where(Organization.name != DEMO_ORGANIZATION))
             session.execute(update(User).values(active=True))
+        with Session(engine) as session:
+            seed_demo(session)  # the demo clinic's directory again (the accounts are kept)
     finally:
         engine.dispose()
 
