@@ -60,8 +60,8 @@ def build(
 
 
 def _plain(value: Any, where: str = "context") -> None:
-    """Fail unless value is built only from str, bool, int, tuples and frozen records."""
-    if isinstance(value, str | bool | int):
+    """Fail unless value is built only from str, bool, int, None, tuples and frozen records."""
+    if value is None or isinstance(value, str | bool | int):
         return
     if isinstance(value, tuple):
         for index, item in enumerate(value):

@@ -92,19 +92,21 @@ def test_the_audit_reports_what_it_should(live_server: str, page: Any) -> None:
     assert any("label" in problem and "critical" in problem for problem in auditor.problems)
 
 
-def _tab_to(page: Any, name: str, limit: int = 120) -> None:
-    """Press Tab until the focused control is the one named; fail if it never is."""
+def _tab_to(page: Any, name: str, limit: int = 120, *, prefix: bool = False) -> None:
+    """Press Tab until the focused control is the one named (or whose name begins so)."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate(
             "(document.activeElement.innerText || document.activeElement.value || '').trim()"
         )
-        if focused == name:
+        focused = " ".join(focused.split())
+        if focused == name or (prefix and focused.startswith(name)):
             # The focused control shows where the keyboard is.
             outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
             assert outline != "none", f"{name!r} has no visible focus"
             return
-    raise AssertionError(f"{name!r} cannot be reached with the Tab key")
+    seen = page.evaluate("[...document.querySelectorAll('.steps__link')].map(e => e.innerText)")
+    raise AssertionError(f"{name!r} cannot be reached with the Tab key; steps: {seen}")
 
 
 def test_the_intake_can_be_used_with_the_keyboard_alone(
@@ -130,7 +132,13 @@ def test_the_intake_can_be_used_with_the_keyboard_alone(
     _tab_to(page, "Save and continue")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    # Nothing typed: saved as a draft, and the errors are announced and focused first.
+    # Nothing typed: saved as a draft, and "Save and continue" goes on; the step
+    # indicator marks the first step's problems, and takes the keyboard back to it.
+    assert re.search(r"/drafts/\d+/indication$", page.url), page.url
+    _tab_to(page, "1 Patient and coverage (", prefix=True)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # There the errors are announced and focused first.
     assert re.search(r"/drafts/\d+/patient$", page.url), page.url
     page.wait_for_function("document.activeElement.classList.contains('error-summary')")
     auditor(page, "keyboard-patient-errors")
