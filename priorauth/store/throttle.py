@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from .models import LoginAttempt, utcnow
@@ -31,6 +31,21 @@ class Limits:
 def account_key(email: str) -> str:
     """The key an account's attempts are counted under: no address is stored."""
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def serialize(session: Session, *, email: str) -> None:
+    """Make the count-then-record of one account's attempts one at a time.
+
+    On SQLite the write transaction already is (BEGIN IMMEDIATE takes the database's
+    one write lock); on PostgreSQL two transactions could both read the same count
+    and both record, so a transaction-scoped advisory lock keyed by the account
+    serializes them. It is released at commit or rollback.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(account_key(email).encode()).digest()[:8], "big", signed=True
+        )
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def is_throttled(session: Session, *, email: str, remote_addr: str | None, limits: Limits) -> bool:

@@ -89,6 +89,7 @@ def check_password(email: str, password: str) -> tuple[Check, User | None]:
         verify_password(None, password)  # as long as for a known address
     good = row is not None and row.active
     context.begin_writing()
+    throttle.serialize(db, email=email)
     if throttle.is_throttled(db, email=email, remote_addr=request.remote_addr, limits=_limits()):
         return Check.THROTTLED, None
     throttle.record_attempt(db, email=email, remote_addr=request.remote_addr, succeeded=good)
