@@ -63,12 +63,16 @@ SEVERITY_LABELS = {
 }
 
 
+# The oldest age a safety check takes as real.
+MAX_AGE_YEARS = 130
+
+
 class SafetyInputs(BaseModel):
     """What the safety checks need to know about the patient; None means not recorded."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    age_years: int | None = Field(default=None, ge=0, le=130)
+    age_years: int | None = Field(default=None, ge=0, le=MAX_AGE_YEARS)
     iga_deficient: bool | None = None
     anti_iga_antibodies: bool | None = None
     egfr_ml_min: Decimal | None = Field(default=None, ge=0, le=200)
@@ -289,8 +293,13 @@ def safety_inputs_from_case(case: Case, **recorded: Any) -> SafetyInputs:
         results: list[LabResult] = case.answer("egfr_ml_min") or []
         if results:
             egfr = max(results, key=lambda result: result.date).value
+    age: int | None = case.patient.age_years(case.regimen.start_date)
+    if age is not None and not 0 <= age <= MAX_AGE_YEARS:
+        # A start date typed wrong (the year 3000, or before the birth) gives no age: the
+        # intake refuses such a date beside its field; the live check must still answer.
+        age = None
     data: dict[str, Any] = {
-        "age_years": case.patient.age_years(case.regimen.start_date),
+        "age_years": age,
         "iga_deficient": facts.iga_deficient,
         "anti_iga_antibodies": facts.anti_iga_antibodies,
         "egfr_ml_min": egfr,

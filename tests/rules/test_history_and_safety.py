@@ -90,3 +90,14 @@ def test_an_egfr_is_no_longer_refused_as_an_unasked_answer() -> None:
     assessment = _assess(data)
     assert not assessment.problems
     assert any(flag.id == "renal_risk" for flag in assessment.safety.flags)
+
+
+@pytest.mark.parametrize("start", ["3000-01-01", "1900-01-01"])
+def test_a_start_date_typed_wrong_gives_no_age_and_no_crash(start: str) -> None:
+    """The live readiness check evaluates what is being typed: a start date in the year 3000
+    (or before the birth) must give an assessment, not a server error (the intake refuses
+    the date beside its field)."""
+    data = _data(CIDP)
+    data["regimen"]["start_date"] = start
+    result = _assess(data)
+    assert not any("age" in flag.title.lower() for flag in result.safety.flags)
