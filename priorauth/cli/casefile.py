@@ -17,7 +17,7 @@ from priorauth.rules.engine import case_problems, evaluate
 from priorauth.rules.library import Library, load_library
 from priorauth.rules.loader import DefinitionError
 
-from .console import EXIT_FAILED, CommandError
+from .console import EXIT_FAILED, CommandError, read_text
 
 # Keys of the example wrapper around a case (forms/indications/*/examples/*.json).
 # An appeal or a packet also carries the denial, the grounds for an exception and
@@ -60,16 +60,7 @@ def validation_messages(error: ValidationError, prefix: str = "") -> list[str]:
 
 def read_case_file(path: Path, as_of: dt.date | None = None) -> CaseFile:
     """Read a bare case or an example wrapper; raise CommandError naming the bad field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path}: is a folder, not a case file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text; save the case file as UTF-8 JSON") from None
-    except OSError as error:
-        raise CommandError(f"{path}: cannot be read: {error.strerror}") from None
+    text = read_text(path, kind="case file", utf8_hint="; save the case file as UTF-8 JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 EXIT_OK = 0
@@ -38,3 +39,20 @@ def print_json(data: Any, out: TextIO) -> None:
 def warn(lines: Sequence[str]) -> None:
     for line in lines:
         print(f"priorauth: warning: {line}", file=sys.stderr)
+
+
+def read_text(path: Path, *, kind: str, utf8_hint: str = "", max_bytes: int | None = None) -> str:
+    """A file's UTF-8 text, or a CommandError a person can act on (``kind`` names the file
+    expected, e.g. "case file"; ``utf8_hint`` follows "not UTF-8 text")."""
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise CommandError(f"{path}: larger than {max_bytes // (1024 * 1024)} MB")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path}: is a folder, not a {kind}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: not UTF-8 text{utf8_hint}") from None
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be read: {error.strerror}") from None

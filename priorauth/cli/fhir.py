@@ -15,25 +15,14 @@ from priorauth import interop
 from priorauth.rules.assessment import Verdict
 
 from .casefile import assess_case_file, check_case, load_definitions, read_case_file
-from .console import EXIT_FAILED, EXIT_OK, CommandError, print_json, warn
+from .console import EXIT_FAILED, EXIT_OK, CommandError, print_json, read_text, warn
 
 # Largest FHIR file read: an EHR export for one patient is far smaller.
 MAX_INPUT_BYTES = 20 * 1024 * 1024
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise CommandError(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path}: is a folder, not a JSON file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise CommandError(f"{path}: cannot be read: {error.strerror}") from None
+    text = read_text(path, kind="JSON file", max_bytes=MAX_INPUT_BYTES)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
