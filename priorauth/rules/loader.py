@@ -207,7 +207,7 @@ def load_definitions(root: Path) -> Definitions:
             continue
         problems.extend(_check_payer(path, profile, indications, products))
         payers[profile.id] = profile
-        versions[f"payer:{profile.id}"] = f"{profile.as_of}/{_digest(path)}"
+        versions[f"payer:{profile.id}"] = f"{profile.version}/{_digest(path)}"
     if "reference" not in payers and not problems:
         problems.append(
             f"{root / 'payers'} → the reference payer profile (reference.toml) is "

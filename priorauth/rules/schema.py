@@ -8,6 +8,7 @@ priorauth.domain.facts.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -393,6 +394,9 @@ class IndicationDefinition(Frozen):
     short_name: str = ""
     category: str
     version: str = Field(description="date this definition was last checked, YYYY-MM-DD")
+    # The day this version of priorauth's copy took effect: cases assessed before
+    # it are checked again under it (``rules.policy_change``). Not a payer's date.
+    effective_date: dt.date = Field(description="date this version took effect, YYYY-MM-DD")
     summary: str = ""
     coverage: CoverageStatus = CoverageStatus.STANDARD
     exception_needs: tuple[str, ...] = ()
@@ -505,6 +509,10 @@ class PayerProfile(Frozen):
     name: str
     description: str = ""
     as_of: str
+    # The profile's own version, raised with every change, and the day it took
+    # effect in priorauth (not the payer's policy date, which ``notes`` cite).
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    effective_date: dt.date
     dosing_weight: DosingWeightPolicy = DosingWeightPolicy()
     dosing_weight_source: str = ""
     dosing_weight_unverified: bool = False

@@ -34,6 +34,7 @@ DEFINITION: dict[str, Any] = {
     "name": "Every criterion kind",
     "category": "test",
     "version": "2026-11-20",
+    "effective_date": "2026-11-20",
     "codes": [{"code": "G61.81", "description": "test code"}],
     "questions": [
         _question(fact)
