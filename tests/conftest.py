@@ -113,7 +113,7 @@ def _reset_postgres(url: str) -> None:
                 text(
                     "TRUNCATE cases, intake_drafts, audit_events, login_attempts, "
                     "user_sessions, api_tokens, letterheads, prescribers, payer_entries, "
-                    "patients CASCADE"
+                    "patients, policy_rechecks, payer_profile_versions CASCADE"
                 )
             )
             session.execute(update(AuditChainHead).values(last_seq=0, last_hash=audit.GENESIS_HASH))

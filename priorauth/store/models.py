@@ -722,3 +722,52 @@ def _only_supersede(_mapper: Mapper[Any], _connection: Any, target: Signature) -
             raise AppendOnlyError(f"a signature's {attribute.key} never changes")
         if attribute.key == "superseded_at" and history.deleted and history.deleted[0]:
             raise AppendOnlyError("a superseded signature stays superseded")
+
+
+class PolicyRecheck(Base):
+    """A case whose verdict changed when a definition or payer profile it was assessed
+    under got a new version (``rules.policy_change``): listed until someone re-checks it."""
+
+    __tablename__ = "policy_rechecks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    verdict_before: Mapped[str] = mapped_column(String(30))
+    verdict_after: Mapped[str] = mapped_column(String(30))
+    # [{"key": "payer:aetna", "before": "1/…", "after": "2/…"}, …]
+    changes: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc)
+    found_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class PayerProfileVersion(Base):
+    """An organization's own version of a payer profile, saved by an admin in the app.
+
+    Each save is a new row (never an update): the newest row of a profile is the one
+    in effect for that organization; the shipped file stays the fallback and the
+    other organizations never see it.
+    """
+
+    __tablename__ = "payer_profile_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    profile_id: Mapped[str] = mapped_column(String(60))
+    number: Mapped[int] = mapped_column(Integer)
+    toml_text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index(
+            "ix_payer_profile_versions_profile",
+            "organization_id",
+            "profile_id",
+            "number",
+            unique=True,
+        ),
+    )

@@ -29,6 +29,7 @@ from typing import Any, Protocol, cast
 from flask import abort, flash, g, redirect, url_for
 from pydantic import ValidationError
 from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from priorauth.documents import NARRATIVE_SECTIONS, DocumentTooLarge
@@ -39,7 +40,8 @@ from priorauth.domain.case import Case
 from priorauth.domain.denial import Attachment, Denial, MediaType
 from priorauth.rules.assessment import Assessment
 from priorauth.rules.engine import evaluate
-from priorauth.store import casework, drafts, listing, repository
+from priorauth.rules.policy_change import policy_change
+from priorauth.store import casework, drafts, listing, rechecks, repository
 from priorauth.store.models import AttachmentRecord, CaseRecord, Document, IntakeDraft, Signature
 
 from . import context
@@ -160,10 +162,32 @@ def _write_back(refreshed: Sequence[tuple[CaseRecord, Assessment]]) -> None:
         # Within the request's own transaction: committed with its change, if any.
         for statement in statements:
             context.db().execute(statement)
+        _note_policy_changes(context.db(), refreshed)
         return
     with context.short_write() as session:
         for statement in statements:
             session.execute(statement)
+        _note_policy_changes(session, refreshed)
+
+
+def _note_policy_changes(
+    session: Session, refreshed: Sequence[tuple[CaseRecord, Assessment]]
+) -> None:
+    """Keep, for the work queue, each case whose verdict a new policy version changed."""
+    for record, result in refreshed:
+        try:
+            before = Assessment.model_validate(record.assessment) if record.assessment else None
+        except ValidationError:  # shaped by an older priorauth: nothing to compare with
+            before = None
+        change = policy_change(before, result) if before is not None else None
+        if change is not None:
+            rechecks.note(
+                session,
+                record,
+                change.before.value,
+                change.after.value,
+                [vars(item) for item in change.changes],
+            )
 
 
 # --- saving a new case ----------------------------------------------------------------------

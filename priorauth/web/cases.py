@@ -18,12 +18,12 @@ from priorauth.domain.case import RequestType
 from priorauth.domain.dosing import BASIS_LABELS
 from priorauth.rules.assessment import STATUS_LABELS
 from priorauth.rules.schema import IndicationDefinition
-from priorauth.store import casework, drafts, repository
+from priorauth.store import casework, drafts, rechecks, repository
 from priorauth.store.models import CaseRecord, CaseState
 from priorauth.store.repository import EditConflict, NotEditable
 from priorauth.store.workflow import EDITABLE_STATES
 
-from . import casefile, context, intake, readiness, steps
+from . import casefile, context, intake, policy_versions, readiness, steps
 from .context import View
 from .draft_form import step_url
 from .history import case_history
@@ -76,6 +76,8 @@ def assessment(record: CaseRecord) -> View:
         continued_by=repository.continuations_of(context.db(), record),
         appeal=_appeal_summary(record),
         attachments_count=len(casework.active_attachments(record)),
+        recheck=policy_versions.recheck_for_page(record),
+        versions=policy_versions.versions_for_page(result.definition_versions),
     )
 
 
@@ -308,3 +310,17 @@ def continuation(record: CaseRecord) -> View:
         "success",
     )
     return redirect(url_for("drafts.step", draft_id=draft.id, step="questions"), code=303)
+
+
+@bp.post("/cases/<int:case_id>/recheck")
+@case_action(Permission.CASE_EDIT, action="case.recheck")
+def recheck(record: CaseRecord) -> View:
+    """Record that a person looked at the case again after a policy change."""
+    db = context.db()
+    if rechecks.clear(db, record.id, context.user().id):
+        context.record("case.recheck", "ok", case_id=record.id)
+        db.commit()
+        flash("Marked as re-checked under the policy versions now in effect.", "success")
+    else:
+        flash("Nothing to re-check on this case.", "info")
+    return redirect(url_for("cases.assessment", case_id=record.id), code=303)

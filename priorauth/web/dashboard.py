@@ -12,7 +12,7 @@ from priorauth.rules.assessment import VERDICT_LABELS, Verdict
 from priorauth.store import drafts, listing, repository
 from priorauth.store.models import STATE_LABELS, CaseRecord, CaseState
 
-from . import casefile, context, steps, workqueue
+from . import casefile, context, policy_versions, steps, workqueue
 from .context import View
 from .intake import REQUEST_TYPE_LABELS
 from .pages import label
@@ -51,6 +51,9 @@ def index() -> View:
     who = context.user()
     db = context.db()
     scope = repository.listing_scope(reach(who)) if may(Permission.CASE_LIST) else None
+    if scope is not None and workqueue.shows_rechecks(who.role):
+        # Before anything is read: cases a new policy version affects reach the queue.
+        policy_versions.sweep(who.organization_id, context.today())
     search = _search_terms()
     wanted = listing.Filter(search.text, search.state, search.payer)
     total = matched = 0

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from priorauth.rules.assessment import VERDICT_LABELS, Verdict
-from priorauth.store import listing, queues
+from priorauth.rules.policy_change import VersionChange, change_label
+from priorauth.store import listing, queues, rechecks
 from priorauth.store.models import CaseRecord, CaseState, Role
 from priorauth.store.queues import QueueEntry, QueueRule
 from priorauth.store.signatures import SIGNED_EXCEPTION, current_signature
@@ -164,6 +165,35 @@ def _units(entry: QueueEntry) -> Item:
     )
 
 
+# Who sees cases a new policy version affects: those who complete and appeal them.
+RECHECK_ROLES = frozenset({Role.BILLING.value, Role.ADVOCATE.value})
+
+
+def shows_rechecks(role: str) -> bool:
+    return role in RECHECK_ROLES
+
+
+def _recheck_item(found: rechecks.Recheck) -> Item:
+    before, after = (verdict_words(v) for v in (found.verdict_before, found.verdict_after))
+    files = "; ".join(
+        change_label(VersionChange(c["key"], c["before"], c["after"])) for c in found.changes
+    )
+    return Item(
+        found.case_id,
+        found.patient,
+        f"Was {before.lower()}, now {after.lower()}: {files}",
+        f"found {found.found_at.date().isoformat()}",
+        urgent=True,
+    )
+
+
+def verdict_words(value: str) -> str:
+    try:
+        return VERDICT_LABELS[Verdict(value)]
+    except ValueError:
+        return value
+
+
 def build(
     session: Session,
     scope: listing.Scope | None,
@@ -212,6 +242,12 @@ def build(
         "Start the continuation request before the authorization runs out.",
     )
     units = Section("units", "Units used of units approved", "From the usage recorded.")
+    policy = Section(
+        "rechecks",
+        "Policy changed: re-check",
+        "A definition or payer profile these cases were assessed under has a new version, "
+        "and the verdict changed: read the case again before it goes on.",
+    )
     rules: dict[str, tuple[QueueRule, Describe | None]] = {
         "to_complete": (QueueRule(S.DRAFT, with_signatures=True), None),
         "to_sign": (QueueRule(S.READY_FOR_SIGNATURE), _to_sign),
@@ -255,6 +291,7 @@ def build(
     }
     by_role = {
         Role.BILLING.value: [
+            policy,
             to_complete,
             to_resign,
             to_submit,
@@ -265,12 +302,16 @@ def build(
             units,
         ],
         Role.PHYSICIAN.value: [to_sign],
-        Role.ADVOCATE.value: [appeals, overdue],
+        Role.ADVOCATE.value: [policy, appeals, overdue],
     }
     sections = by_role.get(role, [])
     if scope is None:
         return sections
     for section in sections:
+        if section is policy:
+            found, section.total = rechecks.open_rechecks(session, scope, limit=SECTION_ITEMS)
+            section.items = [_recheck_item(item) for item in found]
+            continue
         rule, describe = rules[section.key]
         entries, section.total = queues.queue(session, scope, rule, limit=SECTION_ITEMS)
         if describe is None:

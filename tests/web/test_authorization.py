@@ -436,6 +436,8 @@ TABLE: list[Row] = [
     Row("workflow.assign", "POST", data=_assign, **BILLING_POST),
     # Renewal: a continuation draft from the case (billing staff start cases).
     Row("cases.continuation", "POST", setup="approved", data=lambda _w: {}, **BILLING_POST),
+    # A re-check after a policy change is recorded by billing staff (who edit cases).
+    Row("cases.recheck", "POST", data=lambda _w: {}, **BILLING_POST),
     # --- denials, appeals, attachments, packets: billing and advocates; the appeal's
     # documents physicians too ---
     Row("denials.notice", "GET", setup="denied", **BILLING_AND_ADVOCATE_CASE_GET),

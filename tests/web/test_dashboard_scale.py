@@ -86,8 +86,9 @@ def test_the_same_number_of_queries_for_10_and_1000_cases(
         counts[size] = [_statements(client, method, url, **data) for method, url, data in REQUESTS]
     assert counts[10] == counts[1000], counts
     # A handful: the user, counts, a page, the payers, two per queue section (the
-    # sections that show signatures read them in one more), the audit.
-    assert max(counts[1000]) <= 34, counts
+    # sections that show signatures read them in one more), the audit, and the policy
+    # sweep's two reads of the list columns (which versions are in play, which are stale).
+    assert max(counts[1000]) <= 36, counts
 
 
 @pytest.mark.parametrize("role", ["physician", "advocate"])
