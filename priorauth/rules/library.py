@@ -3,13 +3,15 @@
 Indications, payer profiles, the product catalog, the price tables and the appeal
 rules are read and checked together; a problem anywhere is a ``DefinitionError``
 listing every breadcrumb. A running app changes definitions only by loading a new
-``Library`` (an explicit reload), never by reading a file while it works.
+``Library`` (an explicit reload), never by reading a file while it works; the payer
+profiles an organization's admin edits in the app are applied on top of it
+(``with_payers``), per organization, for the next request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from priorauth.domain.catalog import Product
@@ -44,6 +46,23 @@ class Library:
     def versions_for(self, indication_id: str, payer_id: str) -> dict[str, str]:
         keys = (f"indication:{indication_id}", f"payer:{payer_id}", "products")
         return {key: self.file_versions[key] for key in keys if key in self.file_versions}
+
+    def with_payers(self, edited: Mapping[str, tuple[PayerProfile, str]]) -> Library:
+        """This library with some payer profiles replaced: ``{id: (profile, version key)}``.
+
+        An organization's own versions of profiles (kept in the app) are applied this
+        way; everything else, and every other organization's library, stays as loaded.
+        """
+        if not edited:
+            return self
+        return replace(
+            self,
+            payers={**self.payers, **{key: profile for key, (profile, _) in edited.items()}},
+            file_versions={
+                **self.file_versions,
+                **{f"payer:{key}": version for key, (_, version) in edited.items()},
+            },
+        )
 
     @property
     def appeal_rules(self) -> AppealRules:

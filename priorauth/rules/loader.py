@@ -198,16 +198,11 @@ def load_definitions(root: Path) -> Definitions:
         data = read_toml(path, problems)
         if data is None:
             continue
-        label = f"payer {data.get('id', path.stem)}"
-        profile = validate_model(PayerProfile, path, label, data, problems)
+        profile = check_payer(path, data, path.stem, indications, products, problems)
         if profile is None:
             continue
-        if profile.id != path.stem:
-            problems.append(f"{path} → {label} → id: must match the file name {path.stem!r}")
-            continue
-        problems.extend(_check_payer(path, profile, indications, products))
         payers[profile.id] = profile
-        versions[f"payer:{profile.id}"] = f"{profile.version}/{_digest(path)}"
+        versions[f"payer:{profile.id}"] = payer_version_key(profile, path.read_bytes())
     if "reference" not in payers and not problems:
         problems.append(
             f"{root / 'payers'} → the reference payer profile (reference.toml) is "
@@ -268,6 +263,51 @@ def _confirm_codes(
             )
         )
     return definition.model_copy(update={"codes": tuple(confirmed)})
+
+
+def payer_version_key(profile: PayerProfile, content: bytes) -> str:
+    """The profile's entry in ``file_versions``: its own version and its content's hash,
+    so both a raised version and an edit that kept it are seen as a change."""
+    return f"{profile.version}/{hashlib.sha256(content).hexdigest()[:12]}"
+
+
+def check_payer(
+    path: Path,
+    data: dict[str, Any],
+    expected_id: str,
+    indications: Mapping[str, IndicationDefinition],
+    products: Mapping[str, Product],
+    problems: list[str],
+) -> PayerProfile | None:
+    """One payer profile's data checked as ``forms check`` checks it: the model, the id it
+    must have, and every product and criterion it names. None (with problems) if wrong."""
+    label = f"payer {data.get('id', expected_id)}"
+    profile = validate_model(PayerProfile, path, label, data, problems)
+    if profile is None:
+        return None
+    if profile.id != expected_id:
+        problems.append(f"{path} → {label} → id: must be {expected_id!r} (the profile's name)")
+        return None
+    found = _check_payer(path, profile, indications, products)
+    problems.extend(found)
+    return None if found else profile
+
+
+def payer_from_text(
+    text: str,
+    path: Path,
+    expected_id: str,
+    indications: Mapping[str, IndicationDefinition],
+    products: Mapping[str, Product],
+) -> tuple[PayerProfile | None, list[str]]:
+    """A payer profile from TOML text (an admin's edit), with the breadcrumbs of any problem."""
+    problems: list[str] = []
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return None, [f"{path} → not valid TOML: {error}"]
+    profile = check_payer(path, data, expected_id, indications, products, problems)
+    return profile, problems
 
 
 def _check_payer(

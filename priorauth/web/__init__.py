@@ -43,6 +43,7 @@ from . import (
     intake,
     letters,
     packet,
+    payer_profiles,
     permissions,
     reference,
     sessions,
@@ -70,6 +71,7 @@ BLUEPRINTS = (
     packet.bp,
     reference.bp,
     admin.bp,
+    payer_profiles.bp,
     health.bp,
 )
 
@@ -297,6 +299,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # Before CSRF reads the form: an upload may be larger than any other request.
     app.before_request(attachments.upload_limit)
+    app.before_request(payer_profiles.form_limit)
     csrf.init_app(app)
     sessions.login_manager.init_app(app)
     # Before any view: end an idle session, then require a login (permissions.py

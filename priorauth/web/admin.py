@@ -13,7 +13,7 @@ from wtforms import EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from priorauth.domain.identifiers import is_valid_npi
-from priorauth.store import accounts, repository
+from priorauth.store import accounts, payer_profiles, repository
 from priorauth.store.models import ROLE_LABELS, User
 
 from . import context
@@ -214,6 +214,10 @@ def payers() -> View:
     """The payer profiles and price tables the app uses, with their sources and dates."""
     library = context.library()
     profiles = sorted(library.payers.values(), key=lambda p: p.name.lower())
+    edited = {
+        row.profile_id: {"number": row.number, "at": row.created_at.strftime("%Y-%m-%d")}
+        for row in payer_profiles.in_effect(context.db(), context.user().organization_id)
+    }
     tables = list(library.prices.values())  # loaded and checked at start-up
     return render_template(
         "pages/admin_payers.html",
@@ -222,6 +226,9 @@ def payers() -> View:
                 "id": p.id,
                 "name": p.name,
                 "as_of": p.as_of,
+                "version": p.version,
+                "effective_date": p.effective_date.isoformat(),
+                "edited": edited.get(p.id),
                 "overrides": len(p.overrides),
                 "sources": list(p.sources),
             }

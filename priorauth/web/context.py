@@ -18,10 +18,13 @@ from priorauth.rules.library import Library
 from priorauth.store.db import WRITER
 from priorauth.store.repository import Actor, record_event
 
+from .edited_profiles import library_for
+
 EXTENSION_KEY = "priorauth"
 # What a view returns: a page, a page with its status, or a redirect or file.
 View = Response | str | tuple[str, int]
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_LIBRARY_KEY = "priorauth_library"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,19 @@ def state() -> AppState:
 
 
 def library() -> Library:
-    return state().library
+    """The definitions in effect for the person asking: the library loaded at start-up,
+    with the payer profiles their organization's admin edited in the app (read once per
+    request; ``edited_profiles`` caches what it built between requests)."""
+    if not has_request_context():
+        return state().library
+    if _LIBRARY_KEY not in g:
+        base = state().library
+        if current_user and current_user.is_authenticated:
+            g.setdefault(_LIBRARY_KEY, library_for(base, user().organization_id, db()))
+        else:
+            g.setdefault(_LIBRARY_KEY, base)
+    found: Library = g.get(_LIBRARY_KEY)
+    return found
 
 
 def db() -> Session:

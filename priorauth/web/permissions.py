@@ -60,6 +60,7 @@ class Permission(StrEnum):
     ACCOUNTS_MANAGE = "accounts.manage"
     AUDIT_READ = "audit.read"
     PAYERS_READ = "payers.read"
+    PAYERS_EDIT = "payers.edit"  # the organization's own versions of payer profiles
     DIRECTORY_MANAGE = "directory.manage"  # the clinic's prescribers, payers and letterhead
     SESSION = "session"  # log out: anyone logged in
 
@@ -110,7 +111,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ATTACHMENTS_MANAGE,
         P.PACKET_ASSEMBLE,
     },
-    Role.ADMIN: _EVERYONE | {P.ACCOUNTS_MANAGE, P.AUDIT_READ, P.PAYERS_READ, P.DIRECTORY_MANAGE},
+    Role.ADMIN: _EVERYONE
+    | {P.ACCOUNTS_MANAGE, P.AUDIT_READ, P.PAYERS_READ, P.PAYERS_EDIT, P.DIRECTORY_MANAGE},
 }
 
 # Which of the organization's cases each role reaches at all.

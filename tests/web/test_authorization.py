@@ -38,6 +38,7 @@ from web_helpers import (
 )
 
 from priorauth.domain.identifiers import is_valid_npi
+from priorauth.paths import forms_dir
 from priorauth.store.db import make_engine, session_factory
 from priorauth.store.drafts import create_draft
 from priorauth.store.models import AuditEvent, CaseRecord, Document, Organization, User
@@ -105,6 +106,14 @@ def _directory_prescriber(world: World) -> dict[str, Any]:
 
 def _directory_payer(world: World) -> dict[str, Any]:
     return {"name": "Plan Example", "plan_type": "commercial", "payer_profile": "reference"}
+
+
+def _profile_edit(world: World) -> dict[str, Any]:
+    shipped = (forms_dir() / "payers" / "reference.toml").read_text(encoding="utf-8")
+    return {
+        "reason": "A test raises the version",
+        "toml_text": shipped.replace('version = "1"', 'version = "1.1"', 1),
+    }
 
 
 def _directory_patient(world: World) -> dict[str, Any]:
@@ -550,6 +559,23 @@ TABLE: list[Row] = [
     ),
     Row("admin.audit", "GET", every="403 403 403 200"),
     Row("admin.payers", "GET", every="403 403 403 200"),
+    # The organization's own versions of payer profiles: administrators only.
+    Row("payer_profiles.edit", "GET", every="403 403 403 200", args={"profile_id": "reference"}),
+    Row(
+        "payer_profiles.edit",
+        "POST",
+        every="403 403 403 303",
+        args={"profile_id": "reference"},
+        data=_profile_edit,
+    ),
+    Row("payer_profiles.history", "GET", every="403 403 403 200", args={"profile_id": "reference"}),
+    Row(
+        "payer_profiles.restore",
+        "POST",
+        every="403 403 403 404",
+        args={"profile_id": "reference", "number": 999},
+        data=lambda _w: {},
+    ),
     Row("tokens.index", "GET", every="200 200 200 200"),
     Row(
         "tokens.create",
