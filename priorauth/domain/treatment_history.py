@@ -22,13 +22,28 @@ class TherapyOutcome(StrEnum):
     INADEQUATE_RESPONSE = "inadequate_response"
     INTOLERANCE = "intolerance"
     CONTRAINDICATED = "contraindicated"
+    # The course a continuation renews: given, not failed. Its response is what the
+    # continuation's current measures show, so none is written here (never guessed).
+    CURRENT_COURSE = "current_course"
 
 
 OUTCOME_LABELS = {
     TherapyOutcome.INADEQUATE_RESPONSE: "Inadequate response",
     TherapyOutcome.INTOLERANCE: "Intolerance",
     TherapyOutcome.CONTRAINDICATED: "Contraindicated",
+    TherapyOutcome.CURRENT_COURSE: (
+        "Current course, renewed by this request (response: see the current measures)"
+    ),
 }
+
+# The outcomes that make a therapy a failed trial (step therapy counts only these).
+FAILED_OUTCOMES = frozenset(
+    {
+        TherapyOutcome.INADEQUATE_RESPONSE,
+        TherapyOutcome.INTOLERANCE,
+        TherapyOutcome.CONTRAINDICATED,
+    }
+)
 
 
 class PriorTherapy(Model):

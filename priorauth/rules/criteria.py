@@ -15,7 +15,12 @@ from typing import Any
 from priorauth.domain.case import Case, LabResult, Score
 from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES
 from priorauth.domain.quantities import plain_number
-from priorauth.domain.treatment_history import NEVER_TRIED_LABELS, NeverTriedReason, TherapyOutcome
+from priorauth.domain.treatment_history import (
+    FAILED_OUTCOMES,
+    NEVER_TRIED_LABELS,
+    NeverTriedReason,
+    TherapyOutcome,
+)
 
 from .assessment import CriterionResult, Status
 from .citations import cite
@@ -246,6 +251,8 @@ def _step(c: StepTherapyCriterion, facts: _Facts) -> tuple[Status, str, list[str
             f"{therapy.outcome.value.replace('_', ' ')}"
         )
         evidence.append(line)
+        if therapy.outcome not in FAILED_OUTCOMES:
+            continue  # given, not failed (a course being renewed): no trial to count
         long_enough = (
             c.min_weeks is None
             or weeks >= c.min_weeks

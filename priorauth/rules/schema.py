@@ -457,6 +457,26 @@ class IndicationDefinition(Frozen):
     def citation(self, citation_id: str) -> Citation:
         return next(c for c in self.citations if c.id == citation_id)
 
+    def suits_specialty(self, specialty: str) -> bool:
+        """Whether this indication is one a prescriber of ``specialty`` requests: a specialty
+        criterion names it, or it is the indication's own category (neurology, hematology)."""
+        if not specialty:
+            return False
+        return self.category == specialty or any(
+            specialty in getattr(c, "specialties", ()) for c in self.all_criteria()
+        )
+
+    def asks_prior_therapies(self, request_type: RequestType) -> bool:
+        """Whether a criterion for this request type tests the treatments tried before.
+
+        When none does, the intake passes over its treatments step (still reachable):
+        nothing the payer checks depends on it.
+        """
+        return any(
+            isinstance(c, StepTherapyCriterion) and request_type in c.applies_to
+            for c in self.all_criteria()
+        )
+
     def questions_for(self, request_type: RequestType) -> list[Question]:
         return [q for q in self.questions if request_type in q.applies_to]
 

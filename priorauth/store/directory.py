@@ -38,7 +38,14 @@ PAYER_FIELDS = (
     "appeals_address",
 )
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "member_id", "group_number")
-LETTERHEAD_FIELDS = ("practice_name", "practice_address", "phone", "fax")
+LETTERHEAD_FIELDS = (
+    "practice_name",
+    "practice_address",
+    "phone",
+    "fax",
+    "usual_site_of_care",
+    "usual_product_id",
+)
 
 
 def letterhead(session: Session, organization_id: int) -> Letterhead | None:

@@ -630,6 +630,10 @@ class Letterhead(Base):
     practice_address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(200), default="")
     fax: Mapped[str] = mapped_column(String(200), default="")
+    # The clinic's usual choices, preselected on a new case's regimen (editable there):
+    # where it infuses, and the product it stocks. Empty: none preselected.
+    usual_site_of_care: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    usual_product_id: Mapped[str] = mapped_column(String(60), default="", server_default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -80,6 +80,9 @@ DEMO_LETTERHEAD = {
     "practice_address": "1 Example Way, Springfield",
     "phone": "555-0100",
     "fax": "555-0101",
+    # The synthetic clinic infuses in its own infusion center and stocks one product.
+    "usual_site_of_care": "infusion_center",
+    "usual_product_id": "privigen",
 }
 DEMO_PAYER = {
     "name": "Example Health Plan",

@@ -289,7 +289,18 @@ def readiness_check(indication_id: str) -> Response:
 def continuation(record: CaseRecord) -> View:
     """Start the renewal: a continuation draft filled from this case, new measures left empty."""
     definition = _definition_or_404(record.indication_id)
-    formdata = intake.continuation_formdata(record.data, definition)
+    product = context.library().products.get(
+        str((record.data.get("regimen") or {}).get("product_id"))
+    )
+    approval = casework.current_approval(record)
+    formdata = intake.continuation_formdata(
+        record.data,
+        definition,
+        today=context.today(),
+        authorization_start=approval.start_date if approval is not None else None,
+        authorization_end=record.authorization_end,
+        product_name=product.name if product is not None else "",
+    )
     db = context.db()
     draft = drafts.create_draft(
         db,
@@ -305,8 +316,8 @@ def continuation(record: CaseRecord) -> View:
     db.commit()
     flash(
         f"Continuation started from case {record.id}: the patient, coverage, prescriber, codes, "
-        "therapies, regimen and baseline measures are filled in. Enter the current measures "
-        "here, then today's weight.",
+        "therapies (with the course being renewed), the maintenance regimen, its start and the "
+        "baseline measures are filled in. Enter the current measures here, then today's weight.",
         "success",
     )
     return redirect(url_for("drafts.step", draft_id=draft.id, step="questions"), code=303)

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from priorauth.domain.case import PLAN_LABELS
+from priorauth.domain.case import PLAN_LABELS, SITE_LABELS
 from priorauth.domain.facts import SPECIALTIES
 from priorauth.domain.identifiers import is_valid_npi
 from priorauth.store import directory, repository
@@ -62,6 +62,28 @@ class LetterheadForm(Form):
     practice_address = text_field("Practice address")
     phone = text_field("Phone")
     fax = text_field("Fax")
+    usual_site_of_care = SelectField(
+        "Usual site of care",
+        choices=[
+            ("", "None: choose on each case"),
+            *((s.value, t) for s, t in SITE_LABELS.items()),
+        ],
+        description="Preselected on a new case's regimen; it can be changed there.",
+    )
+    usual_product_id = SelectField(
+        "Usual product",
+        description="The product the clinic stocks, preselected on a new case; it can be changed.",
+    )
+
+
+def _letterhead_form(**kwargs: Any) -> LetterheadForm:
+    form = LetterheadForm(**kwargs)
+    products = sorted(context.library().products.values(), key=lambda p: p.name.lower())
+    form.usual_product_id.choices = [
+        ("", "None: choose on each case"),
+        *((p.id, p.name) for p in products),
+    ]
+    return form
 
 
 class PrescriberForm(Form):
@@ -159,7 +181,7 @@ def _index(letterhead_form: Form | None = None, status: int = 200) -> tuple[str,
     db = context.db()
     if letterhead_form is None:
         kept = directory.letterhead(db, who.organization_id)
-        letterhead_form = LetterheadForm(obj=kept)
+        letterhead_form = _letterhead_form(obj=kept)
     profiles = {p.id: p.name for p in context.library().payers.values()}
     return (
         render_template(
@@ -178,7 +200,7 @@ def _index(letterhead_form: Form | None = None, status: int = 200) -> tuple[str,
 @bp.post("/letterhead")
 @requires(Permission.DIRECTORY_MANAGE, action="directory.letterhead")
 def letterhead() -> View:
-    form = LetterheadForm(request.form)
+    form = _letterhead_form(formdata=request.form)
     if not form.validate():
         return _index(form, 422)
     db = context.db()

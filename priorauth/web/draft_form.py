@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField
 
 from priorauth.domain.case import Case, RequestType
+from priorauth.domain.facts import SPECIALTIES
 from priorauth.rules.schema import IndicationDefinition
-from priorauth.store import repository
+from priorauth.store import directory, repository
 from priorauth.store.models import IntakeDraft
 
 from . import context, intake, steps
 from .fields import ErrorLink, leaves
+from .intake import prefill
 
 
 def definition_of(draft: IntakeDraft) -> IndicationDefinition | None:
@@ -113,9 +115,25 @@ def next_step_to_show(
         and following.key != "review"
         and following.key in draft.steps_saved
         and not problems.get(following.key)
-    ):
+    ) or (following.key == "therapies" and not _therapies_asked(draft)):
         following = steps.next_step(following.key) or following
     return following
+
+
+def _therapies_asked(draft: IntakeDraft) -> bool:
+    """Whether the treatments step is on the way: a criterion tests them, or some are entered."""
+    definition = definition_of(draft)
+    if definition is None:
+        return True
+    entered = any(
+        name.startswith(("prior_therapies-", "never_tried")) and value
+        for name, value in draft.formdata
+    )
+    try:
+        request_type = RequestType(draft.request_type or RequestType.INITIAL.value)
+    except ValueError:
+        request_type = RequestType.INITIAL
+    return entered or definition.asks_prior_therapies(request_type)
 
 
 def summary_notice(draft: IntakeDraft, form: intake.IntakeForm) -> str:
@@ -205,4 +223,49 @@ def review_sections(form: intake.IntakeForm) -> list[dict[str, Any]]:
         {"key": step.key, "title": step.title, "rows": rows[step.key]}
         for step in steps.STEPS
         if step.key not in ("indication", "review")
+    ]
+
+
+def first_regimen(draft: IntakeDraft, values: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The regimen step's first showing: the clinic's usual choices and the only phase."""
+    definition = definition_of(draft)
+    if definition is None:
+        return values
+    kept = directory.letterhead(context.db(), draft.organization_id)
+    return prefill.regimen_defaults(
+        values,
+        definition,
+        context.library().products,
+        request_type=draft.request_type or RequestType.INITIAL.value,
+        usual_site=kept.usual_site_of_care if kept is not None else "",
+        usual_product=kept.usual_product_id if kept is not None else "",
+    )
+
+
+SPECIALTY_LABELS = dict(SPECIALTIES)
+IndicationChoices = list[dict[str, str]]
+
+
+def indication_groups(query: str, specialty: str) -> list[tuple[str, IndicationChoices]]:
+    """The indication step's choices: those matching the search, the prescriber's own field
+    first (one click, no search), then the rest, every one choosable."""
+    library = context.library()
+    choices = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "summary": d.summary.strip(),
+            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
+            "coverage": d.coverage.value,
+            # What filtering as you type matches (the page's script; the Search button without).
+            "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
+        }
+        for d in intake.matching_indications(library, query)
+    ]
+    wanted = "" if query else specialty
+    suited = [c for c in choices if library.indications[c["id"]].suits_specialty(wanted)]
+    others = [c for c in choices if c not in suited]
+    return [
+        (f"For the prescriber's specialty: {SPECIALTY_LABELS.get(wanted, wanted)}", suited),
+        ("Other indications" if suited else "Indications", others),
     ]

@@ -32,8 +32,10 @@ from .draft_form import (
     closed_redirect,
     definition_of,
     errors_by_step,
+    first_regimen,
     formdata_of,
     hidden_fields,
+    indication_groups,
     next_step_to_show,
     problems_message,
     review_sections,
@@ -45,6 +47,9 @@ from .intake import prefill
 from .permissions import Permission, draft_action, requires
 
 bp = Blueprint("drafts", __name__)
+# Where "Save the case" is offered: the review, and the last step of data, for the
+# person who checked the live readiness panel as they went (the review stays a click away).
+FINISHING_STEPS = frozenset({"measurements", "review"})
 
 MAX_QUERY_CHARS = 100
 CONFLICT_MESSAGE = (
@@ -152,7 +157,7 @@ def _render_step(
             definition=definition,
             errors=errors,
             notices=[*form.notices, *notices, summary_notice(draft, form)]
-            if draft is not None and step.key == "review"
+            if draft is not None and step.key in FINISHING_STEPS
             else [*form.notices, *notices],
             hidden=hidden_fields(draft, step, form) if draft is not None else [],
             indicator=_indicator(draft, step.key, problems),
@@ -195,9 +200,12 @@ def _posted(step_key: str, draft: IntakeDraft | None = None) -> MultiDict[str, s
 @requires(Permission.CASE_CREATE, action="draft.start")
 def start() -> View:
     """The first step of a new case, before anything is saved."""
-    form = intake.patient_step_form(
-        context.library(), MultiDict([("coverage-payer_profile", "reference")])
-    )
+    initial = MultiDict([("coverage-payer_profile", "reference")])
+    # A clinic with one prescriber on file: theirs is the request (it can be changed).
+    only = prefill.only_prescriber(context.db(), context.user().organization_id)
+    if only is not None:
+        initial.update(only)
+    form = intake.patient_step_form(context.library(), initial)
     return _render_step(None, steps.BY_KEY["patient"], form, show_errors=False)
 
 
@@ -257,7 +265,10 @@ def step(draft: IntakeDraft, step: str) -> View:
         return _indication_page(draft)
     if found.key != "patient" and definition_of(draft) is None:
         return redirect(step_url(draft.id, key="indication"), code=303)
-    form = build(draft, formdata_of(draft.formdata))
+    values = formdata_of(draft.formdata)
+    if found.key == "measurements" and "measurements" not in draft.steps_saved:
+        values = first_regimen(draft, values)
+    form = build(draft, values)
     show = found.key in draft.steps_saved or found.key == "review"
     if show:
         check(form, draft)
@@ -306,7 +317,7 @@ def save_step(draft: IntakeDraft, step: str) -> View:
     db.commit()
     if row_action:
         return redirect(step_url(draft.id, key=found.key), code=303)
-    if found.key == "review" and action == "finish":
+    if found.key in FINISHING_STEPS and action == "finish":
         return _finish(draft, form)
     return _after_save(draft, found, form, action)
 
@@ -356,20 +367,10 @@ def discard(draft: IntakeDraft) -> View:
 
 def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> tuple[str, int]:
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
-    choices = [
-        {
-            "id": d.id,
-            "name": d.name,
-            "summary": d.summary.strip(),
-            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
-            "coverage": d.coverage.value,
-            # What filtering as you type matches (the page's script; the Search button without).
-            "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
-        }
-        for d in intake.matching_indications(context.library(), query)
-    ]
     current = definition_of(draft)
-    whole = build(draft, formdata_of(draft.formdata))
+    values = formdata_of(draft.formdata)
+    groups = indication_groups(query, values.get("prescriber-specialty", ""))
+    whole = build(draft, values)
     check(whole, draft)
     return (
         render_template(
@@ -380,7 +381,7 @@ def _indication_page(draft: IntakeDraft, status: int = 200, error: str = "") -> 
             total=len(steps.STEPS),
             indicator=_indicator(draft, "indication", errors_by_step(whole)),
             query=query,
-            choices=choices,
+            groups=groups,
             current=current,
             request_types=list(intake.REQUEST_TYPE_LABELS.items()),
             chosen_request_type=draft.request_type,

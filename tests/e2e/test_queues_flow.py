@@ -7,6 +7,7 @@ then billing staff and the advocate work them through the pages.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from priorauth.store.models import User
 from priorauth.store.seed import DEMO_ACCOUNTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from web_helpers import build_case
+from web_helpers import TODAY, build_case
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +124,7 @@ def test_units_past_the_approved_total_need_a_reason(
     assert not auditor.problems, "\n".join(auditor.problems)
 
 
-RENEWAL_TARGET = 8  # issue 12's target, printed beside the count; not met yet
-RENEWAL_MEASURED = 12  # asserted: no change adds an interaction unnoticed
+RENEWAL_TARGET = 8  # issue 12's target, printed beside the count and asserted
 
 
 def test_a_renewal_from_an_approved_case_to_its_letter(
@@ -147,14 +147,21 @@ def test_a_renewal_from_an_approved_case_to_its_letter(
     # The maintenance phase is filled in; only today's weight and the start date are left.
     assert run.named("regimen-dose_g_per_kg").input_value() == "1"
     assert run.named("regimen-interval_weeks").input_value() == "3"
+    # Today's weight is asked (its date starts as today); the start is the day after the
+    # renewed authorization ends, so coverage goes on without a gap.
+    assert run.named("measurements-measured_on").input_value() == TODAY.isoformat()
+    # The approved case's authorization ends 180 days after TODAY (web_helpers.build_case).
+    assert run.named("regimen-start_date").input_value() == (
+        (TODAY + dt.timedelta(days=181)).isoformat()
+    )
     run.fill("measurements-weight", "216")
-    run.fill("measurements-measured_on", "2026-11-18")
-    run.fill("regimen-start_date", "2026-12-01")
-    run.click(run.button("Save and continue"), "save the measurements")
+    # The renewal's clinical summary is still the old one: said here, before saving.
     assert "word for word" in page.locator("main").inner_text()
     run.click(run.button("Save the case"), "save the renewal")
     letter = run.download_letter(tmp_path)
     assert "Testpatient" in letter
+    # The course being renewed is in the letter's prior treatment, as the current course.
+    assert "Current course, renewed by this request" in " ".join(letter.split()), letter[:3000]
     print(
         f"\nInteractions, renewal (approved case → downloaded letter): {run.count} "
         f"(issue target {RENEWAL_TARGET})"
@@ -162,4 +169,4 @@ def test_a_renewal_from_an_approved_case_to_its_letter(
     print("\n".join(run.log))
     assert not page.script_problems, page.script_problems
     assert not auditor.problems, "\n".join(auditor.problems)
-    assert run.count <= RENEWAL_MEASURED, f"{run.count} interactions (was {RENEWAL_MEASURED})"
+    assert run.count <= RENEWAL_TARGET, f"{run.count} interactions (target {RENEWAL_TARGET})"

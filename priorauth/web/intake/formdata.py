@@ -6,6 +6,7 @@ Also the buttons that add and remove rows, which work without JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from wtforms import BooleanField, Field, FieldList, Form, FormField, SelectMulti
 
 from priorauth.domain.case import HeightUnit, RequestType, WeightUnit
 from priorauth.domain.facts import FACTS, FactKind
+from priorauth.domain.treatment_history import TherapyOutcome
 from priorauth.rules.schema import IndicationDefinition
 
 from .building import IntakeForm
@@ -93,16 +95,25 @@ def formdata_for_case(data: Mapping[str, Any], version: int | None = None) -> Mu
 
 
 def continuation_formdata(
-    data: Mapping[str, Any], definition: IndicationDefinition
+    data: Mapping[str, Any],
+    definition: IndicationDefinition,
+    *,
+    today: dt.date,
+    authorization_start: dt.date | None = None,
+    authorization_end: dt.date | None = None,
+    product_name: str = "",
 ) -> MultiDict[str, str]:
     """A continuation's starting values, from the case it renews.
 
     Patient, coverage, prescriber, codes, site, therapies, regimen and the
     summary carry over; so do the answers asked of both request types (the
-    baseline measures). What a continuation must show anew is left empty: the
-    current measures and the other continuation questions, the weight and its
-    date (the dose must be computed on today's weight), the start date and the
-    dosing phase.
+    baseline measures). The course being renewed joins the prior treatment, with
+    its dates, as the current course (its response is what the new measures show).
+    What a continuation must show anew is left empty: the current measures and the
+    other continuation questions, and the weight (the dose must be computed on
+    today's weight, so its date starts as today). The start date starts as the day
+    after the renewed authorization ends, when that is recorded: coverage goes on
+    without a gap. Every value stays editable.
     """
     initial = {q.fact for q in definition.questions_for(RequestType.INITIAL)}
     continuation = {q.fact for q in definition.questions_for(RequestType.CONTINUATION)}
@@ -111,14 +122,55 @@ def continuation_formdata(
     renewed["request_type"] = RequestType.CONTINUATION.value
     renewed["answers"] = {k: v for k, v in (data.get("answers") or {}).items() if k in keep}
     measurements = dict(data.get("measurements") or {})
-    for key in ("weight", "measured_on", "pre_pregnancy_weight", "pregnant"):
+    for key in ("weight", "pre_pregnancy_weight", "pregnant"):
         measurements.pop(key, None)
+    measurements["measured_on"] = today.isoformat()
     renewed["measurements"] = measurements
     regimen = dict(data.get("regimen") or {})
+    course = _course_renewed(regimen, today, authorization_start, authorization_end, product_name)
+    if course is not None:
+        renewed["prior_therapies"] = [*(data.get("prior_therapies") or []), course]
     for key in ("phase", "start_date"):
         regimen.pop(key, None)
     renewed["regimen"] = _renewed_regimen(regimen, definition)
+    if authorization_end is not None and authorization_end >= today:
+        renewed["regimen"]["start_date"] = (authorization_end + dt.timedelta(days=1)).isoformat()
     return formdata_for_case(renewed)
+
+
+def _course_renewed(
+    regimen: Mapping[str, Any],
+    today: dt.date,
+    authorization_start: dt.date | None,
+    authorization_end: dt.date | None,
+    product_name: str,
+) -> dict[str, Any] | None:
+    """The renewed case's immune globulin course as a prior treatment row: from the approved
+    authorization's start (or the regimen's requested start), or None when that is unknown
+    or still ahead (nothing was given yet)."""
+    start = authorization_start
+    if start is None:
+        started = regimen.get("start_date")
+        try:
+            start = dt.date.fromisoformat(str(started)) if started else None
+        except ValueError:
+            start = None
+    if start is None or start > today:
+        return None
+    dose = regimen.get("dose_g_per_kg")
+    every = regimen.get("interval_weeks")
+    dose_text = f"{dose} g/kg" if dose not in (None, "") else ""
+    if dose_text and every not in (None, ""):
+        dose_text += f" every {every} weeks"
+    end = authorization_end if authorization_end is not None and authorization_end < today else None
+    return {
+        "agent": product_name or str(regimen.get("product_id") or "Immune globulin"),
+        "therapy_class": "immune_globulin",
+        "start": start.isoformat(),
+        "end": end.isoformat() if end else None,
+        "dose": dose_text,
+        "outcome": TherapyOutcome.CURRENT_COURSE.value,
+    }
 
 
 def _renewed_regimen(regimen: dict[str, Any], definition: IndicationDefinition) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from priorauth.domain.case import PLAN_LABELS
+from priorauth.domain.catalog import Product
 from priorauth.domain.quantities import plain_number
 from priorauth.rules.schema import DosingLimit, IndicationDefinition
 from priorauth.store import directory
@@ -40,6 +41,12 @@ def prescriber_fields(row: Prescriber) -> dict[str, str]:
     return {
         f"prescriber-{name}": str(getattr(row, name) or "") for name in directory.PRESCRIBER_FIELDS
     }
+
+
+def only_prescriber(session: Session, organization_id: int) -> dict[str, str] | None:
+    """The fields of the clinic's one active prescriber, when it has exactly one."""
+    prescribers = directory.list_prescribers(session, organization_id, active_only=True)
+    return prescriber_fields(prescribers[0]) if len(prescribers) == 1 else None
 
 
 def payer_fields(row: PayerEntry) -> dict[str, str]:
@@ -267,4 +274,46 @@ def apply_phase(
     for name, value in values.items():
         if not (formdata.get(name) or "").strip():
             formdata.setlist(name, [value])
+    return formdata
+
+
+def regimen_defaults(
+    formdata: MultiDict[str, str],
+    definition: IndicationDefinition,
+    products: Mapping[str, Product],
+    *,
+    request_type: str,
+    usual_site: str = "",
+    usual_product: str = "",
+) -> MultiDict[str, str]:
+    """A new case's regimen as first shown: the clinic's usual site and product, and the
+    indication's dosing phase when only one fits the request and the product's route.
+
+    Only empty fields are filled, and only on the first showing of the step: what a
+    person chose or typed is never replaced. Nothing clinical is guessed: a phase is
+    chosen only when the definition leaves one possibility.
+    """
+
+    def empty(name: str) -> bool:
+        return not (formdata.get(name) or "").strip()
+
+    if empty("site_of_care") and usual_site:
+        formdata.setlist("site_of_care", [usual_site])
+    if empty("regimen-product_id") and usual_product in products:
+        formdata.setlist("regimen-product_id", [usual_product])
+    if empty("regimen-phase"):
+        wanted = request_type
+        product = products.get(str(formdata.get("regimen-product_id") or ""))
+        fitting = [
+            phase
+            for phase in definition.dosing
+            if wanted in phase.applies_to and (product is None or phase.route == product.route)
+        ]
+        # A loading course stands alone only when it is the request's one phase (CIDP's
+        # induction); beside a maintenance phase it is the person's choice to add.
+        steady = [phase for phase in fitting if not phase.loading]
+        fitting = steady or fitting
+        if len(fitting) == 1:
+            formdata.setlist("regimen-phase", [fitting[0].id])
+            apply_phase(formdata, definition)
     return formdata
