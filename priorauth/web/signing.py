@@ -90,7 +90,9 @@ class SignForm(Form):
         "I have read the letter above in full, and I attest to the statement.",
         [InputRequired("Confirm that you have read the letter.")],
     )
-    acknowledge = BooleanField("I have read the warnings and safety flags listed above.")
+    acknowledge = BooleanField(
+        "I have read the warnings and safety flags listed under “Before you sign”."
+    )
     for_prescriber = BooleanField(
         "I sign for the prescribing physician named above, as a physician of the same "
         "practice; the letter says that I sign for them."
