@@ -195,6 +195,12 @@ class Journey:
         self.fill_example("icd10_codes", "answers-")
         self.checkpoint(page, "05-step-questions")
         self.submit(self.button("Save and continue"), "save the questions")
+        # No CIDP criterion tests earlier treatments, so "Save and continue" passes the
+        # step; the step indicator reaches it, for a letter that lists them.
+        assert page.url.endswith("/measurements"), page.url
+        self.submit(
+            page.locator("button.steps__link", has_text="Prior therapies"), "the therapies step"
+        )
         assert page.url.endswith("/therapies"), page.url
 
         # Two prior therapies: the first row, "add another", the second row.
