@@ -28,6 +28,8 @@ class Status(StrEnum):
     MET = "met"
     NOT_MET = "not_met"
     MISSING = "missing"
+    # An alternative of a group another alternative already satisfies: nothing to ask.
+    NOT_NEEDED = "not_needed"
 
 
 class Verdict(StrEnum):
@@ -40,6 +42,7 @@ STATUS_LABELS = {
     Status.MET: "Met",
     Status.NOT_MET: "Not met",
     Status.MISSING: "Information missing",
+    Status.NOT_NEEDED: "Not needed: another alternative is met",
 }
 VERDICT_LABELS = {
     Verdict.READY: "Ready to submit",

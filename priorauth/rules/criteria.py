@@ -374,6 +374,18 @@ def _evaluate_criterion(
                 + "; ".join(child.title for child in children if child.status is Status.MET)
                 + ".",
             )
+            # The group is satisfied: its unanswered alternatives are not to be asked for.
+            children = tuple(
+                child.model_copy(
+                    update={
+                        "status": Status.NOT_NEEDED,
+                        "reason": "Not needed: another alternative of the group is met.",
+                    }
+                )
+                if child.status is Status.MISSING
+                else child
+                for child in children
+            )
         elif met + open_ < criterion.min_met:
             # Even if every open answer came in met, too few alternatives would be.
             status = Status.NOT_MET
