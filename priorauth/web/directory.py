@@ -69,10 +69,12 @@ class LetterheadForm(Form):
             *((s.value, t) for s, t in SITE_LABELS.items()),
         ],
         description="Preselected on a new case's regimen; it can be changed there.",
+        default="",  # a post without the field keeps none, rather than failing as no choice
     )
     usual_product_id = SelectField(
         "Usual product",
         description="The product the clinic stocks, preselected on a new case; it can be changed.",
+        default="",
     )
 
 
