@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import cidp_formdata, create_case, log_in_demo, page_text
 
@@ -113,12 +113,17 @@ def test_a_case_nobody_opened_is_found_by_the_queue(
 
 def _approve(sessions: sessionmaker[Session], case_id: int, *, ends_in_days: int) -> None:
     # The list columns the queue reads, set as a recorded approval leaves them (the
-    # decision's own path is tested in tests/store); the verdict stays as assessed.
+    # decision's own path is tested in tests/store); a Core UPDATE, so the ORM's flush
+    # hook does not recompute them from the (absent) decision. The verdict stays.
     with sessions.begin() as session:
-        record = session.get(CaseRecord, case_id)
-        assert record is not None
-        record.state = CaseState.APPROVED.value
-        record.authorization_end = dt.date.today() + dt.timedelta(days=ends_in_days)
+        session.execute(
+            update(CaseRecord)
+            .where(CaseRecord.id == case_id)
+            .values(
+                state=CaseState.APPROVED.value,
+                authorization_end=dt.date.today() + dt.timedelta(days=ends_in_days),
+            )
+        )
 
 
 def test_an_approval_due_for_renewal_is_listed_and_a_later_one_is_not(
