@@ -115,6 +115,20 @@ def open_rechecks(session: Session, scope: Scope, *, limit: int) -> tuple[list[R
     ], total
 
 
+def in_play(record: CaseRecord, renewals_until: dt.date) -> bool:
+    """Whether a new policy version still matters to this case (the rule of ``stale_case_ids``).
+
+    Not closed, and an approved case only while its authorization ends by
+    ``renewals_until`` (its renewal will be judged under the new versions); an
+    approval far from renewal is refreshed quietly, not listed.
+    """
+    if record.state == CaseState.CLOSED.value:
+        return False
+    if record.state != CaseState.APPROVED.value:
+        return True
+    return record.authorization_end is not None and record.authorization_end <= renewals_until
+
+
 def stale_case_ids(
     session: Session,
     organization_id: int,

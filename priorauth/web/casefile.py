@@ -22,6 +22,7 @@ document is already stored for this content, day and definitions.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
@@ -45,6 +46,7 @@ from priorauth.store import casework, drafts, listing, rechecks, repository
 from priorauth.store.models import AttachmentRecord, CaseRecord, Document, IntakeDraft, Signature
 
 from . import context
+from .workqueue import RENEWAL_WINDOWS_DAYS
 
 # The kinds of stored document (the signed ones are named by the store).
 LETTER = "letter"
@@ -173,8 +175,13 @@ def _write_back(refreshed: Sequence[tuple[CaseRecord, Assessment]]) -> None:
 def _note_policy_changes(
     session: Session, refreshed: Sequence[tuple[CaseRecord, Assessment]]
 ) -> None:
-    """Keep, for the work queue, each case whose verdict a new policy version changed."""
+    """Keep, for the work queue, each case in play whose verdict a new policy version changed."""
+    # The same cases the sweep looks for: a case refreshed because another list showed
+    # it (an approval far from renewal) is not listed either.
+    renewals_until = context.today() + dt.timedelta(days=RENEWAL_WINDOWS_DAYS[-1])
     for record, result in refreshed:
+        if not rechecks.in_play(record, renewals_until):
+            continue
         try:
             before = Assessment.model_validate(record.assessment) if record.assessment else None
         except ValidationError:  # shaped by an older priorauth: nothing to compare with

@@ -10,18 +10,19 @@ takes it off the list (and is audited).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web_helpers import cidp_formdata, create_case, log_in_demo, page_text
 
 from priorauth.paths import forms_dir
 from priorauth.rules.library import load_library
-from priorauth.store.models import AuditEvent, CaseRecord, PolicyRecheck
+from priorauth.store.models import AuditEvent, CaseRecord, CaseState, PolicyRecheck
 from priorauth.web.context import EXTENSION_KEY
 
 STRICTER = """
@@ -108,3 +109,31 @@ def test_a_case_nobody_opened_is_found_by_the_queue(
     _put_in_effect(app, _forms_with_reference(tmp_path, version="2", extra=STRICTER))
     # Never opened since the change: the dashboard's sweep evaluates it.
     assert f"Case {case_id}" in _queue(client)
+
+
+def _approve(sessions: sessionmaker[Session], case_id: int, *, ends_in_days: int) -> None:
+    # The list columns the queue reads, set as a recorded approval leaves them (the
+    # decision's own path is tested in tests/store); a Core UPDATE, so the ORM's flush
+    # hook does not recompute them from the (absent) decision. The verdict stays.
+    with sessions.begin() as session:
+        session.execute(
+            update(CaseRecord)
+            .where(CaseRecord.id == case_id)
+            .values(
+                state=CaseState.APPROVED.value,
+                authorization_end=dt.date.today() + dt.timedelta(days=ends_in_days),
+            )
+        )
+
+
+def test_an_approval_due_for_renewal_is_listed_and_a_later_one_is_not(
+    app: Flask, logged_in: FlaskClient, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    due = create_case(logged_in)
+    later = create_case(logged_in)
+    _approve(sessions, due, ends_in_days=20)  # within the queue's renewal window
+    _approve(sessions, later, ends_in_days=300)  # its renewal is far off
+    _put_in_effect(app, _forms_with_reference(tmp_path, version="2", extra=STRICTER))
+    queue = _queue(logged_in)
+    assert f"Case {due}" in queue, queue
+    assert f"Case {later}" not in queue, queue
