@@ -25,6 +25,11 @@ class TherapyOutcome(StrEnum):
     # The course a continuation renews: given, not failed. Its response is what the
     # continuation's current measures show, so none is written here (never guessed).
     CURRENT_COURSE = "current_course"
+    # An immune globulin course whose response the person has recorded (a renewal's
+    # course once its measures are in): a course that responded is never a failure.
+    # A course with no response is an inadequate response (a failed trial).
+    RESPONDED = "responded"
+    PARTIAL_RESPONSE = "partial_response"
 
 
 OUTCOME_LABELS = {
@@ -34,6 +39,8 @@ OUTCOME_LABELS = {
     TherapyOutcome.CURRENT_COURSE: (
         "Current course, renewed by this request (response: see the current measures)"
     ),
+    TherapyOutcome.RESPONDED: "Responded",
+    TherapyOutcome.PARTIAL_RESPONSE: "Partial response",
 }
 
 # The outcomes that make a therapy a failed trial (step therapy counts only these).

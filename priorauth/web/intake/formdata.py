@@ -102,6 +102,7 @@ def continuation_formdata(
     authorization_start: dt.date | None = None,
     authorization_end: dt.date | None = None,
     product_name: str = "",
+    response: TherapyOutcome | None = None,
 ) -> MultiDict[str, str]:
     """A continuation's starting values, from the case it renews.
 
@@ -114,6 +115,10 @@ def continuation_formdata(
     today's weight, so its date starts as today). The start date starts as the day
     after the renewed authorization ends, when that is recorded: coverage goes on
     without a gap. Every value stays editable.
+
+    ``response`` is the renewed course's recorded response, when one is known; without
+    it the course is the current course, its response for the person to record (never
+    guessed here).
     """
     initial = {q.fact for q in definition.questions_for(RequestType.INITIAL)}
     continuation = {q.fact for q in definition.questions_for(RequestType.CONTINUATION)}
@@ -128,6 +133,8 @@ def continuation_formdata(
     renewed["measurements"] = measurements
     regimen = dict(data.get("regimen") or {})
     course = _course_renewed(regimen, today, authorization_start, authorization_end, product_name)
+    if course is not None and response is not None:
+        course["outcome"] = response.value
     if course is not None:
         renewed["prior_therapies"] = [*(data.get("prior_therapies") or []), course]
     for key in ("phase", "start_date"):
