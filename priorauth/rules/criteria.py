@@ -24,6 +24,7 @@ from priorauth.domain.treatment_history import (
 
 from .assessment import CriterionResult, Status
 from .citations import cite
+from .conditions import questions_applying
 from .loader import apply_override
 from .schema import (
     AnyOfCriterion,
@@ -48,13 +49,25 @@ class _Facts:
     """Answers and derived facts of one case, as the criteria read them."""
 
     def __init__(
-        self, case: Case, as_of: dt.date, asked: frozenset[str], payer: PayerProfile
+        self,
+        case: Case,
+        as_of: dt.date,
+        asked: frozenset[str],
+        payer: PayerProfile,
+        disabled: frozenset[str] = frozenset(),
     ) -> None:
         self.case = case
         self.as_of = as_of
         self.asked = asked
+        # Questions of this request type whose enable_when fails for this case.
+        self.disabled = disabled
         # The payer the results' citations are chosen for (citations.py).
         self.payer = payer
+
+    def disabled_in(self, criterion: CriterionBase) -> bool:
+        """Whether the criterion tests a question whose condition turned it off."""
+        names = [getattr(criterion, key, None) for key in ("fact", "baseline", "current")]
+        return any(name in self.disabled for name in names if name)
 
     def answerable(self, criterion: CriterionBase) -> bool:
         """Whether this request asks the question(s) the criterion tests."""
@@ -83,6 +96,10 @@ class _Facts:
             if start is None:
                 return None
             return Decimal((self.case.regimen.start_date - start).days)
+        fact = FACTS.get(name)
+        if fact is not None and fact.kind in ANSWERABLE_KINDS and name not in self.asked:
+            # A stale answer to a question not asked (its enable_when failed) is dropped.
+            return None
         return self.case.answer(name)
 
 
@@ -361,6 +378,18 @@ def _evaluate_criterion(
             _evaluate_criterion(child, definition, facts, payer_changes)
             for child in criterion.criteria
         )
+        # An alternative whose question a condition (enable_when) turned off is not asked for.
+        children = tuple(
+            child.model_copy(
+                update={
+                    "status": Status.NOT_NEEDED,
+                    "reason": "Not asked: the question does not apply to this case.",
+                }
+            )
+            if child.status is Status.MISSING and facts.disabled_in(alternative)
+            else child
+            for child, alternative in zip(children, criterion.criteria, strict=True)
+        )
         met = sum(child.status is Status.MET for child in children)
         # An alternative whose question this request does not ask cannot change the result.
         open_ = sum(
@@ -452,8 +481,10 @@ def evaluate_criteria(
     case: Case, definition: IndicationDefinition, payer: PayerProfile, as_of: dt.date
 ) -> tuple[CriterionResult, ...]:
     """Every criterion that applies to the case's request type, under the payer's overrides."""
-    asked = frozenset(q.fact for q in definition.questions_for(case.request_type))
-    facts = _Facts(case, as_of, asked, payer)
+    # A question whose enable_when fails is not asked (conditions.py).
+    asked = frozenset(q.fact for q in questions_applying(definition, case))
+    disabled = frozenset(q.fact for q in definition.questions_for(case.request_type)) - asked
+    facts = _Facts(case, as_of, asked, payer, disabled)
     criteria, payer_notes = _payer_criteria(definition, payer)
     return tuple(
         _evaluate_criterion(criterion, definition, facts, payer_notes)
