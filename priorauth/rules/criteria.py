@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from priorauth.domain.case import Case, LabResult, Score
-from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES
+from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES
 from priorauth.domain.quantities import plain_number
 from priorauth.domain.treatment_history import (
     FAILED_OUTCOMES,
@@ -24,6 +23,7 @@ from priorauth.domain.treatment_history import (
 
 from .assessment import CriterionResult, Status
 from .citations import cite
+from .conditions import CaseFacts as _Facts
 from .conditions import questions_applying
 from .loader import apply_override
 from .schema import (
@@ -43,64 +43,6 @@ from .schema import (
 
 SPECIALTY_LABELS = dict(SPECIALTIES)
 CLASS_LABELS = dict(THERAPY_CLASSES)
-
-
-class _Facts:
-    """Answers and derived facts of one case, as the criteria read them."""
-
-    def __init__(
-        self,
-        case: Case,
-        as_of: dt.date,
-        asked: frozenset[str],
-        payer: PayerProfile,
-        disabled: frozenset[str] = frozenset(),
-    ) -> None:
-        self.case = case
-        self.as_of = as_of
-        self.asked = asked
-        # Questions of this request type whose enable_when fails for this case.
-        self.disabled = disabled
-        # The payer the results' citations are chosen for (citations.py).
-        self.payer = payer
-
-    def disabled_in(self, criterion: CriterionBase) -> bool:
-        """Whether the criterion tests a question whose condition turned it off."""
-        names = [getattr(criterion, key, None) for key in ("fact", "baseline", "current")]
-        return any(name in self.disabled for name in names if name)
-
-    def answerable(self, criterion: CriterionBase) -> bool:
-        """Whether this request asks the question(s) the criterion tests."""
-        if isinstance(criterion, AnyOfCriterion):
-            return any(self.answerable(child) for child in criterion.criteria)
-        names = [getattr(criterion, key, None) for key in ("fact", "baseline", "current")]
-        tested = [name for name in names if name and FACTS[name].kind in ANSWERABLE_KINDS]
-        return all(name in self.asked for name in tested)
-
-    def get(self, name: str) -> Any:
-        if name == "age_years":
-            return Decimal(self.case.patient.age_years(self.case.regimen.start_date))
-        if name == "prescriber_specialty":
-            return self.case.prescriber.specialty
-        if name == "weeks_since_onset":
-            onset = self.case.answer("symptom_onset_date")
-            if onset is None:
-                return None
-            days = (self.case.regimen.start_date - onset).days
-            return (Decimal(days) / 7).quantize(Decimal("0.1"))
-        if name in ("days_since_onset", "days_since_exposure"):
-            # Kawasaki counts from fever onset; post-exposure prophylaxis from the exposure.
-            start = self.case.answer(
-                "symptom_onset_date" if name == "days_since_onset" else "exposure_date"
-            )
-            if start is None:
-                return None
-            return Decimal((self.case.regimen.start_date - start).days)
-        fact = FACTS.get(name)
-        if fact is not None and fact.kind in ANSWERABLE_KINDS and name not in self.asked:
-            # A stale answer to a question not asked (its enable_when failed) is dropped.
-            return None
-        return self.case.answer(name)
 
 
 def _result(
