@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from priorauth.domain.case import Case, LabResult, Score
-from priorauth.domain.facts import ANSWERABLE_KINDS, FACTS, SPECIALTIES, THERAPY_CLASSES
+from priorauth.domain.facts import FACTS, SPECIALTIES, THERAPY_CLASSES
 from priorauth.domain.quantities import plain_number
 from priorauth.domain.treatment_history import (
     FAILED_OUTCOMES,
@@ -24,6 +23,8 @@ from priorauth.domain.treatment_history import (
 
 from .assessment import CriterionResult, Status
 from .citations import cite
+from .conditions import CaseFacts as _Facts
+from .conditions import questions_applying
 from .loader import apply_override
 from .schema import (
     AnyOfCriterion,
@@ -42,48 +43,6 @@ from .schema import (
 
 SPECIALTY_LABELS = dict(SPECIALTIES)
 CLASS_LABELS = dict(THERAPY_CLASSES)
-
-
-class _Facts:
-    """Answers and derived facts of one case, as the criteria read them."""
-
-    def __init__(
-        self, case: Case, as_of: dt.date, asked: frozenset[str], payer: PayerProfile
-    ) -> None:
-        self.case = case
-        self.as_of = as_of
-        self.asked = asked
-        # The payer the results' citations are chosen for (citations.py).
-        self.payer = payer
-
-    def answerable(self, criterion: CriterionBase) -> bool:
-        """Whether this request asks the question(s) the criterion tests."""
-        if isinstance(criterion, AnyOfCriterion):
-            return any(self.answerable(child) for child in criterion.criteria)
-        names = [getattr(criterion, key, None) for key in ("fact", "baseline", "current")]
-        tested = [name for name in names if name and FACTS[name].kind in ANSWERABLE_KINDS]
-        return all(name in self.asked for name in tested)
-
-    def get(self, name: str) -> Any:
-        if name == "age_years":
-            return Decimal(self.case.patient.age_years(self.case.regimen.start_date))
-        if name == "prescriber_specialty":
-            return self.case.prescriber.specialty
-        if name == "weeks_since_onset":
-            onset = self.case.answer("symptom_onset_date")
-            if onset is None:
-                return None
-            days = (self.case.regimen.start_date - onset).days
-            return (Decimal(days) / 7).quantize(Decimal("0.1"))
-        if name in ("days_since_onset", "days_since_exposure"):
-            # Kawasaki counts from fever onset; post-exposure prophylaxis from the exposure.
-            start = self.case.answer(
-                "symptom_onset_date" if name == "days_since_onset" else "exposure_date"
-            )
-            if start is None:
-                return None
-            return Decimal((self.case.regimen.start_date - start).days)
-        return self.case.answer(name)
 
 
 def _result(
@@ -361,6 +320,18 @@ def _evaluate_criterion(
             _evaluate_criterion(child, definition, facts, payer_changes)
             for child in criterion.criteria
         )
+        # An alternative whose question a condition (enable_when) turned off is not asked for.
+        children = tuple(
+            child.model_copy(
+                update={
+                    "status": Status.NOT_NEEDED,
+                    "reason": "Not asked: the question does not apply to this case.",
+                }
+            )
+            if child.status is Status.MISSING and facts.disabled_in(alternative)
+            else child
+            for child, alternative in zip(children, criterion.criteria, strict=True)
+        )
         met = sum(child.status is Status.MET for child in children)
         # An alternative whose question this request does not ask cannot change the result.
         open_ = sum(
@@ -452,8 +423,10 @@ def evaluate_criteria(
     case: Case, definition: IndicationDefinition, payer: PayerProfile, as_of: dt.date
 ) -> tuple[CriterionResult, ...]:
     """Every criterion that applies to the case's request type, under the payer's overrides."""
-    asked = frozenset(q.fact for q in definition.questions_for(case.request_type))
-    facts = _Facts(case, as_of, asked, payer)
+    # A question whose enable_when fails is not asked (conditions.py).
+    asked = frozenset(q.fact for q in questions_applying(definition, case))
+    disabled = frozenset(q.fact for q in definition.questions_for(case.request_type)) - asked
+    facts = _Facts(case, as_of, asked, payer, disabled)
     criteria, payer_notes = _payer_criteria(definition, payer)
     return tuple(
         _evaluate_criterion(criterion, definition, facts, payer_notes)

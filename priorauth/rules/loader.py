@@ -163,6 +163,7 @@ def load_definitions(root: Path) -> Definitions:
             continue
         definition = _confirm_codes(path, label, definition, problems)
         problems.extend(_check_periods(path, label, definition))
+        problems.extend(_check_conditions(path, label, definition))
         if definition.id != path.parent.name:
             problems.append(
                 f"{path} → {label} → id: must match its folder name {path.parent.name!r}"
@@ -238,6 +239,25 @@ def _check_periods(path: Path, label: str, definition: IndicationDefinition) -> 
     if periods.unverified and not periods.note.strip():
         return [f"{crumb} → note: say why the periods are unverified"]
     return []
+
+
+def _check_conditions(path: Path, label: str, definition: IndicationDefinition) -> list[str]:
+    """A question's condition on ICD-10-CM codes names only codes this indication lists."""
+    listed = {code.code for code in definition.codes}
+    problems = []
+    for index, question in enumerate(definition.questions):
+        for number, condition in enumerate(question.enable_when):
+            if condition.fact != "icd10_codes":
+                continue
+            value = condition.value
+            wanted = value if isinstance(value, tuple) else (value,)
+            for code in wanted:
+                if code not in listed:
+                    problems.append(
+                        f"{path} → {label} → questions[{index}] ({question.fact}) → "
+                        f"enable_when[{number}]: {code!r} is not one of this indication's codes"
+                    )
+    return problems
 
 
 def _confirm_codes(

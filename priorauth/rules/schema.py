@@ -357,11 +357,61 @@ class DiagnosisCode(Frozen):
         return self
 
 
+# Case facts a question's condition may test besides the answers (FHIR enableWhen idea).
+CASE_FACTS = {
+    "sex": ("female", "male"),
+    "age_years": (),
+    "icd10_codes": (),
+    "request_type": tuple(t.value for t in RequestType),
+}
+
+
+class Condition(Frozen):
+    """One enableWhen test: the question is asked only when the case's fact passes it."""
+
+    fact: str = Field(description="an answer fact, or sex, age_years, icd10_codes, request_type")
+    operator: Literal["exists", "=", "!=", "in", ">=", "<="] = Field(
+        description="exists: answered; in: one of value (a list); icd10_codes: any ticked code"
+    )
+    value: str | bool | int | float | tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _possible(self) -> Condition:
+        fact = FACTS.get(self.fact)
+        if fact is None and self.fact not in CASE_FACTS:
+            raise ValueError(f"condition on unknown fact {self.fact!r}")
+        if self.operator == "exists":
+            if self.value is not None:
+                raise ValueError("operator 'exists' takes no value")
+            return self
+        if self.value is None:
+            raise ValueError(f"operator {self.operator!r} needs a value")
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        if (self.operator == "in") != isinstance(self.value, tuple):
+            raise ValueError("operator 'in' takes a list, the others one value")
+        choices = CASE_FACTS.get(self.fact) or (
+            tuple(key for key, _ in fact.choices) if fact is not None else ()
+        )
+        if choices and any(v not in choices for v in values):
+            raise ValueError(f"{values!r} is not a possible value of {self.fact!r}: {choices}")
+        if self.fact == "icd10_codes" and any(
+            not (isinstance(v, str) and is_icd10_cm(v)) for v in values
+        ):
+            raise ValueError(f"{values!r} holds a code that is not ICD-10-CM")
+        return self
+
+
 class Question(Frozen):
     fact: str
     why: str = Field(description="why the payer asks, shown beside the question")
     applies_to: tuple[RequestType, ...] = BOTH
     required: bool = False
+    enable_when: tuple[Condition, ...] = Field(
+        default=(), description="asked only when these conditions hold (FHIR enableWhen)"
+    )
+    enable_behavior: Literal["all", "any"] = Field(
+        default="all", description="all conditions must hold, or any one of them"
+    )
 
     @field_validator("fact")
     @classmethod

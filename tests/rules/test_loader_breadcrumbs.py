@@ -165,3 +165,24 @@ def test_folder_that_does_not_exist(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert "not a folder of definitions" in completed.stdout
     assert "Traceback" not in completed.stderr
+
+
+def test_condition_on_an_unknown_fact_names_the_question(forms_copy: Path) -> None:
+    edit(
+        forms_copy / "indications" / "pid" / "definition.toml",
+        'enable_when = [{ fact = "icd10_codes"',
+        'enable_when = [{ fact = "shoe_size"',
+    )
+    problems = problems_in(forms_copy)
+    assert any(
+        "pid" in p and "questions" in p and "unknown fact 'shoe_size'" in p for p in problems
+    ), problems
+
+
+def test_condition_on_a_code_the_indication_does_not_list(forms_copy: Path) -> None:
+    edit(forms_copy / "indications" / "pid" / "definition.toml", '"D81.89", "D81.9"]', '"G61.0"]')
+    problems = problems_in(forms_copy)
+    assert any(
+        "genetic_diagnosis_confirmed" in p and "'G61.0' is not one of this indication" in p
+        for p in problems
+    ), problems
