@@ -42,7 +42,7 @@ STATUS_LABELS = {
     Status.MET: "Met",
     Status.NOT_MET: "Not met",
     Status.MISSING: "Information missing",
-    Status.NOT_NEEDED: "Not needed: another alternative is met",
+    Status.NOT_NEEDED: "Not needed",
 }
 VERDICT_LABELS = {
     Verdict.READY: "Ready to submit",
