@@ -108,6 +108,68 @@
     follow();
   }
 
+  // Questions with conditions (the definition's enable_when, decided by the rules on
+  // saving): shown only while their conditions hold, as the answers on this page change.
+  // A fact not on this page counts as holding: the question stays shown, and the rules
+  // drop an answer it should not have had. Without this script every question is shown.
+  function current(form, fact) {
+    var name = fact === "icd10_codes" ? "icd10_codes" : "answers-" + fact;
+    if (fact === "sex") { name = "patient-sex"; }
+    if (fact === "request_type") { name = "request_type"; }
+    var fields = form.querySelectorAll('[name="' + name + '"]');
+    if (!fields.length) {
+      return undefined;
+    }
+    var values = [];
+    fields.forEach(function (field) {
+      if ((field.type === "checkbox" || field.type === "radio") && !field.checked) {
+        return;
+      }
+      if (field.type === "hidden" && fields.length > 1) {
+        return;
+      }
+      if (field.value !== "") {
+        values.push(field.value);
+      }
+    });
+    return values;
+  }
+
+  function holds(form, condition) {
+    var values = current(form, condition.fact);
+    if (values === undefined) {
+      return true;
+    }
+    var wanted = Array.isArray(condition.value) ? condition.value.map(String)
+      : [String(condition.value)];
+    var hit = values.some(function (value) { return wanted.indexOf(value) >= 0; });
+    switch (condition.operator) {
+      case "exists": return values.length > 0;
+      case "=": case "in": return hit;
+      case "!=": return values.length > 0 && !hit;
+      case ">=": return values.length > 0 && Number(values[0]) >= Number(condition.value);
+      case "<=": return values.length > 0 && Number(values[0]) <= Number(condition.value);
+      default: return true;
+    }
+  }
+
+  function questionConditions(form) {
+    var questions = form.querySelectorAll("[data-enable-when]");
+    if (!questions.length) {
+      return;
+    }
+    function follow() {
+      questions.forEach(function (question) {
+        var rule = JSON.parse(question.getAttribute("data-enable-when"));
+        var results = rule.when.map(function (c) { return holds(form, c); });
+        question.hidden = rule.behavior === "any" ? results.indexOf(true) < 0
+          : results.indexOf(false) >= 0;
+      });
+    }
+    form.addEventListener("change", follow);
+    follow();
+  }
+
   function start() {
     var form = document.getElementById("intake-form");
     if (!form) {
@@ -115,6 +177,7 @@
     }
     heightUnits(form);
     pregnancyFields(form);
+    questionConditions(form);
     readiness(form);
   }
 

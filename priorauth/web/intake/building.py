@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from priorauth.domain.facts import FACTS
 from priorauth.domain.identifiers import normalise_icd10
 from priorauth.domain.regimen import Regimen
 from priorauth.rules.library import Library
-from priorauth.rules.schema import IndicationDefinition
+from priorauth.rules.schema import IndicationDefinition, Question
 
 from ..fields import (
     ADAPTERS,
@@ -65,6 +66,24 @@ class QuestionView:
     label: str
     why: str
     required: bool
+    # The question's enable_when as JSON for the page's script, "" when it has none: the
+    # script shows it only while its conditions hold; without the script it is shown
+    # and the rules drop an answer it should not have had (``rules.conditions``).
+    conditions: str = ""
+
+
+def _conditions_json(question: Question) -> str:
+    if not question.enable_when:
+        return ""
+    return json.dumps(
+        {
+            "behavior": question.enable_behavior,
+            "when": [
+                {"fact": c.fact, "operator": c.operator, "value": c.value}
+                for c in question.enable_when
+            ],
+        }
+    )
 
 
 class IntakeForm(Form):
@@ -192,6 +211,7 @@ def build_form_class(
                 label=FACTS[q.fact].label,
                 why=q.why,
                 required=q.required,
+                conditions=_conditions_json(q),
             )
             for q in questions
         ],
