@@ -299,7 +299,11 @@ def save_step(draft: IntakeDraft, step: str) -> View:
             expected_version=_posted_version(),
             user_id=context.user().id,
             formdata=intake.form_pairs(form),
-            step=found.key,
+            # Leaving a step by the step indicator keeps what was typed but is not
+            # "done with this step": its problems are not shown until it is saved on.
+            step=None
+            if action.startswith("goto:") and found.key not in draft.steps_saved
+            else found.key,
         )
     except EditConflict:
         db.rollback()

@@ -392,3 +392,27 @@ def test_the_checklist_lists_what_this_step_can_fix_first(logged_in: FlaskClient
     links = re.findall(r'href="([^"]+)"', fixes.group(1))
     assert links and f"/drafts/{draft_id}/measurements#" in links[0], links
     assert any("/patient#coverage-member_id" in link for link in links[1:]), links
+
+
+def test_leaving_an_unsaved_step_by_the_step_indicator_keeps_it_quiet(
+    logged_in: FlaskClient,
+) -> None:
+    """The step indicator saves what was typed, but a step left that way before it was
+    ever saved on does not come back showing its problems (the review lists them)."""
+    draft_id = _start(logged_in)
+    _choose_cidp(logged_in, draft_id)
+    base = f"/drafts/{draft_id}"
+    questions = _post_step(
+        logged_in, f"{base}/questions", _case_values(("icd10_codes", "answers-"))
+    )
+    assert questions.headers["Location"] == f"{base}/measurements"
+    left = _post_step(logged_in, f"{base}/measurements", {}, action="goto:therapies")
+    assert left.headers["Location"] == f"{base}/therapies"
+    back = logged_in.get(f"{base}/measurements")
+    assert field_error(back.text, "measurements-weight") == "", field_error(
+        back.text, "measurements-weight"
+    )
+    # Saved on by "Save and continue", its problems show as before.
+    _post_step(logged_in, f"{base}/measurements", {}, action="continue")
+    again = logged_in.get(f"{base}/measurements")
+    assert field_error(again.text, "measurements-weight") != ""
