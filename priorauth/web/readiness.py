@@ -44,6 +44,8 @@ class FixLine:
     label: str
     message: str
     href: str
+    # On a guided step: belongs to a later (or earlier) step than the one shown.
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,13 @@ def summarize_read(
         if first_step:  # what this step can fix first, then the rest in page order
             errors.sort(key=lambda e: not e.anchor or steps.step_of(e.anchor).key != first_step)
         lines = tuple(
-            FixLine(e.label or "The case", e.message, link(e.anchor) if e.anchor else "")
+            FixLine(
+                e.label or "The case",
+                e.message,
+                link(e.anchor) if e.anchor else "",
+                elsewhere=bool(first_step)
+                and (not e.anchor or steps.step_of(e.anchor).key != first_step),
+            )
             for e in errors[:MAX_FIX_LINES]
         )
         count = len(errors)

@@ -387,11 +387,17 @@ def test_the_checklist_lists_what_this_step_can_fix_first(logged_in: FlaskClient
     draft_id = int(re.findall(r"/drafts/(\d+)/", response.headers["Location"])[0])
     _choose_cidp(logged_in, draft_id)
     page = logged_in.get(f"/drafts/{draft_id}/measurements")
-    fixes = re.search(r'<ul class="readiness__fix">(.*?)</ul>', page.text, re.S)
-    assert fixes is not None
-    links = re.findall(r'href="([^"]+)"', fixes.group(1))
-    assert links and f"/drafts/{draft_id}/measurements#" in links[0], links
-    assert any("/patient#coverage-member_id" in link for link in links[1:]), links
+    here = re.search(r'<ul class="readiness__fix">(.*?)</ul>', page.text, re.S)
+    later = re.search(
+        r'<ul class="readiness__fix readiness__fix--later">(.*?)</ul>', page.text, re.S
+    )
+    assert here is not None and later is not None
+    links = re.findall(r'href="([^"]+)"', here.group(1))
+    assert links and all(f"/drafts/{draft_id}/measurements#" in link for link in links), links
+    # What another step can fix is listed apart, under "Other steps".
+    assert "Other steps:" in page_text(page.text)
+    others = re.findall(r'href="([^"]+)"', later.group(1))
+    assert any("/patient#coverage-member_id" in link for link in others), others
 
 
 def test_leaving_an_unsaved_step_by_the_step_indicator_keeps_it_quiet(
