@@ -19,7 +19,7 @@ from priorauth.domain.case import Case, RequestType
 from priorauth.domain.facts import FACTS, Fact, FactKind
 from priorauth.rules.citations import cite
 from priorauth.rules.library import Library
-from priorauth.rules.schema import IndicationDefinition, PayerProfile, Question
+from priorauth.rules.schema import Condition, IndicationDefinition, PayerProfile, Question
 
 from .draft import FhirInputError
 from .model_items import field_item, help_item, option
@@ -165,7 +165,17 @@ def _answers_group(definition: IndicationDefinition, payer: PayerProfile) -> dic
         if question.required:
             item["required"] = True
         kinds = set(question.applies_to)
-        if kinds != set(RequestType):
+        expression = enable_expression(question) if question.enable_when else None
+        if expression is not None:
+            # Request type AND the question's own conditions: more than enableWhen's one
+            # behavior can say, so the SDC expression carries all of them (and alone).
+            item.setdefault("extension", []).append(
+                {
+                    "url": ENABLE_WHEN_EXPRESSION,
+                    "valueExpression": {"language": "text/fhirpath", "expression": expression},
+                }
+            )
+        elif kinds != set(RequestType):
             item["enableWhen"] = [
                 {
                     "question": "request_type",
@@ -226,3 +236,65 @@ def build_questionnaire(
 def model_sections() -> list[str]:
     """The case's fields the questionnaire asks (a check for the tests)."""
     return [*REQUEST_FIELDS, "answers", *(name for name, _ in SECTIONS)]
+
+
+ENABLE_WHEN_EXPRESSION = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+)
+# The items a condition can name, and whether their answers are codings.
+_CONDITION_ITEMS = {
+    "icd10_codes": "icd10_codes",
+    "request_type": "request_type",
+    "sex": "patient.sex",
+}
+
+
+def _answer(link_id: str, coded: bool) -> str:
+    path = f"%resource.repeat(item).where(linkId='{link_id}').answer.value"
+    return f"{path}.code" if coded else path
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _condition(condition: Condition) -> str | None:
+    """One condition as FHIRPath over the response; None when no item carries its fact."""
+    fact = FACTS.get(condition.fact)
+    if condition.fact in _CONDITION_ITEMS:
+        link_id, coded = _CONDITION_ITEMS[condition.fact], True
+    elif fact is not None and fact.kind in (FactKind.CHOICE, FactKind.FLAG, FactKind.NUMBER):
+        link_id, coded = f"answers.{condition.fact}", fact.kind is FactKind.CHOICE
+    else:
+        return None  # age is computed from the birth date; a dated value has no one answer
+    answer = _answer(link_id, coded)
+    values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+    listed = " | ".join(_literal(value) for value in values)
+    if condition.operator == "exists":
+        return f"{answer}.exists()"
+    if condition.operator in ("=", "in"):
+        return f"{answer}.intersect({listed}).exists()"
+    if condition.operator == "!=":
+        return f"({answer}.exists() and {answer}.intersect({listed}).empty())"
+    return f"({answer} {condition.operator} {_literal(condition.value)})"
+
+
+def enable_expression(question: Question) -> str | None:
+    """The question's request types and conditions as one FHIRPath expression, or None
+    when a condition has no item to test in the response (then enableWhen says the rest)."""
+    parts = [_condition(condition) for condition in question.enable_when]
+    if any(part is None for part in parts):
+        return None
+    joined = f" {'and' if question.enable_behavior == 'all' else 'or'} ".join(
+        part for part in parts if part is not None
+    )
+    kinds = sorted(kind.value for kind in question.applies_to)
+    if set(question.applies_to) != set(RequestType):
+        request = _answer("request_type", coded=True)
+        wanted = " | ".join(_literal(kind) for kind in kinds)
+        return f"{request}.intersect({wanted}).exists() and ({joined})"
+    return joined

@@ -19,7 +19,11 @@ from priorauth.domain.case import Case
 from priorauth.domain.facts import FACTS, FactKind
 from priorauth.interop import FhirInputError
 from priorauth.interop.model_items import walk
-from priorauth.interop.questionnaire import build_questionnaire, model_sections
+from priorauth.interop.questionnaire import (
+    ENABLE_WHEN_EXPRESSION,
+    build_questionnaire,
+    model_sections,
+)
 from priorauth.interop.response import prefill_response, read_response
 from priorauth.rules import evaluate
 from priorauth.rules.library import Library
@@ -151,3 +155,24 @@ def test_unknown_indication_or_payer(library: Library) -> None:
         build_questionnaire(library, "nope")
     with pytest.raises(FhirInputError, match="unknown payer profile"):
         build_questionnaire(library, "cidp", "nope")
+
+
+def test_a_question_with_conditions_carries_them_as_an_sdc_expression(library: Library) -> None:
+    """PID's genetic question: initial requests AND one of its codes ticked, which one
+    enableWhen behavior cannot say, so the SDC enableWhenExpression says all of it."""
+    items = _items(build_questionnaire(library, "pid"))
+    genetic = items["answers.genetic_diagnosis_confirmed"]
+    assert "enableWhen" not in genetic
+    expressions = [
+        e["valueExpression"]
+        for e in genetic.get("extension", [])
+        if e["url"] == ENABLE_WHEN_EXPRESSION
+    ]
+    assert len(expressions) == 1 and expressions[0]["language"] == "text/fhirpath"
+    text = expressions[0]["expression"]
+    assert "where(linkId='request_type')" in text and "'initial'" in text
+    assert "where(linkId='icd10_codes')" in text
+    assert all(f"'{code}'" in text for code in ("D80.0", "D81.0", "D81.9"))
+    assert "'D83.9'" not in text
+    # A question without conditions keeps plain enableWhen on the request type.
+    assert "enableWhen" in items["answers.pneumococcal_vaccine_response"]
