@@ -25,7 +25,7 @@ from priorauth.store.workflow import EDITABLE_STATES
 
 from . import casefile, context, intake, policy_versions, readiness, steps
 from .context import View
-from .draft_form import step_url
+from .draft_form import indication_choice, step_url
 from .history import case_history
 from .pages import case_heading, document_rows, locked_page
 from .permissions import Permission, case_action, may, requires
@@ -157,16 +157,7 @@ def _form_from_post(definition: IndicationDefinition) -> tuple[intake.IntakeForm
 @requires(Permission.CASE_CREATE)
 def choose() -> View:
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
-    choices = [
-        {
-            "id": d.id,
-            "name": d.name,
-            "summary": d.summary.strip(),
-            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
-            "coverage": d.coverage.value,
-        }
-        for d in intake.matching_indications(context.library(), query)
-    ]
+    choices = [indication_choice(d) for d in intake.matching_indications(context.library(), query)]
     return render_template(
         "pages/choose.html",
         query=query,

@@ -246,22 +246,24 @@ SPECIALTY_LABELS = dict(SPECIALTIES)
 IndicationChoices = list[dict[str, str]]
 
 
+def indication_choice(d: IndicationDefinition) -> dict[str, str]:
+    """One indication as a choice on a page: its name, codes, summary and coverage."""
+    return {
+        "id": d.id,
+        "name": d.name,
+        "summary": d.summary.strip(),
+        "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
+        "coverage": d.coverage.value,
+        # What filtering as you type matches (the page's script; the Search button without).
+        "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
+    }
+
+
 def indication_groups(query: str, specialty: str) -> list[tuple[str, IndicationChoices]]:
     """The indication step's choices: those matching the search, the prescriber's own field
     first (one click, no search), then the rest, every one choosable."""
     library = context.library()
-    choices = [
-        {
-            "id": d.id,
-            "name": d.name,
-            "summary": d.summary.strip(),
-            "codes": ", ".join(c.code for c in d.codes[:6]) + ("…" if len(d.codes) > 6 else ""),
-            "coverage": d.coverage.value,
-            # What filtering as you type matches (the page's script; the Search button without).
-            "search": " ".join([d.name, d.short_name, d.id, *(c.code for c in d.codes)]).lower(),
-        }
-        for d in intake.matching_indications(library, query)
-    ]
+    choices = [indication_choice(d) for d in intake.matching_indications(library, query)]
     wanted = "" if query else specialty
     suited = [c for c in choices if library.indications[c["id"]].suits_specialty(wanted)]
     others = [c for c in choices if c not in suited]
