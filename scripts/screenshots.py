@@ -101,6 +101,22 @@ TABLET_SHOTS = {
     "regimen step, the checklist above the form.",
     "24-tablet-case": "At a tablet's width: the case page.",
 }
+POLICY_SHOTS = {
+    "25-payer-profile-refused": "An administrator edits a payer profile in the app: a typo "
+    "is refused with the breadcrumb `forms check` gives, the text kept, nothing saved.",
+    "26-payer-profile-history": "The profile saved as a new version (raised, with a stricter "
+    "CIDP criterion and the reason): its history, with what each version changed.",
+}
+# The edit the policy pictures make: the reference profile's version raised, and a CIDP
+# criterion made stricter (a demonstration, not a payer's rule).
+STRICTER = """
+[[overrides]]
+indication = "cidp"
+criterion = "duration_2_months"
+set = { value = 12, title = "Course of at least 12 months" }
+source = "a demonstration edit (not a payer's rule)"
+as_of = "2026-11-20"
+"""
 
 
 class ScreenshotError(Exception):
@@ -158,9 +174,34 @@ def drive(base_url: str, downloads: Path) -> list[Path]:
             other.open(journey.case_url, "the case page")
             shoot(tablet, "24-tablet-case", taken)
             tablet.context.close()
+
+            admin = new_page(browser, LAPTOP)
+            policy = Journey(admin, base_url, lambda _page, _name: None, downloads)
+            policy_pictures(policy, base_url, taken)
+            admin.context.close()
         finally:
             browser.close()
     return taken
+
+
+def policy_pictures(journey: Any, base_url: str, taken: list[Path]) -> None:
+    """An admin's edit of a payer profile refused, then saved (the journey's one case is
+    approved far from renewal, so no case is in play for the re-check queue to show)."""
+    page = journey.page
+    journey.login("admin", "admin-dashboard")
+    journey.open(f"{base_url}/admin/payers/reference/edit", "the profile's edit page")
+    box = page.get_by_label("The profile (TOML)")
+    shipped = box.input_value()
+    raised = shipped.replace('version = "1"', 'version = "2"', 1)
+    box.fill(raised.replace("[dosing_weight]", "[dosing_wieght]", 1))
+    page.get_by_label("What changed, and why").fill("The payer's policy update of 1 Dec 2026")
+    journey.submit(journey.button("Check and save"), "a typo", expected=422)
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "25-payer-profile-refused", taken)
+    box.fill(raised + STRICTER)
+    journey.submit(journey.button("Check and save"), "the edit saved")
+    page.locator("details").first.evaluate("d => d.open = true")
+    shoot(page, "26-payer-profile-history", taken)
 
 
 # --- the documents --------------------------------------------------------------------------
