@@ -18,7 +18,7 @@ from priorauth.rules.library import Library
 from priorauth.store.db import WRITER
 from priorauth.store.repository import Actor, record_event
 
-from .edited_profiles import library_for
+from .edited_profiles import library_for, versions_seen
 
 EXTENSION_KEY = "priorauth"
 # What a view returns: a page, a page with its status, or a redirect or file.
@@ -68,7 +68,10 @@ def library() -> Library:
     if _LIBRARY_KEY not in g:
         base = state().library
         if current_user and current_user.is_authenticated:
-            g.setdefault(_LIBRARY_KEY, library_for(base, user().organization_id, db()))
+            edited = library_for(base, user().organization_id, db())
+            # Seen by this request: a change makes the next dashboard sweep for re-checks.
+            versions_seen(state().engine, user().organization_id, edited)
+            g.setdefault(_LIBRARY_KEY, edited)
         else:
             g.setdefault(_LIBRARY_KEY, base)
     found: Library = g.get(_LIBRARY_KEY)

@@ -10,9 +10,13 @@ small query, and every worker sees a new version on its next request.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from priorauth.rules.library import Library
@@ -64,3 +68,21 @@ def _build(base: Library, organization_id: int, session: Session) -> Library:
 def profile_path(profile_id: str) -> Path:
     """The name breadcrumbs give an edited profile: where its file would be."""
     return Path("payers") / f"{profile_id}.toml"
+
+
+# Per database (its engine) and organization, the fingerprint of the versions last in
+# effect in this process and how many times it changed: what the re-check sweep keys its
+# "nothing left" on (``policy_versions.sweep``), so any change seen by any request, a
+# profile restored included, makes the next dashboard view sweep again.
+_SEEN: WeakKeyDictionary[Engine, dict[int, tuple[str, int]]] = WeakKeyDictionary()
+
+
+def versions_seen(engine: Engine, organization_id: int, library: Library) -> tuple[str, int]:
+    """Record the versions in effect for this request; return (fingerprint, changes)."""
+    canonical = json.dumps(dict(library.file_versions), sort_keys=True, separators=(",", ":"))
+    fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    seen = _SEEN.setdefault(engine, {})
+    last, changes = seen.get(organization_id, ("", 0))
+    if last != fingerprint:
+        seen[organization_id] = (fingerprint, changes + 1)
+    return seen[organization_id]

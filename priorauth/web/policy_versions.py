@@ -6,13 +6,17 @@ The decision (did a new version change this case's verdict?) is the rules layer'
 (``rules.policy_change``), made where assessments are refreshed (``casefile``); the
 store keeps the finding and the work queue lists it. The sweep only makes sure that
 cases nobody opened are evaluated too: each dashboard view of someone who sees the
-queue evaluates a batch of the cases whose stored verdict was made under other versions.
+queue evaluates a batch of the cases whose stored verdict was made under other versions,
+until none is left for the versions in effect that day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
 
 from priorauth.rules.policy_change import VersionChange, VersionInEffect, change_label
 from priorauth.rules.policy_change import versions_in_effect as _versions_in_effect
@@ -20,12 +24,26 @@ from priorauth.store import listing, rechecks
 from priorauth.store.models import CaseRecord
 
 from . import casefile, context
+from .edited_profiles import versions_seen
 from .workqueue import RENEWAL_WINDOWS_DAYS, verdict_words
+
+# Per database (its engine) and organization, what the last sweep that found nothing
+# left was made under in this process: the versions' fingerprint and how many times they
+# had changed (``edited_profiles.versions_seen``, recorded on every request), and the day.
+# While these stay the same a dashboard view costs no sweep query; a change of versions
+# seen by any request (a file updated, a profile edited or restored) or of the day (an
+# approval then enters the renewal window) sweeps again.
+_SETTLED: WeakKeyDictionary[Engine, dict[int, tuple[str, int, dt.date]]] = WeakKeyDictionary()
 
 
 def sweep(organization_id: int, today: dt.date) -> int:
     """Evaluate a batch of the organization's cases made under other versions; how many."""
     library = context.library()
+    engine = context.state().engine
+    done = _SETTLED.setdefault(engine, {})
+    settled = (*versions_seen(engine, organization_id, library), today)
+    if done.get(organization_id) == settled:
+        return 0
     ids = rechecks.stale_case_ids(
         context.db(),
         organization_id,
@@ -37,6 +55,8 @@ def sweep(organization_id: int, today: dt.date) -> int:
         records = listing.cases_by_id(context.db(), organization_id, ids)
         casefile.current_assessments(records)
         _see_what_was_written()
+    if len(ids) < rechecks.SWEEP_BATCH:  # nothing left after this batch
+        done[organization_id] = settled
     return len(ids)
 
 
