@@ -90,10 +90,24 @@ def clear(session: Session, case_id: int, user_id: int) -> bool:
 
 def open_rechecks(session: Session, scope: Scope, *, limit: int) -> tuple[list[Recheck], int]:
     """The open findings of the cases in scope, oldest first, and how many there are."""
+    # Read from the findings' side first: usually none are open, and a join driven from
+    # the organization's cases would read every case to find that out.
+    open_ids = session.scalars(
+        select(PolicyRecheck.case_id).where(
+            PolicyRecheck.organization_id == scope.organization_id,
+            PolicyRecheck.cleared_at.is_(None),
+        )
+    ).all()
+    if not open_ids:
+        return [], 0
     base = scoped(
         select(PolicyRecheck)
         .join(CaseRecord, CaseRecord.id == PolicyRecheck.case_id)
-        .where(PolicyRecheck.cleared_at.is_(None), CaseRecord.state != CaseState.CLOSED.value),
+        .where(
+            PolicyRecheck.cleared_at.is_(None),
+            PolicyRecheck.case_id.in_(open_ids),
+            CaseRecord.state != CaseState.CLOSED.value,
+        ),
         scope,
     )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
