@@ -507,6 +507,21 @@ class IndicationDefinition(Frozen):
     def citation(self, citation_id: str) -> Citation:
         return next(c for c in self.citations if c.id == citation_id)
 
+    def only_phase(self, request_type: RequestType, route: Route | None) -> DosingLimit | None:
+        """The dosing phase a request of this type takes when the definition leaves one
+        (on the product's route, when known); None when the person must choose.
+
+        A loading course stands alone only when it is the request's one phase (CIDP's
+        induction); beside a maintenance phase it is the person's choice to add.
+        """
+        fitting = [
+            phase
+            for phase in self.dosing
+            if request_type in phase.applies_to and (route is None or phase.route == route)
+        ]
+        fitting = [phase for phase in fitting if not phase.loading] or fitting
+        return fitting[0] if len(fitting) == 1 else None
+
     def suits_specialty(self, specialty: str) -> bool:
         """Whether this indication is one a prescriber of ``specialty`` requests: a specialty
         criterion names it, or it is the indication's own category (neurology, hematology)."""

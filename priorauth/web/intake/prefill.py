@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from priorauth.domain.case import PLAN_LABELS
+from priorauth.domain.case import PLAN_LABELS, RequestType
 from priorauth.domain.catalog import Product
 from priorauth.domain.quantities import plain_number
 from priorauth.rules.schema import DosingLimit, IndicationDefinition
@@ -302,18 +302,11 @@ def regimen_defaults(
     if empty("regimen-product_id") and usual_product in products:
         formdata.setlist("regimen-product_id", [usual_product])
     if empty("regimen-phase"):
-        wanted = request_type
         product = products.get(str(formdata.get("regimen-product_id") or ""))
-        fitting = [
-            phase
-            for phase in definition.dosing
-            if wanted in phase.applies_to and (product is None or phase.route == product.route)
-        ]
-        # A loading course stands alone only when it is the request's one phase (CIDP's
-        # induction); beside a maintenance phase it is the person's choice to add.
-        steady = [phase for phase in fitting if not phase.loading]
-        fitting = steady or fitting
-        if len(fitting) == 1:
-            formdata.setlist("regimen-phase", [fitting[0].id])
+        only = definition.only_phase(
+            RequestType(request_type), product.route if product is not None else None
+        )
+        if only is not None:
+            formdata.setlist("regimen-phase", [only.id])
             apply_phase(formdata, definition)
     return formdata
